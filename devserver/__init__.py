@@ -1,0 +1,1 @@
+"""The local server: every project route on one FastAPI app, an embedded Postgres, a dev sign-in."""

@@ -1,0 +1,40 @@
+"""`python -m devserver`: embedded Postgres (unless DATABASE_URL), migrations, every route on one port."""
+
+import os
+from pathlib import Path
+
+import uvicorn
+
+from devserver.app import build_local_app
+from devserver.database import REPO, prepare_schema, start_embedded_postgres
+from sync_core.adapters.settings import load_settings
+
+# Only this local server has a default; a deployed stage must be given its own secret.
+LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
+
+
+def main() -> None:
+    os.environ.setdefault("BETTER_AUTH_SECRET", LOCAL_ONLY_SECRET)
+    if not os.environ.get("DATABASE_URL"):
+        data_dir = Path(os.environ.get("DEVSERVER_DATA_DIR", REPO / ".local" / "pgdata"))
+        os.environ["DATABASE_URL"] = start_embedded_postgres(data_dir)
+    settings = load_settings()
+    prepare_schema(settings.database_url)
+    app = build_local_app(settings)
+    print(_banner(settings.port), flush=True)
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+
+
+def _banner(port: int) -> str:
+    base = f"http://127.0.0.1:{port}"
+    return f"""
+appframes-sync local server: {base}  (demo editor at {base}/)
+Get a session (creates a Better Auth user + session row and sets the signed cookie):
+  curl -c cookies.txt -H 'Content-Type: application/json' -d '{{"email":"ada@example.com"}}' {base}/api/dev/sign-in
+  curl -b cookies.txt {base}/api/projects
+The sign-in answer also holds "token", usable as 'Authorization: Bearer <token>'.
+"""
+
+
+if __name__ == "__main__":
+    main()

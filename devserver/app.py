@@ -1,0 +1,25 @@
+"""The local app: the same routers the Lambda functions serve, plus dev sign-in and the demo editor."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from devserver.dev_auth import dev_auth_router
+from sync_core.adapters import http
+from sync_core.adapters.settings import Settings
+
+CLIENT = Path(__file__).resolve().parent.parent / "client"
+
+
+def build_local_app(settings: Settings) -> FastAPI:
+    app = http.build_app(http.list_projects, http.get_project, http.put_project, http.delete_project, settings=settings)
+    app.include_router(dev_auth_router(settings.database_url, app.state.services.session_policy))
+    app.mount("/client", StaticFiles(directory=CLIENT), name="client")
+
+    @app.get("/", include_in_schema=False)
+    def demo_editor() -> FileResponse:
+        return FileResponse(CLIENT / "demo" / "index.html")
+
+    return app

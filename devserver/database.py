@@ -1,0 +1,39 @@
+"""The local database: an embedded Postgres (pgserver) unless DATABASE_URL names one, with schema applied."""
+
+from pathlib import Path
+
+import psycopg
+from yoyo import get_backend, read_migrations
+
+REPO = Path(__file__).resolve().parent.parent
+MIGRATIONS = REPO / "migrations"
+BETTER_AUTH_TABLES = Path(__file__).resolve().parent / "better_auth_tables.sql"
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Start (or reuse) a Postgres 16 in `data_dir`; it stops when this process exits."""
+    import pgserver  # only local runs need the embedded server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(data_dir, cleanup_mode="stop").get_uri()
+
+
+def prepare_schema(database_url: str) -> None:
+    """Better Auth's tables where missing (local only), then this project's migrations."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(BETTER_AUTH_TABLES.read_text())
+    apply_migrations(database_url)
+
+
+def apply_migrations(database_url: str) -> None:
+    backend = get_backend(_yoyo_url(database_url))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(read_migrations(str(MIGRATIONS))))
+
+
+def _yoyo_url(database_url: str) -> str:
+    """yoyo picks its driver from the URL scheme; psycopg 3 is `postgresql+psycopg`."""
+    scheme, _, rest = database_url.partition("://")
+    if scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {scheme}://")
+    return f"postgresql+psycopg://{rest}"

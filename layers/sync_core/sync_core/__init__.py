@@ -1,0 +1,1 @@
+"""AppFrames cross-device sync: the domain (sessions, projects, errors) and its adapters."""

@@ -1,0 +1,1 @@
+"""Adapters around the domain: HTTP (FastAPI + Mangum), Postgres (psycopg), settings (environment)."""

@@ -1,0 +1,197 @@
+"""HTTP adapter: the four project routes, each on its own router, and the one status-code table.
+
+A Lambda function builds an app from the one router it serves; the local server builds one from
+all four. Routes are `async def`: the blocking psycopg call is deliberate, since a Lambda
+environment serves one request at a time and a thread-pool hop per request costs more.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from aws_lambda_powertools import Logger
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from sync_core.adapters.postgres import Database, connector
+from sync_core.adapters.projects_sql import PostgresProjectsStore
+from sync_core.adapters.settings import Settings, load_settings
+from sync_core.domain import projects
+from sync_core.domain.errors import (
+    DatabaseUnavailable,
+    InvalidField,
+    InvalidRequest,
+    PayloadTooLarge,
+    ProjectNotFound,
+    RevisionConflict,
+    SyncError,
+    Unauthenticated,
+)
+from sync_core.domain.session import SessionPolicy, session_token
+
+logger = Logger(service="appframes-sync")
+
+STATUS_BY_ERROR: dict[type[SyncError], int] = {
+    InvalidRequest: 400,
+    Unauthenticated: 401,
+    ProjectNotFound: 404,
+    RevisionConflict: 409,
+    PayloadTooLarge: 413,
+    InvalidField: 422,
+    DatabaseUnavailable: 503,
+}
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the routes use, built once per execution environment."""
+
+    store: projects.ProjectsStore
+    session_policy: SessionPolicy
+    max_body_bytes: int
+
+
+def services_from(settings: Settings) -> Services:
+    return Services(
+        store=PostgresProjectsStore(Database(connector(settings))),
+        session_policy=SessionPolicy(
+            secret=settings.better_auth_secret.get_secret_value().encode(),
+            cookie_prefix=settings.better_auth_cookie_prefix,
+            bearer_requires_signature=settings.better_auth_bearer_requires_signature,
+        ),
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+def build_app(*routers: APIRouter, services: Services | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.services = services or services_from(settings)
+    for router in routers:
+        app.include_router(router)
+    app.add_exception_handler(SyncError, _sync_error_response)
+    app.add_exception_handler(HTTPException, _http_error_response)
+    app.add_exception_handler(RequestValidationError, _validation_error_response)
+    app.add_exception_handler(Exception, _unexpected_error_response)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
+        )
+    return app
+
+
+list_projects = APIRouter()
+get_project = APIRouter()
+put_project = APIRouter()
+delete_project = APIRouter()
+
+
+@list_projects.get("/api/projects")
+async def list_projects_route(request: Request) -> Response:
+    services = _services(request)
+    include_deleted = _flag(request.query_params.get("includeDeleted"), "includeDeleted")
+    listing = services.store.list_projects(_session_token(request), include_deleted=include_deleted)
+    return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
+
+
+@get_project.get("/api/projects/{project_id}")
+async def get_project_route(request: Request, project_id: str) -> Response:
+    services = _services(request)
+    project_uuid = projects.parse_project_id(project_id)
+    cached = projects.cached_revisions(request.headers.get("if-none-match"))
+    found = services.store.get_project(_session_token(request), project_uuid, cached)
+    headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
+    if isinstance(found, projects.NotModified):
+        return Response(status_code=304, headers=headers)
+    return Response(found.json_text, media_type=JSON, headers=headers)
+
+
+@put_project.put("/api/projects/{project_id}")
+async def put_project_route(request: Request, project_id: str) -> Response:
+    services = _services(request)
+    project_uuid = projects.parse_project_id(project_id)
+    token = _session_token(request)
+    body = await _body(request, services.max_body_bytes)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("the body is not UTF-8") from None
+    if not text.strip():
+        raise InvalidField("the body must be a JSON object")
+    write = projects.ProjectWrite(body=text, fallback_write_id=uuid.uuid4())
+    receipt = services.store.put_project(token, project_uuid, write)
+    return Response(receipt.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(receipt.revision)})
+
+
+@delete_project.delete("/api/projects/{project_id}")
+async def delete_project_route(request: Request, project_id: str) -> Response:
+    services = _services(request)
+    project_uuid = projects.parse_project_id(project_id)
+    token = _session_token(request)
+    body = await _body(request, services.max_body_bytes)
+    base_revision = projects.base_revision_for_delete(body, request.headers.get("if-match"))
+    tombstone = services.store.delete_project(token, project_uuid, base_revision=base_revision)
+    return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _session_token(request: Request) -> str:
+    return session_token(
+        _services(request).session_policy,
+        authorization=request.headers.get("authorization"),
+        cookie_header=request.headers.get("cookie"),
+    )
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        projects.check_body_size(int(declared), limit)
+    body = await request.body()
+    projects.check_body_size(len(body), limit)
+    return body
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value in (None, "", "0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise InvalidRequest(f"{name} must be 1 or 0")
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+async def _sync_error_response(request: Request, error: SyncError) -> Response:
+    status = STATUS_BY_ERROR[type(error)]
+    if isinstance(error, RevisionConflict):
+        return Response(error.body, status_code=status, media_type=JSON)
+    headers = {} if error.retry_after_seconds is None else {"Retry-After": str(error.retry_after_seconds)}
+    return JSONResponse(error_body(error.code, error.message), status_code=status, headers=headers)
+
+
+async def _http_error_response(request: Request, error: HTTPException) -> Response:
+    code = {404: "route_not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
+
+
+async def _validation_error_response(request: Request, error: RequestValidationError) -> Response:
+    return JSONResponse(error_body("invalid_request", str(error.errors())), status_code=422)
+
+
+async def _unexpected_error_response(request: Request, error: Exception) -> Response:
+    logger.exception("unexpected error", extra={"path": request.url.path, "method": request.method})
+    return JSONResponse(error_body("internal_error", "the server failed; the request was not applied"), status_code=500)

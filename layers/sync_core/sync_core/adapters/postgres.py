@@ -1,0 +1,102 @@
+"""One Postgres connection per execution environment, reconnected when it breaks.
+
+Every statement runs in autocommit mode, so each is its own short transaction: one round trip,
+and RDS Proxy can multiplex between them. Prepared statements would pin the proxy connection, so
+psycopg's automatic preparation is off.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import psycopg
+
+from sync_core.adapters.settings import Settings
+from sync_core.domain.errors import DatabaseUnavailable, InvalidRequest
+
+RETRY_AFTER_SECONDS = 1
+
+Connect = Callable[[], psycopg.Connection]
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+class Database:
+    def __init__(self, connect: Connect):
+        self._connect = connect
+        self._connection: psycopg.Connection | None = None
+
+    def fetch_row(self, sql: str, params: Mapping[str, Any]) -> tuple:
+        """Run one statement and return its single row.
+
+        A connection found dead mid-statement is replaced and the statement sent once more:
+        every statement here is safe to repeat (reads, and writes keyed by a writeId or a
+        tombstone that a second run recognises as already applied).
+        """
+        try:
+            return self._run(sql, params)
+        except _ConnectionLost:
+            pass
+        try:
+            return self._run(sql, params)
+        except _ConnectionLost:
+            raise DatabaseUnavailable(
+                "the database connection was lost", retry_after_seconds=RETRY_AFTER_SECONDS
+            ) from None
+
+    def _run(self, sql: str, params: Mapping[str, Any]) -> tuple:
+        connection = self._live_connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+        except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as error:
+            raise InvalidRequest(f"Postgres refused the input: {error.diag.message_primary or error}") from None
+        except psycopg.OperationalError:
+            if connection.broken or connection.closed:
+                self.close()
+                raise _ConnectionLost from None
+            raise DatabaseUnavailable(
+                "the database did not complete the request", retry_after_seconds=RETRY_AFTER_SECONDS
+            ) from None
+
+    def _live_connection(self) -> psycopg.Connection:
+        if self._connection is None or self._connection.closed:
+            try:
+                self._connection = self._connect()
+            except psycopg.OperationalError:
+                raise DatabaseUnavailable(
+                    "the database is unreachable", retry_after_seconds=RETRY_AFTER_SECONDS
+                ) from None
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+def connector(settings: Settings) -> Connect:
+    """How this environment reaches Postgres: a URL locally, RDS Proxy with an IAM token in Lambda."""
+    common = {"autocommit": True, "prepare_threshold": None, "connect_timeout": settings.db_connect_timeout_seconds}
+    if settings.database_url:
+        return lambda: psycopg.connect(settings.database_url, **common)
+    return lambda: psycopg.connect(**_rds_proxy_parameters(settings), **common)
+
+
+def _rds_proxy_parameters(settings: Settings) -> dict[str, Any]:
+    import boto3  # only the IAM path pays for boto3's import
+
+    token = boto3.client("rds", region_name=settings.aws_region).generate_db_auth_token(
+        DBHostname=settings.db_proxy_host, Port=settings.db_proxy_port, DBUsername=settings.db_user
+    )
+    return {
+        "host": settings.db_proxy_host,
+        "port": settings.db_proxy_port,
+        "dbname": settings.db_name,
+        "user": settings.db_user,
+        "password": token,
+        "sslmode": "verify-full",
+        "sslrootcert": str(settings.db_ssl_root_cert),
+    }

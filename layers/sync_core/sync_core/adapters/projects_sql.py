@@ -1,0 +1,263 @@
+"""The projects store on Postgres: each method is one SQL statement, so one round trip.
+
+Each statement checks the Better Auth session itself (the `viewer` CTE), scopes every row to that
+user, applies the revision rule, and builds the response JSON in Postgres so that `data` is never
+decoded into Python objects. The revision rule lives here and nowhere else.
+"""
+
+import uuid
+
+from sync_core.adapters.postgres import Database
+from sync_core.domain.errors import InvalidField, ProjectNotFound, RevisionConflict, Unauthenticated
+from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDocument, ProjectWrite
+
+# A live session of a user who is not banned. Better Auth's admin plugin adds "banned" and
+# "banExpires" to "user"; reading them through to_jsonb works whether or not the plugin is installed.
+VIEWER = """
+viewer AS (
+    SELECT session."userId" AS user_id
+    FROM public."session" AS session
+    JOIN public."user" AS account_user ON account_user.id = session."userId"
+    WHERE session.token = %(session_token)s
+      AND session."expiresAt" > now()
+      AND NOT (
+          coalesce((to_jsonb(account_user) ->> 'banned')::boolean, false)
+          AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
+      )
+)"""
+
+
+def _time(column: str) -> str:
+    """A timestamp as JavaScript's Date.toISOString() writes it, whatever the session's time zone."""
+    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+
+
+def _summary(alias: str) -> str:
+    return f"""json_build_object(
+        'id', {alias}.id, 'name', {alias}.name, 'revision', {alias}.revision,
+        'updatedAt', {_time(f'{alias}."updatedAt"')}, 'deletedAt', {_time(f'{alias}."deletedAt"')})"""
+
+
+def _document(alias: str) -> str:
+    return f"""json_build_object(
+        'id', {alias}.id, 'name', {alias}.name, 'data', {alias}.data, 'revision', {alias}.revision,
+        'updatedAt', {_time(f'{alias}."updatedAt"')}, 'deletedAt', {_time(f'{alias}."deletedAt"')})"""
+
+
+def _write_receipt(alias: str) -> str:
+    updated_at = _time(f'{alias}."updatedAt"')
+    return f"""json_build_object('id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {updated_at})"""
+
+
+LIST_PROJECTS = f"""
+WITH {VIEWER}
+SELECT
+    EXISTS (SELECT FROM viewer) AS signed_in,
+    (
+        SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')::text
+        FROM public.projects AS project
+        JOIN viewer ON project."userId" = viewer.user_id
+        WHERE %(include_deleted)s OR project."deletedAt" IS NULL
+    ) AS projects
+"""
+
+GET_PROJECT = f"""
+WITH {VIEWER}
+SELECT
+    EXISTS (SELECT FROM viewer) AS signed_in,
+    project.revision,
+    CASE
+        WHEN %(any_revision)s OR project.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
+        ELSE {_document("project")}::text
+    END AS document
+FROM (SELECT) AS request
+LEFT JOIN (
+    SELECT project.*
+    FROM public.projects AS project
+    JOIN viewer ON project."userId" = viewer.user_id
+    WHERE project.id = %(project_id)s
+) AS project ON true
+"""
+
+UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
+
+# The body is parsed once, by Postgres, in a MATERIALIZED CTE: the checks below then run in order
+# at execution time, so a cast is only reached once the field's type has been checked.
+PUT_PROJECT = f"""
+WITH {VIEWER},
+sent AS MATERIALIZED (
+    SELECT %(body)s::jsonb AS body
+),
+request AS (
+    SELECT
+        body,
+        CASE
+            WHEN jsonb_typeof(body) <> 'object' THEN 'the body must be a JSON object'
+            WHEN jsonb_typeof(body -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
+            WHEN length(body ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
+            WHEN NOT body ? 'data' THEN 'data is required'
+            WHEN jsonb_typeof(body -> 'baseRevision') IS DISTINCT FROM 'number'
+                OR (body -> 'baseRevision')::numeric NOT BETWEEN 0 AND 9223372036854775807
+                OR (body -> 'baseRevision')::numeric <> trunc((body -> 'baseRevision')::numeric)
+                THEN 'baseRevision must be a whole number, 0 or more'
+            WHEN coalesce(jsonb_typeof(body -> 'writeId'), 'null') <> 'null'
+                AND NOT (jsonb_typeof(body -> 'writeId') = 'string' AND body ->> 'writeId' ~* {UUID_PATTERN})
+                THEN 'writeId must be a UUID'
+            WHEN coalesce(jsonb_typeof(body -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
+                THEN 'clientUpdatedAt must be a string'
+        END AS problem
+    FROM sent
+),
+write AS (
+    SELECT
+        body ->> 'name' AS name,
+        body -> 'data' AS data,
+        (body -> 'baseRevision')::numeric::bigint AS base_revision,
+        coalesce((body ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
+    FROM request
+    WHERE problem IS NULL
+),
+-- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
+    SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
+    FROM viewer, write
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now()
+        WHERE project.revision = (SELECT base_revision FROM write)
+          AND project."writeId" IS DISTINCT FROM excluded."writeId"
+    RETURNING project.id, project.revision, project."updatedAt"
+),
+-- Read only when the write was refused. ON CONFLICT left the row locked by us, and a locking
+-- read returns its latest committed version, so a conflict reports the copy that won.
+current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE NOT EXISTS (SELECT FROM written)
+      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
+    FOR SHARE OF project
+)
+SELECT
+    EXISTS (SELECT FROM viewer) AS signed_in,
+    (SELECT problem FROM request) AS problem,
+    CASE
+        WHEN written.id IS NOT NULL THEN 'written'
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
+        WHEN current.id IS NOT NULL THEN 'conflict'
+    END AS outcome,
+    coalesce(written.revision, current.revision) AS revision,
+    CASE
+        WHEN written.id IS NOT NULL THEN {_write_receipt("written")}::text
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}::text
+        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+    END AS body
+FROM (SELECT) AS request
+LEFT JOIN written ON true
+LEFT JOIN current ON true
+"""
+
+# Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
+# revision, so a retried DELETE whose first attempt committed still succeeds.
+DELETE_PROJECT = f"""
+WITH {VIEWER},
+tombstoned AS (
+    UPDATE public.projects AS project
+    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL
+    FROM viewer
+    WHERE project."userId" = viewer.user_id AND project.id = %(project_id)s
+      AND project."deletedAt" IS NULL
+      AND (%(base_revision)s::bigint IS NULL OR project.revision = %(base_revision)s::bigint)
+    RETURNING project.*
+),
+current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE NOT EXISTS (SELECT FROM tombstoned)
+      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
+    FOR SHARE OF project
+)
+SELECT
+    EXISTS (SELECT FROM viewer) AS signed_in,
+    CASE
+        WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN 'tombstoned'
+        WHEN current.id IS NOT NULL THEN 'conflict'
+    END AS outcome,
+    coalesce(tombstoned.revision, current.revision) AS revision,
+    CASE
+        WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}::text
+        WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}::text
+        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+    END AS body
+FROM (SELECT) AS request
+LEFT JOIN tombstoned ON true
+LEFT JOIN current ON true
+"""
+
+SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
+
+
+class PostgresProjectsStore:
+    def __init__(self, database: Database):
+        self._database = database
+
+    def list_projects(self, session_token: str, *, include_deleted: bool) -> str:
+        signed_in, projects = self._database.fetch_row(
+            LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
+        )
+        _require(signed_in)
+        return projects
+
+    def get_project(
+        self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
+    ) -> ProjectDocument | NotModified:
+        signed_in, revision, document = self._database.fetch_row(
+            GET_PROJECT,
+            {
+                "session_token": session_token,
+                "project_id": project_id,
+                "any_revision": cached.any_revision,
+                "cached_revisions": sorted(cached.revisions),
+            },
+        )
+        _require(signed_in)
+        if revision is None:
+            raise ProjectNotFound(f"no project {project_id} in this account")
+        return NotModified(revision) if document is None else ProjectDocument(revision, document)
+
+    def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument:
+        signed_in, problem, outcome, revision, body = self._database.fetch_row(
+            PUT_PROJECT,
+            {
+                "session_token": session_token,
+                "project_id": project_id,
+                "body": write.body,
+                "fallback_write_id": write.fallback_write_id,
+            },
+        )
+        _require(signed_in)
+        if problem is not None:
+            raise InvalidField(problem)
+        if outcome == "conflict":
+            raise RevisionConflict(body)
+        return ProjectDocument(revision, body)
+
+    def delete_project(
+        self, session_token: str, project_id: uuid.UUID, *, base_revision: int | None
+    ) -> ProjectDocument:
+        signed_in, outcome, revision, body = self._database.fetch_row(
+            DELETE_PROJECT,
+            {"session_token": session_token, "project_id": project_id, "base_revision": base_revision},
+        )
+        _require(signed_in)
+        if outcome is None:
+            raise ProjectNotFound(f"no project {project_id} in this account")
+        if outcome == "conflict":
+            raise RevisionConflict(body)
+        return ProjectDocument(revision, body)
+
+
+def _require(signed_in: bool) -> None:
+    if not signed_in:
+        raise Unauthenticated(SESSION_ENDED)

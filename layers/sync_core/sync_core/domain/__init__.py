@@ -1,0 +1,1 @@
+"""The sync domain. It knows nothing of FastAPI, Mangum, boto3, psycopg or settings."""

@@ -1,0 +1,53 @@
+"""Every way a sync request can fail, in the product's words.
+
+The HTTP adapter maps each class to one status code; nothing else decides status codes.
+"""
+
+
+class SyncError(Exception):
+    """Base of the errors a client is told about. `code` is the stable, machine-readable name."""
+
+    code = "sync_error"
+
+    def __init__(self, message: str, *, retry_after_seconds: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Unauthenticated(SyncError):
+    code = "unauthenticated"
+
+
+class InvalidRequest(SyncError):
+    """Malformed input: the id, the JSON, a header."""
+
+    code = "invalid_request"
+
+
+class InvalidField(SyncError):
+    """Well-formed JSON whose fields have the wrong type or value."""
+
+    code = "invalid_field"
+
+
+class PayloadTooLarge(SyncError):
+    code = "payload_too_large"
+
+
+class ProjectNotFound(SyncError):
+    code = "project_not_found"
+
+
+class RevisionConflict(SyncError):
+    """The base revision is stale. `body` is the JSON text `{"server": {...}}` to send back."""
+
+    code = "revision_conflict"
+
+    def __init__(self, body: str):
+        super().__init__("the project changed on the server since baseRevision")
+        self.body = body
+
+
+class DatabaseUnavailable(SyncError):
+    code = "database_unavailable"

@@ -1,0 +1,127 @@
+"""Projects as the sync API sees them: ids, revisions, tombstones, and the store port.
+
+A project's `data` is never turned into Python objects: it travels as JSON text between the
+client and Postgres, which parses, validates and stores it (see adapters/projects_sql.py).
+"""
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Protocol
+
+from sync_core.domain.errors import InvalidField, InvalidRequest, PayloadTooLarge
+
+_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,19})"\s*$')
+MAX_REVISION = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class ProjectDocument:
+    """A project as JSON text, with the revision that is its ETag."""
+
+    revision: int
+    json_text: str
+
+
+@dataclass(frozen=True)
+class NotModified:
+    revision: int
+
+
+@dataclass(frozen=True)
+class CachedRevisions:
+    """The revisions a client already holds (from `If-None-Match`); `*` means any revision."""
+
+    revisions: frozenset[int] = frozenset()
+    any_revision: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectWrite:
+    """A PUT as received: the raw JSON body (parsed and checked by Postgres) and a fallback writeId.
+
+    The fallback writeId is made here, once per request, so that retrying the same statement
+    after a lost connection is recognised as the same write rather than a conflict.
+    """
+
+    body: str
+    fallback_write_id: uuid.UUID
+
+
+class ProjectsStore(Protocol):
+    """The port every adapter of the projects table implements. Each call is one round trip."""
+
+    def list_projects(self, session_token: str, *, include_deleted: bool) -> str: ...
+
+    def get_project(
+        self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
+    ) -> ProjectDocument | NotModified: ...
+
+    def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument: ...
+
+    def delete_project(
+        self, session_token: str, project_id: uuid.UUID, *, base_revision: int | None
+    ) -> ProjectDocument: ...
+
+
+def parse_project_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise InvalidRequest(f"project id {raw[:80]!r} is not a UUID") from None
+
+
+def entity_tag(revision: int) -> str:
+    return f'"{revision}"'
+
+
+def cached_revisions(if_none_match: str | None) -> CachedRevisions:
+    """What an `If-None-Match` header says the client holds already."""
+    if if_none_match is None:
+        return CachedRevisions()
+    if if_none_match.strip() == "*":
+        return CachedRevisions(any_revision=True)
+    return CachedRevisions(revisions=frozenset(_revision_from_tag(tag) for tag in if_none_match.split(",")))
+
+
+def base_revision_for_delete(body: bytes, if_match: str | None) -> int | None:
+    """The base revision of a DELETE, from its JSON body or `If-Match`; None deletes unconditionally."""
+    from_body = _base_revision_from_body(body)
+    from_header = None if if_match is None or if_match.strip() == "*" else _revision_from_tag(if_match)
+    if from_body is not None and from_header is not None and from_body != from_header:
+        raise InvalidRequest("baseRevision in the body and If-Match disagree")
+    return from_body if from_body is not None else from_header
+
+
+def check_body_size(size: int, limit: int) -> None:
+    if size > limit:
+        raise PayloadTooLarge(f"the request body is {size} bytes; the limit is {limit} bytes (MAX_BODY_BYTES)")
+
+
+def _revision_from_tag(tag: str) -> int:
+    match = _ENTITY_TAG.match(tag)
+    if not match or int(match.group(1)) > MAX_REVISION:
+        raise InvalidRequest(f"{tag.strip()[:40]!r} is not an ETag of this API (expected a quoted revision)")
+    return int(match.group(1))
+
+
+def _base_revision_from_body(body: bytes) -> int | None:
+    if not body.strip():
+        return None
+    try:
+        document = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise InvalidRequest("the body is not valid JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidField("the body must be a JSON object")
+    revision = document.get("baseRevision")
+    if revision is None:
+        return None
+    if isinstance(revision, bool) or not isinstance(revision, int) or not 0 <= revision <= MAX_REVISION:
+        raise InvalidField("baseRevision must be a whole number, 0 or more")
+    return revision
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
