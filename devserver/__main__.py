@@ -15,14 +15,20 @@ LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
 
 def main() -> None:
     os.environ.setdefault("BETTER_AUTH_SECRET", LOCAL_ONLY_SECRET)
-    if not os.environ.get("DATABASE_URL"):
-        data_dir = Path(os.environ.get("DEVSERVER_DATA_DIR", REPO / ".local" / "pgdata"))
-        os.environ["DATABASE_URL"] = start_embedded_postgres(data_dir)
+    use_local_database()
     settings = load_settings()
     prepare_schema(settings.database_url)
     app = build_local_app(settings)
     print(_banner(settings.port), flush=True)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+
+
+def use_local_database() -> str:
+    """DATABASE_URL when set; otherwise the embedded Postgres in DEVSERVER_DATA_DIR (default .local/pgdata)."""
+    if not os.environ.get("DATABASE_URL"):
+        data_dir = Path(os.environ.get("DEVSERVER_DATA_DIR", REPO / ".local" / "pgdata"))
+        os.environ["DATABASE_URL"] = start_embedded_postgres(data_dir)
+    return os.environ["DATABASE_URL"]
 
 
 def _banner(port: int) -> str:

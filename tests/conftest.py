@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-TEST_SECRET = "test-better-auth-secret-0123456789abcdef"
+from devserver.__main__ import LOCAL_ONLY_SECRET
+
+# The local secret, so that the events/ fixtures (signed with it) are valid in tests too.
+TEST_SECRET = LOCAL_ONLY_SECRET
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 

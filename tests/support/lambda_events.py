@@ -1,21 +1,12 @@
 """API Gateway HTTP API (payload v2) events, shaped like the ones in events/, and the handlers they go to."""
 
 import base64
-import importlib.util
 import json
-from pathlib import Path
-from types import ModuleType
 
-REPO = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("list_projects", "get_project", "put_project", "delete_project")
+from devserver.functions import PROJECT_FUNCTIONS as FUNCTIONS
+from devserver.functions import load_function
 
-
-def load_function(name: str) -> ModuleType:
-    """Import functions/<name>/app.py as Lambda would, under a name of its own."""
-    spec = importlib.util.spec_from_file_location(f"lambda_function_{name}", REPO / "functions" / name / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["FUNCTIONS", "LambdaResponse", "http_api_event", "invoke", "load_function"]
 
 
 def http_api_event(

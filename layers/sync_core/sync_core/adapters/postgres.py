@@ -51,9 +51,11 @@ class Database:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchone()
-        except (psycopg.DataError, psycopg.errors.ProgramLimitExceeded) as error:
-            raise InvalidRequest(f"Postgres refused the input: {error.diag.message_primary or error}") from None
-        except psycopg.OperationalError:
+        except psycopg.Error as error:
+            if _refused_input(error):
+                raise InvalidRequest(f"Postgres refused the input: {error.diag.message_primary or error}") from None
+            if not isinstance(error, psycopg.OperationalError):
+                raise
             if connection.broken or connection.closed:
                 self.close()
                 raise _ConnectionLost from None
@@ -75,6 +77,12 @@ class Database:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _refused_input(error: psycopg.Error) -> bool:
+    """Data exceptions (22: bad JSON, NUL characters, out-of-range numbers) and program limits
+    (54: nesting too deep for the parser's stack) come from what the client sent."""
+    return (error.sqlstate or "").startswith(("22", "54"))
 
 
 def connector(settings: Settings) -> Connect:

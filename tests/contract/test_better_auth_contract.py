@@ -1,0 +1,147 @@
+"""The real better-auth 1.7 package (Node) makes the tables and the sessions; the API must accept exactly
+what it issues and refuse what it would refuse. better_auth.mjs beside this file drives the library."""
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg
+import pytest
+from mangum import Mangum
+
+from devserver.database import BETTER_AUTH_TABLES, apply_migrations
+from sync_core.adapters import http
+from sync_core.adapters.settings import Settings
+from tests.support.lambda_events import http_api_event, invoke
+
+HERE = Path(__file__).resolve().parent
+SECRET = "contract-" + uuid.uuid4().hex + uuid.uuid4().hex
+BETTER_AUTH_TABLE_NAMES = ("user", "session", "account", "verification")
+
+
+def fresh_database(server_url: str) -> str:
+    name = f"contract_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlparse(server_url)._replace(path=f"/{name}").geturl()
+
+
+def better_auth(database_url: str, *args: str) -> dict:
+    if not (HERE / "node_modules" / "better-auth").is_dir():
+        pytest.fail("better-auth is not installed: run `make setup` (npm ci in tests/contract)")
+    environment = {**os.environ, "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET}
+    completed = subprocess.run(
+        ["node", "better_auth.mjs", *args], cwd=HERE, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+@pytest.fixture(scope="module")
+def library_database(database_url) -> str:
+    """A database whose Better Auth tables come from the library's own migration, then ours on top."""
+    url = fresh_database(database_url)
+    assert better_auth(url, "migrate")["created"] == list(BETTER_AUTH_TABLE_NAMES)
+    apply_migrations(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def handler(library_database):
+    settings = Settings(database_url=library_database, better_auth_secret=SECRET)
+    routers = (http.list_projects, http.get_project, http.put_project, http.delete_project)
+    return Mangum(http.build_app(*routers, settings=settings), lifespan="off")
+
+
+@pytest.fixture
+def signed_up(library_database) -> dict:
+    issued = better_auth(library_database, "sign-up", f"{uuid.uuid4().hex[:10]}@example.com")
+    issued["cookie"] = issued["setCookie"][0].split(";")[0]
+    return issued
+
+
+def put_and_read(handler, **credentials):
+    project_id = uuid.uuid4()
+    path = f"/api/projects/{project_id}"
+    body = json.dumps({"name": "contract", "data": {"ok": True}, "baseRevision": 0})
+    put = invoke(handler, http_api_event("PUT", path, body=body, **credentials))
+    got = invoke(handler, http_api_event("GET", path, **credentials))
+    return project_id, put, got
+
+
+def test_the_librarys_cookie_is_accepted_and_scopes_rows_to_its_user(handler, signed_up, library_database):
+    assert signed_up["cookie"].startswith("better-auth.session_token=")
+    project_id, put, got = put_and_read(handler, cookies=[signed_up["cookie"]])
+    assert put.status == 200
+    assert got.json()["data"] == {"ok": True}
+    with psycopg.connect(library_database) as connection:
+        owner = connection.execute('SELECT "userId" FROM projects WHERE id = %s', (project_id,)).fetchone()[0]
+    assert owner == signed_up["userId"]
+
+
+def test_the_librarys_bearer_token_is_accepted(handler, signed_up):
+    _, put, got = put_and_read(handler, headers={"Authorization": f"Bearer {signed_up['bearer']}"})
+    assert put.status == 200
+    assert got.status == 200
+
+
+def test_the_raw_token_as_bearer_is_accepted(handler, signed_up):
+    raw_token = signed_up["bearer"].rpartition(".")[0]
+    assert (
+        invoke(handler, http_api_event("GET", "/api/projects", headers={"Authorization": f"Bearer {raw_token}"})).status
+        == 200
+    )
+
+
+def test_a_tampered_signature_is_refused(handler, signed_up):
+    name, _, value = signed_up["cookie"].partition("=")
+    token, _, signature = value.rpartition(".")
+    tampered = f"{name}={token}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    assert invoke(handler, http_api_event("GET", "/api/projects", cookies=[tampered])).status == 401
+
+
+def test_an_expired_session_is_refused(handler, signed_up, library_database):
+    assert invoke(handler, http_api_event("GET", "/api/projects", cookies=[signed_up["cookie"]])).status == 200
+    with psycopg.connect(library_database, autocommit=True) as connection:
+        connection.execute(
+            """UPDATE "session" SET "expiresAt" = now() - interval '1 second' WHERE "userId" = %s""",
+            (signed_up["userId"],),
+        )
+    assert invoke(handler, http_api_event("GET", "/api/projects", cookies=[signed_up["cookie"]])).status == 401
+
+
+def test_a_session_signed_out_through_the_library_is_refused(handler, signed_up, library_database):
+    assert better_auth(library_database, "sign-out", signed_up["cookie"])["status"] == 200
+    assert invoke(handler, http_api_event("GET", "/api/projects", cookies=[signed_up["cookie"]])).status == 401
+
+
+def test_the_local_tables_match_what_the_library_creates(library_database, database_url):
+    """devserver/better_auth_tables.sql (local runs and tests) must be Better Auth's schema, column for column."""
+    local = fresh_database(database_url)
+    with psycopg.connect(local, autocommit=True) as connection:
+        connection.execute(BETTER_AUTH_TABLES.read_text())
+    assert describe(local) == describe(library_database)
+
+
+def describe(database_url: str) -> dict:
+    with psycopg.connect(database_url) as connection:
+        columns = connection.execute(
+            """SELECT table_name, column_name, data_type, is_nullable
+               FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(%s)
+               ORDER BY table_name, column_name""",
+            (list(BETTER_AUTH_TABLE_NAMES),),
+        ).fetchall()
+        constraints = connection.execute(
+            """SELECT conrelid::regclass::text, contype, pg_get_constraintdef(oid)
+               FROM pg_constraint WHERE conrelid::regclass::text = ANY(%s) ORDER BY 1, 2, 3""",
+            ([f'"{name}"' if name == "user" else name for name in BETTER_AUTH_TABLE_NAMES],),
+        ).fetchall()
+        indexes = connection.execute(
+            """SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)
+               AND indexname NOT LIKE '%%pkey' AND indexname NOT LIKE '%%key' ORDER BY 1, 2""",
+            (list(BETTER_AUTH_TABLE_NAMES),),
+        ).fetchall()
+    return {"columns": columns, "constraints": constraints, "indexes": indexes}

@@ -1,0 +1,48 @@
+"""Each successful request is exactly one round trip to Postgres, the session check included."""
+
+import json
+import uuid
+
+import pytest
+from mangum import Mangum
+
+from sync_core.adapters import http
+from tests.support.lambda_events import http_api_event, invoke
+from tests.support.round_trips import counting_services
+
+
+@pytest.fixture
+def traced(lambda_environment):
+    services, round_trips = counting_services()
+    app = http.build_app(http.list_projects, http.get_project, http.put_project, http.delete_project, services=services)
+    return Mangum(app, lifespan="off"), round_trips
+
+
+def test_every_route_is_one_round_trip(traced, new_user):
+    handler, round_trips = traced
+    user = new_user()
+    project_id = uuid.uuid4()
+    path = f"/api/projects/{project_id}"
+    put = json.dumps({"name": "x", "data": {"v": 1}, "baseRevision": 0})
+    stale = json.dumps({"name": "x", "data": {"v": 2}, "baseRevision": 0})
+    requests = [
+        (http_api_event("PUT", path, cookies=[user.cookie], body=put), 200),
+        (http_api_event("PUT", path, cookies=[user.cookie], body=stale), 409),
+        (http_api_event("GET", path, cookies=[user.cookie]), 200),
+        (http_api_event("GET", path, cookies=[user.cookie], headers={"If-None-Match": '"1"'}), 304),
+        (http_api_event("GET", "/api/projects", cookies=[user.cookie]), 200),
+        (http_api_event("DELETE", path, cookies=[user.cookie], headers={"If-Match": '"1"'}), 200),
+        (http_api_event("GET", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie]), 404),
+    ]
+    for event, status in requests:
+        before = round_trips()
+        assert invoke(handler, event).status == status
+        assert round_trips() - before == 1, event["routeKey"]
+
+
+def test_input_refused_before_sql_costs_no_round_trip(traced, new_user):
+    handler, round_trips = traced
+    user = new_user()
+    invoke(handler, http_api_event("GET", "/api/projects/not-a-uuid", cookies=[user.cookie]))
+    invoke(handler, http_api_event("GET", "/api/projects"))
+    assert round_trips() == 0

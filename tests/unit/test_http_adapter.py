@@ -1,0 +1,164 @@
+"""The HTTP adapter over a fake store: status codes, headers and JSON errors, without Postgres.
+
+The fake stands in for the projects store port; everything Postgres decides is tested in integration/.
+"""
+
+import uuid
+
+import pytest
+from mangum import Mangum
+
+from sync_core.adapters import http
+from sync_core.adapters.settings import Settings
+from sync_core.domain import projects
+from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict
+from sync_core.domain.session import SessionPolicy, sign_token
+from tests.support.lambda_events import http_api_event, invoke
+
+SECRET = b"unit-secret"
+COOKIE = "better-auth.session_token=" + sign_token(SECRET, "tok").replace("=", "%3D").replace("+", "%2B")
+
+
+class FakeStore:
+    def __init__(self):
+        self.calls = []
+        self.failure = None
+
+    def _record(self, *call):
+        self.calls.append(call)
+        if self.failure:
+            raise self.failure
+
+    def list_projects(self, session_token, *, include_deleted):
+        self._record("list", session_token, include_deleted)
+        return "[]"
+
+    def get_project(self, session_token, project_id, cached):
+        self._record("get", session_token, project_id, cached)
+        if 5 in cached.revisions:
+            return projects.NotModified(5)
+        return projects.ProjectDocument(5, '{"id": "x"}')
+
+    def put_project(self, session_token, project_id, write):
+        self._record("put", session_token, project_id, write)
+        return projects.ProjectDocument(6, '{"revision": 6}')
+
+    def delete_project(self, session_token, project_id, *, base_revision):
+        self._record("delete", session_token, project_id, base_revision)
+        return projects.ProjectDocument(7, '{"revision": 7}')
+
+
+@pytest.fixture
+def store():
+    return FakeStore()
+
+
+@pytest.fixture
+def handler(store):
+    services = http.Services(store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64)
+    settings = Settings(database_url="postgresql://unused", better_auth_secret="unused")
+    app = http.build_app(
+        http.list_projects,
+        http.get_project,
+        http.put_project,
+        http.delete_project,
+        services=services,
+        settings=settings,
+    )
+    return Mangum(app, lifespan="off")
+
+
+def test_get_sets_the_etag_and_304_has_no_body(handler, store):
+    project_id = uuid.uuid4()
+    ok = invoke(handler, http_api_event("GET", f"/api/projects/{project_id}", cookies=[COOKIE]))
+    assert ok.status == 200
+    assert ok.headers["etag"] == '"5"'
+    assert ok.text == '{"id": "x"}'
+    cached = invoke(
+        handler,
+        http_api_event("GET", f"/api/projects/{project_id}", cookies=[COOKIE], headers={"If-None-Match": '"5"'}),
+    )
+    assert cached.status == 304
+    assert cached.text == ""
+    assert store.calls[0][:3] == ("get", "tok", project_id)
+
+
+def test_put_hands_the_raw_body_to_the_store_with_a_fresh_fallback_write_id(handler, store):
+    body = '{"name": "x", "data": 1, "baseRevision": 0}'
+    path = f"/api/projects/{uuid.uuid4()}"
+    invoke(handler, http_api_event("PUT", path, cookies=[COOKIE], body=body))
+    invoke(handler, http_api_event("PUT", path, cookies=[COOKIE], body=body))
+    first, second = store.calls[0][3], store.calls[1][3]
+    assert first.body == body
+    assert first.fallback_write_id != second.fallback_write_id
+
+
+def test_a_base64_body_is_decoded(handler, store):
+    body = '{"name": "é", "data": 1, "baseRevision": 0}'
+    invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body=body.encode()))
+    assert store.calls[0][3].body == body
+
+
+def test_an_oversized_body_is_413_before_the_store(handler, store):
+    response = invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body="x" * 65))
+    assert response.status == 413
+    assert store.calls == []
+
+
+def test_a_conflict_returns_the_server_copy_verbatim(handler, store):
+    store.failure = RevisionConflict('{"server": {"revision": 9}}')
+    response = invoke(handler, http_api_event("DELETE", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE]))
+    assert response.status == 409
+    assert response.text == '{"server": {"revision": 9}}'
+
+
+def test_an_unavailable_database_is_503_with_retry_after(handler, store):
+    store.failure = DatabaseUnavailable("down", retry_after_seconds=1)
+    response = invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE]))
+    assert response.status == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json() == {"error": {"code": "database_unavailable", "message": "down"}}
+
+
+def test_an_unexpected_failure_is_a_json_500_and_logged(handler, store):
+    store.failure = RuntimeError("bug")
+    response = invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE]))
+    assert response.status == 500
+    assert response.json()["error"]["code"] == "internal_error"
+
+
+def test_unknown_routes_and_methods_are_json(handler):
+    assert invoke(handler, http_api_event("GET", "/nope")).json()["error"]["code"] == "route_not_found"
+    response = invoke(handler, http_api_event("POST", "/api/projects"))
+    assert response.status == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_include_deleted_flag(handler, store):
+    invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE], query="includeDeleted=1"))
+    invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE]))
+    assert [call[2] for call in store.calls] == [True, False]
+
+
+def test_cors_is_off_unless_configured():
+    settings = Settings(
+        database_url="postgresql://unused", better_auth_secret="s", cors_allow_origins="https://app.example"
+    )
+    services = http.Services(store=FakeStore(), session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64)
+    handler = Mangum(http.build_app(http.list_projects, services=services, settings=settings), lifespan="off")
+    preflight = http_api_event(
+        "OPTIONS",
+        "/api/projects",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
+    response = invoke(handler, preflight)
+    assert response.headers["access-control-allow-origin"] == "https://app.example"
+    assert response.headers["access-control-allow-credentials"] == "true"
+    other = http_api_event(
+        "OPTIONS", "/api/projects", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    )
+    assert "access-control-allow-origin" not in invoke(handler, other).headers

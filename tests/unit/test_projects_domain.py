@@ -1,0 +1,77 @@
+"""ETags, base revisions and size limits: the request rules that need no database."""
+
+import pytest
+
+from sync_core.domain import projects
+from sync_core.domain.errors import InvalidField, InvalidRequest, PayloadTooLarge
+
+
+def test_entity_tags_are_quoted_revisions():
+    assert projects.entity_tag(12) == '"12"'
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, projects.CachedRevisions()),
+        ("*", projects.CachedRevisions(any_revision=True)),
+        ('"3"', projects.CachedRevisions(revisions=frozenset({3}))),
+        ('W/"3", "4"', projects.CachedRevisions(revisions=frozenset({3, 4}))),
+    ],
+)
+def test_if_none_match(header, expected):
+    assert projects.cached_revisions(header) == expected
+
+
+@pytest.mark.parametrize("header", ["3", '"x"', '"1" "2"', '"99999999999999999999"', ""])
+def test_if_none_match_that_is_not_ours(header):
+    with pytest.raises(InvalidRequest):
+        projects.cached_revisions(header)
+
+
+@pytest.mark.parametrize(
+    ("body", "if_match", "expected"),
+    [
+        (b"", None, None),
+        (b"  ", "*", None),
+        (b"{}", None, None),
+        (b'{"baseRevision": null}', None, None),
+        (b'{"baseRevision": 4}', None, 4),
+        (b"", '"4"', 4),
+        (b'{"baseRevision": 4}', 'W/"4"', 4),
+    ],
+)
+def test_base_revision_for_delete(body, if_match, expected):
+    assert projects.base_revision_for_delete(body, if_match) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "if_match", "error"),
+    [
+        (b"{", None, InvalidRequest),
+        (b'{"baseRevision": NaN}', None, InvalidRequest),
+        (b"[" * 100_000, None, InvalidRequest),
+        (b"[4]", None, InvalidField),
+        (b'{"baseRevision": true}', None, InvalidField),
+        (b'{"baseRevision": 1.0}', None, InvalidField),
+        (b'{"baseRevision": 9223372036854775808}', None, InvalidField),
+        (b'{"baseRevision": 1}', '"2"', InvalidRequest),
+    ],
+)
+def test_bad_delete_revisions(body, if_match, error):
+    with pytest.raises(error):
+        projects.base_revision_for_delete(body, if_match)
+
+
+def test_project_ids_must_be_uuids():
+    assert (
+        str(projects.parse_project_id("0B7D1E7A-6A4F-4C1E-9A51-3C3D2F1E0A01")) == "0b7d1e7a-6a4f-4c1e-9a51-3c3d2f1e0a01"
+    )
+    with pytest.raises(InvalidRequest):
+        projects.parse_project_id("0b7d1e7a")
+
+
+def test_body_size_limit_names_the_limit():
+    projects.check_body_size(10, 10)
+    with pytest.raises(PayloadTooLarge, match="limit is 10 bytes"):
+        projects.check_body_size(11, 10)

@@ -1,0 +1,74 @@
+"""Which session token a request carries, and whether our secret signed it (no database involved)."""
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import quote
+
+import pytest
+
+from sync_core.domain.errors import Unauthenticated
+from sync_core.domain.session import SessionPolicy, session_token, sign_token
+
+SECRET = b"unit-secret"
+POLICY = SessionPolicy(secret=SECRET)
+
+
+def better_auth_signature(token: str) -> str:
+    """Better Auth's own recipe, written out independently: base64(HMAC-SHA256(secret, token))."""
+    return base64.b64encode(hmac.new(SECRET, token.encode(), hashlib.sha256).digest()).decode()
+
+
+def test_signing_matches_better_auths_recipe():
+    assert sign_token(SECRET, "abc") == f"abc.{better_auth_signature('abc')}"
+
+
+def test_the_percent_encoded_cookie_yields_the_raw_token():
+    cookie = f"theme=dark; better-auth.session_token={quote(sign_token(SECRET, 'tok'), safe='')}; other=1"
+    assert session_token(POLICY, authorization=None, cookie_header=cookie) == "tok"
+
+
+def test_the_secure_cookie_and_a_custom_prefix():
+    policy = SessionPolicy(secret=SECRET, cookie_prefix="appframes")
+    cookie = f"__Secure-appframes.session_token={quote(sign_token(SECRET, 'tok'), safe='')}"
+    assert session_token(policy, authorization=None, cookie_header=cookie) == "tok"
+    with pytest.raises(Unauthenticated):
+        session_token(policy, authorization=None, cookie_header=cookie.replace("appframes", "better-auth"))
+
+
+def test_bearer_wins_over_cookie():
+    cookie = f"better-auth.session_token={quote(sign_token(SECRET, 'from-cookie'), safe='')}"
+    bearer = f"Bearer {sign_token(SECRET, 'from-bearer')}"
+    assert session_token(POLICY, authorization=bearer, cookie_header=cookie) == "from-bearer"
+
+
+def test_a_raw_bearer_token_is_accepted_unless_signatures_are_required():
+    assert session_token(POLICY, authorization="Bearer raw", cookie_header=None) == "raw"
+    strict = SessionPolicy(secret=SECRET, bearer_requires_signature=True)
+    with pytest.raises(Unauthenticated):
+        session_token(strict, authorization="Bearer raw", cookie_header=None)
+
+
+@pytest.mark.parametrize(
+    "cookie_value",
+    [
+        "tok",  # unsigned
+        "tok.",  # empty signature
+        f"tok.{better_auth_signature('other')}",  # another token's signature
+        f".{better_auth_signature('')}",  # empty token
+        f"tok.{better_auth_signature('tok')[:-2]}",  # truncated
+    ],
+)
+def test_bad_cookie_signatures_are_refused(cookie_value):
+    with pytest.raises(Unauthenticated):
+        session_token(POLICY, authorization=None, cookie_header=f"better-auth.session_token={quote(cookie_value)}")
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Basic abc", "Bearer ", "Bearer"])
+def test_no_usable_credentials(authorization):
+    with pytest.raises(Unauthenticated, match="sign in"):
+        session_token(POLICY, authorization=authorization, cookie_header="unrelated=1")
+
+
+def test_a_token_containing_dots_is_split_at_the_last_one():
+    assert session_token(POLICY, authorization=f"Bearer {sign_token(SECRET, 'a.b.c')}", cookie_header=None) == "a.b.c"

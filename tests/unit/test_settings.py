@@ -1,0 +1,39 @@
+"""Settings fail at start, naming what is missing."""
+
+import pytest
+
+from sync_core.adapters.settings import ConfigurationError, load_settings
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    for name in ("DATABASE_URL", "BETTER_AUTH_SECRET", "DB_PROXY_HOST", "DB_NAME", "DB_USER", "MAX_BODY_BYTES"):
+        monkeypatch.delenv(name, raising=False)
+    load_settings.cache_clear()
+    yield monkeypatch
+    load_settings.cache_clear()
+
+
+def test_missing_secret_and_database_are_named(environment):
+    with pytest.raises(ConfigurationError) as error:
+        load_settings()
+    assert "BETTER_AUTH_SECRET" in str(error.value)
+    assert "DATABASE_URL" in str(error.value)
+
+
+def test_rds_proxy_settings_replace_the_url(environment):
+    environment.setenv("BETTER_AUTH_SECRET", "s")
+    environment.setenv("DB_PROXY_HOST", "proxy.example")
+    with pytest.raises(ConfigurationError, match="DB_NAME, DB_USER"):
+        load_settings()
+    environment.setenv("DB_NAME", "appframes")
+    environment.setenv("DB_USER", "sync_api")
+    assert load_settings().db_proxy_host == "proxy.example"
+
+
+def test_body_limit_stays_under_lambdas_payload_limit(environment):
+    environment.setenv("BETTER_AUTH_SECRET", "s")
+    environment.setenv("DATABASE_URL", "postgresql://x")
+    environment.setenv("MAX_BODY_BYTES", "6000000")
+    with pytest.raises(ConfigurationError, match="MAX_BODY_BYTES"):
+        load_settings()
