@@ -2,13 +2,21 @@
 PYTHON := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: setup setup-all dev test test-python test-client lint format bench invoke
+.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format bench invoke
 
 setup:
 	@bash scripts/setup.sh
 
 setup-all:
 	@bash scripts/setup.sh --all
+
+## The SAM CLI, cfn-lint and actionlint in .venv-sam/, and a CPython 3.13 (built once if none is on PATH).
+sam-tools:
+	@bash scripts/setup-sam-tools.sh >/dev/null
+
+## make sam-build: the deployable application in .aws-sam/ (the layer as aarch64 / CPython 3.13 wheels).
+sam-build: setup sam-tools
+	PYTHON313="$$(bash scripts/setup-sam-tools.sh)" .venv-sam/bin/sam build
 
 ## make dev: the whole API on http://127.0.0.1:$(PORT) with an embedded Postgres and the demo editor.
 dev: setup
@@ -31,9 +39,11 @@ format: setup
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix .
 
-## make bench: the server benchmarks (handler vs raw psycopg); prints the tables README.md shows.
-bench: setup
+## make bench: every benchmark (request paths, limiter, cold start, client); prints the tables README.md shows.
+bench: setup-all
 	$(PYTHON) -m bench
+	$(PYTHON) bench/cold_start.py --python313 "$$(bash scripts/setup-sam-tools.sh)"
+	@if [ -f bench/client_bench.mjs ]; then node bench/client_bench.mjs; fi
 
 ## make invoke FN=put_project EVENT=events/put_project.json: one Lambda handler, in-process, on the local database.
 invoke: setup

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 import psycopg
-from yoyo import get_backend, read_migrations
+
+from sync_core.adapters.migrations import run_migrations
 
 REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS = REPO / "migrations"
@@ -26,14 +27,5 @@ def prepare_schema(database_url: str) -> None:
 
 
 def apply_migrations(database_url: str) -> None:
-    backend = get_backend(_yoyo_url(database_url))
-    with backend.lock():
-        backend.apply_migrations(backend.to_apply(read_migrations(str(MIGRATIONS))))
-
-
-def _yoyo_url(database_url: str) -> str:
-    """yoyo picks its driver from the URL scheme; psycopg 3 is `postgresql+psycopg`."""
-    scheme, _, rest = database_url.partition("://")
-    if scheme not in ("postgres", "postgresql"):
-        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {scheme}://")
-    return f"postgresql+psycopg://{rest}"
+    """The same code path as the migrations function, on a local URL."""
+    run_migrations(lambda: psycopg.connect(database_url), MIGRATIONS, {})

@@ -48,3 +48,23 @@ def new_user(database_url: str):
     from tests.support.accounts import create_signed_in_user
 
     return lambda **options: create_signed_in_user(database_url, TEST_SECRET, **options)
+
+
+AWS_REGION = "us-east-1"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto for every AWS call in the test, with throwaway credentials so nothing reaches AWS."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": AWS_REGION,
+        "AWS_REGION": AWS_REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield

@@ -5,7 +5,7 @@ import tempfile
 import psycopg
 from psycopg.pq import Trace
 
-from sync_core.adapters.http import Services, services_from
+from sync_core.adapters.http import Services, rate_limits_from, services_from
 from sync_core.adapters.postgres import Database, connector
 from sync_core.adapters.projects_sql import PostgresProjectsStore
 from sync_core.adapters.settings import load_settings
@@ -48,8 +48,9 @@ def counting_services():
     traced = TracedConnections()
     real = services_from(load_settings())
     services = Services(
-        store=PostgresProjectsStore(Database(traced.connect)),
+        store=PostgresProjectsStore(Database(traced.connect), rate_limits_from(load_settings()), real.hooks),
         session_policy=real.session_policy,
         max_body_bytes=real.max_body_bytes,
+        hooks=real.hooks,
     )
     return services, traced.round_trips

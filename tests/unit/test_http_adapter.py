@@ -12,6 +12,7 @@ from sync_core.adapters import http
 from sync_core.adapters.settings import Settings
 from sync_core.domain import projects
 from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict
+from sync_core.domain.limits import LimitHooks
 from sync_core.domain.session import SessionPolicy, sign_token
 from tests.support.lambda_events import http_api_event, invoke
 
@@ -43,6 +44,9 @@ class FakeStore:
         self._record("put", session_token, project_id, write)
         return projects.ProjectDocument(6, '{"revision": 6}')
 
+    def report_body_too_large(self, session_token):
+        self.calls.append(("report_body_too_large", session_token))
+
     def delete_project(self, session_token, project_id, *, base_revision):
         self._record("delete", session_token, project_id, base_revision)
         return projects.ProjectDocument(7, '{"revision": 7}')
@@ -55,7 +59,9 @@ def store():
 
 @pytest.fixture
 def handler(store):
-    services = http.Services(store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64)
+    services = http.Services(
+        store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
+    )
     settings = Settings(database_url="postgresql://unused", better_auth_secret="unused")
     app = http.build_app(
         http.list_projects,
@@ -102,7 +108,7 @@ def test_a_base64_body_is_decoded(handler, store):
 def test_an_oversized_body_is_413_before_the_store(handler, store):
     response = invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body="x" * 65))
     assert response.status == 413
-    assert store.calls == []
+    assert store.calls == [("report_body_too_large", "tok")]
 
 
 def test_a_conflict_returns_the_server_copy_verbatim(handler, store):
@@ -144,7 +150,9 @@ def test_cors_is_off_unless_configured():
     settings = Settings(
         database_url="postgresql://unused", better_auth_secret="s", cors_allow_origins="https://app.example"
     )
-    services = http.Services(store=FakeStore(), session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64)
+    services = http.Services(
+        store=FakeStore(), session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
+    )
     handler = Mangum(http.build_app(http.list_projects, services=services, settings=settings), lifespan="off")
     preflight = http_api_event(
         "OPTIONS",

@@ -15,8 +15,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from sync_core.adapters.limit_hooks import LogLimitHook, SqsLimitHook, sqs_client_factory
 from sync_core.adapters.postgres import Database, connector
 from sync_core.adapters.projects_sql import PostgresProjectsStore
+from sync_core.adapters.secrets import better_auth_secret
 from sync_core.adapters.settings import Settings, load_settings
 from sync_core.domain import projects
 from sync_core.domain.errors import (
@@ -25,10 +27,12 @@ from sync_core.domain.errors import (
     InvalidRequest,
     PayloadTooLarge,
     ProjectNotFound,
+    RateLimited,
     RevisionConflict,
     SyncError,
     Unauthenticated,
 )
+from sync_core.domain.limits import Bucket, LimitHooks, RateLimits
 from sync_core.domain.session import SessionPolicy, session_token
 
 logger = Logger(service="appframes-sync")
@@ -40,6 +44,7 @@ STATUS_BY_ERROR: dict[type[SyncError], int] = {
     RevisionConflict: 409,
     PayloadTooLarge: 413,
     InvalidField: 422,
+    RateLimited: 429,
     DatabaseUnavailable: 503,
 }
 JSON = "application/json"
@@ -52,24 +57,45 @@ class Services:
     store: projects.ProjectsStore
     session_policy: SessionPolicy
     max_body_bytes: int
+    hooks: LimitHooks
 
 
 def services_from(settings: Settings) -> Services:
+    hooks = limit_hooks_from(settings)
     return Services(
-        store=PostgresProjectsStore(Database(connector(settings))),
+        store=PostgresProjectsStore(Database(connector(settings)), rate_limits_from(settings), hooks),
         session_policy=SessionPolicy(
-            secret=settings.better_auth_secret.get_secret_value().encode(),
+            secret=better_auth_secret(settings),
             cookie_prefix=settings.better_auth_cookie_prefix,
             bearer_requires_signature=settings.better_auth_bearer_requires_signature,
         ),
         max_body_bytes=settings.max_body_bytes,
+        hooks=hooks,
     )
+
+
+def rate_limits_from(settings: Settings) -> RateLimits:
+    return RateLimits(
+        read=Bucket(settings.rate_limit_read_per_minute, settings.rate_limit_read_burst),
+        write=Bucket(settings.rate_limit_write_per_minute, settings.rate_limit_write_burst),
+        enabled=settings.rate_limits_enabled,
+        soft_threshold=settings.rate_limit_soft_threshold,
+    )
+
+
+def limit_hooks_from(settings: Settings) -> LimitHooks:
+    hooks = [LogLimitHook(logger)]
+    if settings.rate_limit_events_queue_url:
+        client = sqs_client_factory(settings.aws_region)
+        hooks.append(SqsLimitHook(settings.rate_limit_events_queue_url, client, logger))
+    return LimitHooks(hooks)
 
 
 def build_app(*routers: APIRouter, services: Services | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.services = services or services_from(settings)
+    app.add_middleware(FlushLimitHooks, hooks=app.state.services.hooks)
     for router in routers:
         app.include_router(router)
     app.add_exception_handler(SyncError, _sync_error_response)
@@ -119,7 +145,7 @@ async def put_project_route(request: Request, project_id: str) -> Response:
     services = _services(request)
     project_uuid = projects.parse_project_id(project_id)
     token = _session_token(request)
-    body = await _body(request, services.max_body_bytes)
+    body = await _body(request, token)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -136,7 +162,7 @@ async def delete_project_route(request: Request, project_id: str) -> Response:
     services = _services(request)
     project_uuid = projects.parse_project_id(project_id)
     token = _session_token(request)
-    body = await _body(request, services.max_body_bytes)
+    body = await _body(request, token)
     base_revision = projects.base_revision_for_delete(body, request.headers.get("if-match"))
     tombstone = services.store.delete_project(token, project_uuid, base_revision=base_revision)
     return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
@@ -154,13 +180,36 @@ def _session_token(request: Request) -> str:
     )
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit():
-        projects.check_body_size(int(declared), limit)
-    body = await request.body()
-    projects.check_body_size(len(body), limit)
+async def _body(request: Request, token: str) -> bytes:
+    services = _services(request)
+    try:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit():
+            projects.check_body_size(int(declared), services.max_body_bytes)
+        body = await request.body()
+        projects.check_body_size(len(body), services.max_body_bytes)
+    except PayloadTooLarge:
+        services.store.report_body_too_large(token)
+        raise
     return body
+
+
+class FlushLimitHooks:
+    """After a request that published limit events, hand them to the hooks' network side.
+
+    Plain ASGI rather than BaseHTTPMiddleware: on the normal path it costs one attribute check.
+    """
+
+    def __init__(self, app, hooks: LimitHooks):
+        self.app = app
+        self.hooks = hooks
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if self.hooks.pending:
+                self.hooks.flush()
 
 
 def _flag(value: str | None, name: str) -> bool:

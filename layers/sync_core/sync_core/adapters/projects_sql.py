@@ -8,7 +8,8 @@ decoded into Python objects. The revision rule lives here and nowhere else.
 import uuid
 
 from sync_core.adapters.postgres import Database
-from sync_core.domain.errors import InvalidField, ProjectNotFound, RevisionConflict, Unauthenticated
+from sync_core.domain.errors import InvalidField, ProjectNotFound, RateLimited, RevisionConflict, Unauthenticated
+from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
 from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDocument, ProjectWrite
 
 # A live session of a user who is not banned. Better Auth's admin plugin adds "banned" and
@@ -25,6 +26,55 @@ viewer AS (
           AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
       )
 )"""
+
+
+# The user's token bucket for this request's scope, taken in the same statement. The conditional
+# upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
+# A refused request writes nothing; `bucket` (the row as this statement found it) says how long to wait.
+_AVAILABLE = """least(%(limit_burst)s::float8,
+        bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8)"""
+ADMISSION = f"""
+block AS (
+    SELECT block."blockedUntil"
+    FROM public.rate_limit_blocks AS block
+    JOIN viewer ON block."userId" = viewer.user_id
+    WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
+),
+bucket AS (
+    SELECT {_AVAILABLE} AS available
+    FROM public.rate_limits AS bucket
+    JOIN viewer ON bucket."userId" = viewer.user_id
+    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s
+),
+admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
+    FROM viewer
+    WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM block)
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = {_AVAILABLE} - 1, "refilledAt" = now()
+        WHERE {_AVAILABLE} >= 1
+    RETURNING bucket.tokens
+),
+limit_check AS (
+    SELECT
+        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
+        (SELECT tokens FROM admission) AS tokens_left,
+        coalesce(
+            extract(epoch FROM (SELECT "blockedUntil" FROM block) - now())::float8,
+            (1 - (SELECT available FROM bucket)) / %(limit_per_second)s::float8
+        ) AS wait_seconds,
+        EXISTS (SELECT FROM block) AS blocked
+)"""
+
+# Every statement answers these first: who is asking, and whether the limiter admitted them.
+LIMIT_COLUMNS = """
+    (SELECT user_id FROM viewer) AS user_id,
+    (SELECT admitted FROM limit_check) AS admitted,
+    (SELECT tokens_left FROM limit_check) AS tokens_left,
+    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
+    (SELECT blocked FROM limit_check) AS blocked"""
+ADMITTED = "(SELECT admitted FROM limit_check)"
 
 
 def _time(column: str) -> str:
@@ -50,21 +100,19 @@ def _write_receipt(alias: str) -> str:
 
 
 LIST_PROJECTS = f"""
-WITH {VIEWER}
-SELECT
-    EXISTS (SELECT FROM viewer) AS signed_in,
+WITH {VIEWER}, {ADMISSION}
+SELECT {LIMIT_COLUMNS},
     (
         SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')::text
         FROM public.projects AS project
         JOIN viewer ON project."userId" = viewer.user_id
-        WHERE %(include_deleted)s OR project."deletedAt" IS NULL
+        WHERE {ADMITTED} AND (%(include_deleted)s OR project."deletedAt" IS NULL)
     ) AS projects
 """
 
 GET_PROJECT = f"""
-WITH {VIEWER}
-SELECT
-    EXISTS (SELECT FROM viewer) AS signed_in,
+WITH {VIEWER}, {ADMISSION}
+SELECT {LIMIT_COLUMNS},
     project.revision,
     CASE
         WHEN %(any_revision)s OR project.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
@@ -75,7 +123,7 @@ LEFT JOIN (
     SELECT project.*
     FROM public.projects AS project
     JOIN viewer ON project."userId" = viewer.user_id
-    WHERE project.id = %(project_id)s
+    WHERE project.id = %(project_id)s AND {ADMITTED}
 ) AS project ON true
 """
 
@@ -84,7 +132,7 @@ UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 # The body is parsed once, by Postgres, in a MATERIALIZED CTE: the checks below then run in order
 # at execution time, so a cast is only reached once the field's type has been checked.
 PUT_PROJECT = f"""
-WITH {VIEWER},
+WITH {VIEWER}, {ADMISSION},
 sent AS MATERIALIZED (
     SELECT %(body)s::jsonb AS body
 ),
@@ -123,6 +171,7 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
     SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
     FROM viewer, write
+    WHERE {ADMITTED}
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now()
@@ -135,12 +184,11 @@ written AS (
 current AS (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE NOT EXISTS (SELECT FROM written)
+    WHERE NOT EXISTS (SELECT FROM written) AND {ADMITTED}
       AND project."userId" = viewer.user_id AND project.id = %(project_id)s
     FOR SHARE OF project
 )
-SELECT
-    EXISTS (SELECT FROM viewer) AS signed_in,
+SELECT {LIMIT_COLUMNS},
     (SELECT problem FROM request) AS problem,
     CASE
         WHEN written.id IS NOT NULL THEN 'written'
@@ -161,12 +209,12 @@ LEFT JOIN current ON true
 # Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
 # revision, so a retried DELETE whose first attempt committed still succeeds.
 DELETE_PROJECT = f"""
-WITH {VIEWER},
+WITH {VIEWER}, {ADMISSION},
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL
     FROM viewer
-    WHERE project."userId" = viewer.user_id AND project.id = %(project_id)s
+    WHERE project."userId" = viewer.user_id AND project.id = %(project_id)s AND {ADMITTED}
       AND project."deletedAt" IS NULL
       AND (%(base_revision)s::bigint IS NULL OR project.revision = %(base_revision)s::bigint)
     RETURNING project.*
@@ -174,12 +222,11 @@ tombstoned AS (
 current AS (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE NOT EXISTS (SELECT FROM tombstoned)
+    WHERE NOT EXISTS (SELECT FROM tombstoned) AND {ADMITTED}
       AND project."userId" = viewer.user_id AND project.id = %(project_id)s
     FOR SHARE OF project
 )
-SELECT
-    EXISTS (SELECT FROM viewer) AS signed_in,
+SELECT {LIMIT_COLUMNS},
     CASE
         WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN 'tombstoned'
         WHEN current.id IS NOT NULL THEN 'conflict'
@@ -197,22 +244,26 @@ LEFT JOIN current ON true
 
 SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
 
+WHO_IS_ASKING = f"WITH {VIEWER} SELECT (SELECT user_id FROM viewer)"
+
 
 class PostgresProjectsStore:
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, limits: RateLimits, hooks: LimitHooks):
         self._database = database
+        self._limits = limits
+        self._hooks = hooks
 
     def list_projects(self, session_token: str, *, include_deleted: bool) -> str:
-        signed_in, projects = self._database.fetch_row(
-            LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
+        (projects,) = self._admitted_row(
+            Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
-        _require(signed_in)
         return projects
 
     def get_project(
         self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
     ) -> ProjectDocument | NotModified:
-        signed_in, revision, document = self._database.fetch_row(
+        revision, document = self._admitted_row(
+            Scope.READ,
             GET_PROJECT,
             {
                 "session_token": session_token,
@@ -221,13 +272,13 @@ class PostgresProjectsStore:
                 "cached_revisions": sorted(cached.revisions),
             },
         )
-        _require(signed_in)
         if revision is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
         return NotModified(revision) if document is None else ProjectDocument(revision, document)
 
     def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument:
-        signed_in, problem, outcome, revision, body = self._database.fetch_row(
+        problem, outcome, revision, body = self._admitted_row(
+            Scope.WRITE,
             PUT_PROJECT,
             {
                 "session_token": session_token,
@@ -236,7 +287,6 @@ class PostgresProjectsStore:
                 "fallback_write_id": write.fallback_write_id,
             },
         )
-        _require(signed_in)
         if problem is not None:
             raise InvalidField(problem)
         if outcome == "conflict":
@@ -246,18 +296,43 @@ class PostgresProjectsStore:
     def delete_project(
         self, session_token: str, project_id: uuid.UUID, *, base_revision: int | None
     ) -> ProjectDocument:
-        signed_in, outcome, revision, body = self._database.fetch_row(
+        outcome, revision, body = self._admitted_row(
+            Scope.WRITE,
             DELETE_PROJECT,
             {"session_token": session_token, "project_id": project_id, "base_revision": base_revision},
         )
-        _require(signed_in)
         if outcome is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
         if outcome == "conflict":
             raise RevisionConflict(body)
         return ProjectDocument(revision, body)
 
+    def report_body_too_large(self, session_token: str) -> None:
+        """A refused oversized body becomes a limit event for its user (this path only: one round trip)."""
+        if not self._hooks.enabled:
+            return
+        (user_id,) = self._database.fetch_row(WHO_IS_ASKING, {"session_token": session_token})
+        if user_id is not None:
+            self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
 
-def _require(signed_in: bool) -> None:
-    if not signed_in:
-        raise Unauthenticated(SESSION_ENDED)
+    def _admitted_row(self, scope: Scope, sql: str, params: dict) -> tuple:
+        """Run a statement under the limiter; the row's own columns, once the user is known and admitted."""
+        bucket = self._limits.bucket(scope)
+        limit_params = {
+            "limits_on": self._limits.enabled,
+            "limit_scope": scope.value,
+            "limit_burst": bucket.burst,
+            "limit_per_second": bucket.per_second,
+        }
+        user_id, admitted, tokens_left, wait_seconds, blocked, *row = self._database.fetch_row(
+            sql, {**params, **limit_params}
+        )
+        if user_id is None:
+            raise Unauthenticated(SESSION_ENDED)
+        if not admitted:
+            self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, scope))
+            reason = "writes are blocked for repeated throttling" if blocked else f"over the {scope} rate limit"
+            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait_seconds))
+        if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
+            self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
+        return tuple(row)

@@ -3,13 +3,16 @@
 from functools import cache
 from pathlib import Path
 
+import certifi
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FOUR_MIB = 4 * 1024 * 1024
 # Lambda refuses events over 6 MB; the body must fit with the rest of the event around it.
 LAMBDA_BODY_CEILING = 5_500_000
-AMAZON_RDS_CA_BUNDLE = Path(__file__).resolve().parent.parent / "certificates" / "global-bundle.pem"
+# RDS Proxy presents an ACM certificate chained to the Amazon Root CAs, which Mozilla's bundle (certifi,
+# pinned in the layer) holds; sslmode=verify-full then also checks the proxy's host name.
+AMAZON_RDS_CA_BUNDLE = Path(certifi.where())
 
 
 class ConfigurationError(RuntimeError):
@@ -19,7 +22,11 @@ class ConfigurationError(RuntimeError):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
-    better_auth_secret: SecretStr = Field(min_length=1)
+    # The secret itself (local runs, tests), or where Lambda reads it at start: a Secrets Manager secret
+    # (ARN or name) or an SSM SecureString parameter (ARN, or a name starting with "/").
+    better_auth_secret: SecretStr | None = Field(default=None, min_length=1)
+    better_auth_secret_id: str | None = Field(default=None, min_length=1)
+    better_auth_secret_max_age_seconds: int = Field(default=300, ge=0)
     better_auth_cookie_prefix: str = Field(default="better-auth", min_length=1)
     better_auth_bearer_requires_signature: bool = False
     max_body_bytes: int = Field(default=FOUR_MIB, gt=0, le=LAMBDA_BODY_CEILING)
@@ -36,12 +43,32 @@ class Settings(BaseSettings):
     aws_region: str | None = None
     db_connect_timeout_seconds: int = Field(default=3, gt=0)
 
+    # Per-user rate limits (docs/rate-limits.md). The write burst covers claiming hundreds of local
+    # projects at first sign-in; the sustained rates are far above what an editor's autosave sends.
+    rate_limits_enabled: bool = True
+    rate_limit_write_per_minute: float = Field(default=300, gt=0)
+    rate_limit_write_burst: int = Field(default=600, ge=1)
+    rate_limit_read_per_minute: float = Field(default=1200, gt=0)
+    rate_limit_read_burst: int = Field(default=1500, ge=1)
+    rate_limit_soft_threshold: float = Field(default=0.25, ge=0, le=1)
+    # Where limit events go (the escalation consumer's queue); unset, they are only logged.
+    rate_limit_events_queue_url: str | None = None
+    rate_limit_throttles_to_block: int = Field(default=30, ge=1)
+    rate_limit_strike_window_seconds: int = Field(default=300, gt=0)
+    rate_limit_block_seconds: int = Field(default=900, gt=0)
+
     @model_validator(mode="after")
     def _one_database(self) -> "Settings":
         iam_fields = {"DB_PROXY_HOST": self.db_proxy_host, "DB_NAME": self.db_name, "DB_USER": self.db_user}
         if self.database_url is None and not all(iam_fields.values()):
             missing = ", ".join(name for name, value in iam_fields.items() if not value)
             raise ValueError(f"set DATABASE_URL, or RDS Proxy settings ({missing} missing)")
+        return self
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> "Settings":
+        if self.better_auth_secret is None and self.better_auth_secret_id is None:
+            raise ValueError("set BETTER_AUTH_SECRET, or BETTER_AUTH_SECRET_ID (Secrets Manager or SSM)")
         return self
 
     @property

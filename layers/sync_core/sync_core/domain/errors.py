@@ -51,3 +51,9 @@ class RevisionConflict(SyncError):
 
 class DatabaseUnavailable(SyncError):
     code = "database_unavailable"
+
+
+class RateLimited(SyncError):
+    """Over the user's rate limit, or blocked for repeated throttling; `retry_after_seconds` says when."""
+
+    code = "rate_limited"

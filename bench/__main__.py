@@ -1,0 +1,212 @@
+"""`make bench`: the request paths of the API, timed through the real Lambda handlers, each next to
+raw psycopg running the very same SQL on the same Postgres, and next to a bare handler (FastAPI +
+Mangum answering a ready-made body, no database) that shows what the framework alone costs.
+
+Medians of repeated warm invocations on the embedded Postgres (or BENCH_DATABASE_URL).
+"""
+
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg
+from fastapi import APIRouter
+from fastapi.responses import Response
+from mangum import Mangum
+
+from devserver.__main__ import LOCAL_ONLY_SECRET
+from devserver.database import prepare_schema, start_embedded_postgres
+from devserver.functions import load_function
+from sync_core.adapters import projects_sql
+from sync_core.adapters.http import build_app, rate_limits_from
+from sync_core.adapters.settings import load_settings
+from sync_core.domain.limits import Scope
+from tests.support.accounts import create_signed_in_user
+from tests.support.lambda_events import http_api_event
+
+SIZES = {"1 KiB": 1024, "100 KiB": 100 * 1024, "1 MiB": 1024 * 1024, "4 MiB": 4 * 1024 * 1024 - 512}
+ROUNDS = {"1 KiB": 300, "100 KiB": 100, "1 MiB": 30, "4 MiB": 12}
+LISTED_PROJECTS = 1000
+
+
+def project_data(size: int) -> str:
+    """A project payload of about `size` bytes, shaped like an editor's: frames holding layers."""
+    layer = {"type": "text", "x": 120.5, "y": 64, "text": "Launch day", "style": {"font": "Inter", "size": 48}}
+    layer_text = json.dumps(layer)
+    layers = ", ".join([layer_text] * max(1, (size - 64) // (len(layer_text) + 2)))
+    return f'{{"frames": [{{"id": "f1", "width": 1080, "layers": [{layers}]}}]}}'
+
+
+def median_ms(run: Callable[[], object], rounds: int) -> float:
+    for _ in range(3):
+        run()
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+class Bench:
+    def __init__(self, database_url: str):
+        self.user = create_signed_in_user(database_url, LOCAL_ONLY_SECRET)
+        self.raw = psycopg.connect(database_url, autocommit=True, prepare_threshold=None)
+        self.handlers = {name: load_function(name).handler for name in ("get_project", "put_project", "list_projects")}
+
+    @staticmethod
+    def limit_params(scope: str) -> dict:
+        """The limiter's parameters exactly as the store passes them, so raw SQL does the same work."""
+        limits = rate_limits_from(load_settings())
+        bucket = limits.bucket(Scope(scope))
+        return {
+            "limits_on": limits.enabled,
+            "limit_scope": scope,
+            "limit_burst": bucket.burst,
+            "limit_per_second": bucket.per_second,
+        }
+
+    def handler_call(self, function: str, method: str, path: str, body: str | None = None) -> Callable[[], object]:
+        def call():
+            event = http_api_event(method, path, cookies=[self.user.cookie], body=body)
+            response = self.handlers[function](event, None)
+            assert response["statusCode"] == 200, response["body"][:200]
+
+        return call
+
+    def raw_call(self, sql: str, params: dict) -> Callable[[], object]:
+        def call():
+            with self.raw.cursor() as cursor:
+                cursor.execute(sql, params)
+                cursor.fetchone()
+
+        return call
+
+    def put_pair(self, data: str, rounds: int) -> tuple[float, float]:
+        """PUT at the current revision, `rounds` times, through the handler and raw; bodies built beforehand."""
+        handler_id, raw_id = uuid.uuid4(), uuid.uuid4()
+        handler_bodies = iter([self._body(data, revision) for revision in range(rounds + 3)])
+        raw_bodies = iter([self._body(data, revision) for revision in range(rounds + 3)])
+        path = f"/api/projects/{handler_id}"
+        write_limits = self.limit_params("write")
+
+        def through_handler():
+            self.handler_call("put_project", "PUT", path, next(handler_bodies))()
+
+        def raw():
+            params = {"session_token": self.user.token, "project_id": raw_id, "fallback_write_id": uuid.uuid4()}
+            self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, "body": next(raw_bodies)})()
+
+        return median_ms(through_handler, rounds), median_ms(raw, rounds)
+
+    def get_pair(self, data: str, rounds: int) -> tuple[float, float]:
+        project_id = uuid.uuid4()
+        self.handler_call("put_project", "PUT", f"/api/projects/{project_id}", self._body(data, 0))()
+        params = {
+            "session_token": self.user.token,
+            "project_id": project_id,
+            "any_revision": False,
+            "cached_revisions": [],
+            **self.limit_params("read"),
+        }
+        return (
+            median_ms(self.handler_call("get_project", "GET", f"/api/projects/{project_id}"), rounds),
+            median_ms(self.raw_call(projects_sql.GET_PROJECT, params), rounds),
+        )
+
+    def list_pair(self, rounds: int) -> tuple[float, float]:
+        for _ in range(LISTED_PROJECTS):
+            self.handler_call("put_project", "PUT", f"/api/projects/{uuid.uuid4()}", self._body('{"v": 1}', 0))()
+        params = {"session_token": self.user.token, "include_deleted": False, **self.limit_params("read")}
+        return (
+            median_ms(self.handler_call("list_projects", "GET", "/api/projects"), rounds),
+            median_ms(self.raw_call(projects_sql.LIST_PROJECTS, params), rounds),
+        )
+
+    @staticmethod
+    def _body(data: str, base_revision: int) -> str:
+        return f'{{"name": "bench", "baseRevision": {base_revision}, "data": {data}}}'
+
+
+def limiter_cost(database_url: str) -> list[tuple]:
+    """Requests through the handler with the limiter on and off, alternating so drift hits both alike."""
+    rows = []
+    for request, label in (("PUT", "1 KiB"), ("PUT", "100 KiB"), ("GET", "1 KiB")):
+        data, rounds = project_data(SIZES[label]), ROUNDS[label] * 2
+        timings = {}
+        for enabled in ("false", "true", "false", "true"):
+            os.environ["RATE_LIMITS_ENABLED"] = enabled
+            load_settings.cache_clear()
+            bench = Bench(database_url)
+            pair = bench.put_pair(data, rounds) if request == "PUT" else bench.get_pair(data, rounds)
+            timings.setdefault(enabled, []).append(pair[0])
+        rows.append((request, label, min(timings["true"]), min(timings["false"])))
+    os.environ.pop("RATE_LIMITS_ENABLED")
+    load_settings.cache_clear()
+    return rows
+
+
+def bare_handler_ms(body: str, rounds: int) -> float:
+    """FastAPI + Mangum handing back a ready-made body of the same size: the floor for any handler."""
+    router = APIRouter()
+
+    @router.get("/bare")
+    async def bare() -> Response:
+        return Response(body, media_type="application/json")
+
+    handler = Mangum(build_app(router), lifespan="off")
+    return median_ms(lambda: handler(http_api_event("GET", "/bare"), None), rounds)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="appframes-bench-") as directory:
+        database_url = os.environ.get("BENCH_DATABASE_URL") or start_embedded_postgres(Path(directory) / "data")
+        prepare_schema(database_url)
+        os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=LOCAL_ONLY_SECRET, POWERTOOLS_LOG_LEVEL="ERROR")
+        # The limiter runs on every request as in production, with limits the bench never reaches.
+        os.environ.update(
+            {
+                f"RATE_LIMIT_{scope}_{knob}": "1000000000"
+                for scope in ("READ", "WRITE")
+                for knob in ("PER_MINUTE", "BURST")
+            }
+        )
+        load_settings.cache_clear()
+        bench = Bench(database_url)
+        rows = []
+        for label, size in SIZES.items():
+            data = project_data(size)
+            rounds = ROUNDS[label]
+            bare = bare_handler_ms(data, rounds)
+            rows.append(("GET", label, *bench.get_pair(data, rounds), bare))
+            rows.append(("PUT", label, *bench.put_pair(data, rounds), bare))
+        rows.append(("list", f"{LISTED_PROJECTS} projects", *bench.list_pair(100), None))
+        print(table(rows))
+        print()
+        print(limiter_table(limiter_cost(database_url)))
+
+
+def limiter_table(rows: list[tuple]) -> str:
+    lines = ["| request | size | limits on (ms) | limits off (ms) | on / off |", "|---|---|---:|---:|---:|"]
+    lines += [f"| {request} | {size} | {on:.3f} | {off:.3f} | {on / off:.3f}x |" for request, size, on, off in rows]
+    return "\n".join(lines)
+
+
+def table(rows: list[tuple]) -> str:
+    lines = [
+        "| request | size | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw | bare handler (ms) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for request, size, handler, raw, bare in rows:
+        bare_text = "-" if bare is None else f"{bare:.2f}"
+        lines.append(f"| {request} | {size} | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x | {bare_text} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""template.yaml and samconfig.toml: linted, and wired to the code they deploy."""
+
+import importlib.util
+import subprocess
+import tomllib
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.conftest import ROOT, sam_environment
+from tests.support.lambda_events import http_api_event, invoke
+
+DEV_PREFIX = "/api/dev"
+
+
+def functions(template: dict) -> dict[str, dict]:
+    return {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def http_routes(properties: dict) -> set[tuple[str, str]]:
+    return {
+        (event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+        for event in properties.get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    }
+
+
+def load_handler_module(code_uri: str, handler: str):
+    module_name, _, attribute = handler.rpartition(".")
+    path = ROOT / code_uri / f"{module_name}.py"
+    spec = importlib.util.spec_from_file_location(f"deployed_{Path(code_uri).name}_{module_name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module, getattr(module, attribute)
+
+
+def served_routes(handler) -> set[tuple[str, str]]:
+    """(method, path) of every route the Mangum-wrapped FastAPI app serves, as its OpenAPI lists them
+    (the schema is built from the routes even though the app publishes no /openapi.json)."""
+    return {
+        (method.upper(), path) for path, operations in handler.app.openapi()["paths"].items() for method in operations
+    }
+
+
+def answer(handler, method: str, path: str) -> tuple[int, str]:
+    """Status and error code a handler gives an unauthenticated API Gateway (v2) request."""
+    concrete = path.replace("{project_id}", str(uuid.uuid4()))
+    response = invoke(handler, http_api_event(method, concrete))
+    body = response.json() if response.text else {}
+    code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
+    return response.status, code
+
+
+def test_sam_validate_lint(sam_tools):
+    done = subprocess.run(
+        [str(sam_tools / "sam"), "validate", "--lint", "--template-file", "template.yaml"],
+        cwd=ROOT,
+        env=sam_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cfn_lint(sam_tools):
+    done = subprocess.run(
+        [str(sam_tools / "cfn-lint"), "template.yaml"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_route_goes_to_the_function_whose_app_serves_it(template, lambda_environment):
+    # Given every function the template declares with HttpApi events
+    routed = {name: props for name, props in functions(template).items() if http_routes(props)}
+    assert len(routed) == 4
+    for name, properties in routed.items():
+        # When its handler module is imported as Lambda would
+        _, handler = load_handler_module(properties["CodeUri"], properties["Handler"])
+        # Then the app behind it serves exactly the routes API Gateway sends it
+        assert served_routes(handler) == http_routes(properties), name
+        # and answers them (401 without a session), while other functions' routes are not found there
+        for method, path in http_routes(properties):
+            assert answer(handler, method, path) == (401, "unauthenticated"), (name, method, path)
+        for other, other_properties in routed.items():
+            for method, path in http_routes(other_properties) - http_routes(properties):
+                assert answer(handler, method, path)[0] in (404, 405), (name, other, method, path)
+
+
+def test_every_handler_imports(template, lambda_environment):
+    missing = []
+    for name, properties in functions(template).items():
+        if name == "RateLimitConsumerFunction" and not (ROOT / properties["CodeUri"] / "app.py").exists():
+            missing.append(name)
+            continue
+        _, handler = load_handler_module(properties["CodeUri"], properties["Handler"])
+        assert callable(handler), name
+    if missing:
+        pytest.xfail("functions/rate_limit_consumer/app.py arrives with issue 4")
+
+
+def test_no_function_serves_the_dev_sign_in(template, lambda_environment):
+    for name, properties in functions(template).items():
+        assert not any(path.startswith(DEV_PREFIX) for _, path in http_routes(properties)), name
+        if http_routes(properties):
+            _, handler = load_handler_module(properties["CodeUri"], properties["Handler"])
+            assert not any(path.startswith(DEV_PREFIX) for _, path in served_routes(handler)), name
+            for method in ("GET", "POST"):
+                assert answer(handler, method, f"{DEV_PREFIX}/sign-in") == (404, "route_not_found"), name
+    # and nothing of the local dev server is packaged: functions ship only their own directory.
+    for properties in functions(template).values():
+        assert not (ROOT / properties["CodeUri"] / "devserver").exists()
+
+
+def test_runtime_architecture_and_build_method(template):
+    globals_ = template["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    for name, resource in template["Resources"].items():
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion"):
+            assert resource["Metadata"]["BuildMethod"] == "makefile", name
+
+
+def test_the_better_auth_secret_is_never_a_plain_environment_value(template):
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert "BETTER_AUTH_SECRET" not in variables
+    assert "BETTER_AUTH_SECRET_ID" in variables
+    for properties in functions(template).values():
+        assert "BETTER_AUTH_SECRET" not in properties.get("Environment", {}).get("Variables", {})
+
+
+def test_database_access_is_iam_scoped_to_the_proxy_user(template):
+    for name, properties in functions(template).items():
+        statements = [s for policy in properties["Policies"] if "Statement" in policy for s in policy["Statement"]]
+        connect = [s for s in statements if s["Action"] == "rds-db:connect"]
+        assert len(connect) == 1, name
+        arn, _ = connect[0]["Resource"]["Fn::Sub"]
+        assert arn.endswith(":dbuser:${ProxyId}/${DbUser}"), name
+    proxy = template["Resources"]["DatabaseProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True
+    assert proxy["Auth"][0]["IAMAuth"] == "REQUIRED"
+
+
+def test_queue_visibility_covers_six_consumer_timeouts(template):
+    resources = template["Resources"]
+    consumer = resources["RateLimitConsumerFunction"]["Properties"]
+    queue = resources["RateLimitEventsQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * consumer["Timeout"]
+    assert "deadLetterTargetArn" in queue["RedrivePolicy"]
+    (event,) = consumer["Events"].values()
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_each_stage_sets_every_required_parameter(template, stage):
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[stage]["deploy"]["parameters"]
+    given = dict(item.split("=", 1) for item in config["parameter_overrides"])
+    required = {name for name, spec in template["Parameters"].items() if "Default" not in spec}
+    assert required <= given.keys(), required - given.keys()
+    assert given["Stage"] == stage
+    assert config["stack_name"] == f"appframes-sync-{stage}"
+    if given.get("CreateDatabase", "false") == "false":
+        assert given.get("DbProxyEndpoint") and given.get("DbProxyResourceId")
+    assert "*" not in given["CorsAllowOrigins"]

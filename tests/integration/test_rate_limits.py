@@ -1,0 +1,221 @@
+"""Per-user rate limits in the request's own statement, limit events on SQS (moto), and the
+consumer that escalates repeated throttling into a temporary block."""
+
+import json
+import time
+import uuid
+
+import boto3
+import psycopg
+import pytest
+from mangum import Mangum
+
+from sync_core.adapters import http
+from sync_core.adapters.limit_consumer import build_consumer
+from sync_core.adapters.settings import Settings
+from sync_core.domain.limits import LimitEvent, LimitEventKind, Scope
+from tests.conftest import AWS_REGION as REGION
+from tests.conftest import TEST_SECRET
+from tests.support.lambda_events import http_api_event, invoke
+
+
+@pytest.fixture
+def sqs(aws):
+    """The rate-limit queue and its DLQ (after 2 receives), as template.yaml makes them, in moto."""
+    client = boto3.client("sqs", region_name=REGION)
+    dlq = client.create_queue(QueueName="limit-events-dlq")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = client.create_queue(
+        QueueName="limit-events",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})},
+    )["QueueUrl"]
+    return client, queue, dlq
+
+
+def limited_settings(database_url: str, **overrides) -> Settings:
+    defaults = {
+        "database_url": database_url,
+        "better_auth_secret": TEST_SECRET,
+        "aws_region": REGION,
+        "rate_limit_write_per_minute": 30,  # one token every 2 seconds
+        "rate_limit_write_burst": 3,
+        "rate_limit_read_per_minute": 600,
+        "rate_limit_read_burst": 50,
+        "rate_limit_throttles_to_block": 3,
+        "rate_limit_block_seconds": 3,
+    }
+    return Settings(**{**defaults, **overrides})
+
+
+def api_handler(settings: Settings):
+    routers = (http.list_projects, http.get_project, http.put_project, http.delete_project)
+    return Mangum(http.build_app(*routers, settings=settings), lifespan="off")
+
+
+def put(handler, user, project_id=None, body=None):
+    body = body or json.dumps({"name": "n", "data": {}, "baseRevision": 0})
+    path = f"/api/projects/{project_id or uuid.uuid4()}"
+    return invoke(handler, http_api_event("PUT", path, cookies=[user.cookie], body=body))
+
+
+def queued_events(client, queue) -> list[dict]:
+    messages = client.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(message["Body"]) for message in messages]
+
+
+def test_a_burst_over_the_limit_gets_429_with_retry_after_and_others_are_unaffected(database_url, new_user):
+    handler = api_handler(limited_settings(database_url))
+    abuser, bystander = new_user(), new_user()
+    assert [put(handler, abuser).status for _ in range(3)] == [200, 200, 200]
+    refused_id = uuid.uuid4()
+    refused = put(handler, abuser, refused_id)
+    assert refused.status == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert refused.headers["retry-after"] == "2"
+    assert invoke(handler, http_api_event("GET", f"/api/projects/{refused_id}", cookies=[abuser.cookie])).status == 404
+    assert invoke(handler, http_api_event("GET", "/api/projects", cookies=[abuser.cookie])).status == 200, (
+        "reads have their own bucket"
+    )
+    assert [put(handler, bystander).status for _ in range(3)] == [200, 200, 200]
+
+    time.sleep(int(refused.headers["retry-after"]))
+    assert put(handler, abuser).status == 200
+
+
+def test_deletes_share_the_write_limit(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=2))
+    user = new_user()
+    project_id = uuid.uuid4()
+    assert put(handler, user, project_id).status == 200
+    assert put(handler, user).status == 200
+    deleted = invoke(handler, http_api_event("DELETE", f"/api/projects/{project_id}", cookies=[user.cookie]))
+    assert deleted.status == 429
+    stored = invoke(handler, http_api_event("GET", f"/api/projects/{project_id}", cookies=[user.cookie]))
+    assert stored.json()["deletedAt"] is None, "a throttled delete is not applied"
+
+
+def test_reads_have_a_looser_limit_of_their_own(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_read_burst=5, rate_limit_read_per_minute=60))
+    user = new_user()
+    statuses = [invoke(handler, http_api_event("GET", "/api/projects", cookies=[user.cookie])).status for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    assert put(handler, user).status == 200
+
+
+def test_limits_can_be_switched_off_per_stage(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limits_enabled=False, rate_limit_write_burst=1))
+    user = new_user()
+    assert [put(handler, user).status for _ in range(5)] == [200] * 5
+
+
+def test_throttles_and_near_limit_bursts_become_sqs_events(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    handler = api_handler(limited_settings(database_url, rate_limit_events_queue_url=queue, rate_limit_write_burst=4))
+    user = new_user()
+    statuses = [put(handler, user).status for _ in range(5)]
+    assert statuses == [200, 200, 200, 200, 429]
+    events = queued_events(client, queue)
+    assert [(event["kind"], event["scope"], event["userId"]) for event in events] == [
+        ("burst", "write", user.id),
+        ("throttled", "write", user.id),
+    ]
+
+
+def test_a_413_fires_a_hook_event(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    handler = api_handler(limited_settings(database_url, rate_limit_events_queue_url=queue, max_body_bytes=1000))
+    user = new_user()
+    assert put(handler, user, body=json.dumps({"name": "n", "data": "x" * 2000, "baseRevision": 0})).status == 413
+    assert [(event["kind"], event["userId"]) for event in queued_events(client, queue)] == [("body_too_large", user.id)]
+
+
+def test_the_normal_path_sends_nothing(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    handler = api_handler(limited_settings(database_url, rate_limit_events_queue_url=queue, rate_limit_write_burst=100))
+    user = new_user()
+    assert [put(handler, user).status for _ in range(5)] == [200] * 5
+    assert queued_events(client, queue) == []
+
+
+def test_the_consumer_escalates_repeated_throttling_into_a_block_that_lifts(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    settings = limited_settings(database_url, rate_limit_events_queue_url=queue)
+    handler, consumer = api_handler(settings), build_consumer(settings)
+    user, bystander = new_user(), new_user()
+    statuses = [put(handler, user).status for _ in range(6)]
+    assert statuses == [200, 200, 200, 429, 429, 429]
+
+    assert deliver(client, queue, consumer) == {"batchItemFailures": []}
+    time.sleep(2)  # the bucket has a token again: only the block can refuse now
+    blocked = put(handler, user)
+    assert blocked.status == 429
+    assert "blocked" in blocked.json()["error"]["message"]
+    assert 1 <= int(blocked.headers["retry-after"]) <= 3
+    assert put(handler, bystander).status == 200
+
+    time.sleep(int(blocked.headers["retry-after"]))
+    assert put(handler, user).status == 200, "the block lifts by itself"
+
+
+def test_a_redelivered_event_counts_once(database_url, new_user, sqs):
+    _, queue, _ = sqs
+    settings = limited_settings(database_url, rate_limit_events_queue_url=queue)
+    consumer = build_consumer(settings)
+    user = new_user()
+    event = LimitEvent(LimitEventKind.THROTTLED, user.id, Scope.WRITE).to_json()
+    records = [sqs_record(event, message_id) for message_id in ("m1", "m2", "m3")]
+    assert consumer({"Records": records}, None) == {"batchItemFailures": []}
+    with psycopg.connect(database_url) as connection:
+        count = connection.execute('SELECT count(*) FROM rate_limit_events WHERE "userId" = %s', (user.id,)).fetchone()
+        blocks = connection.execute('SELECT count(*) FROM rate_limit_blocks WHERE "userId" = %s', (user.id,)).fetchone()
+    assert count[0] == 1
+    assert blocks[0] == 0, "three deliveries of one throttle are not three strikes"
+
+
+def test_a_poison_message_lands_in_the_dlq_without_blocking_the_batch(database_url, new_user, sqs):
+    client, queue, dlq = sqs
+    consumer = build_consumer(limited_settings(database_url, rate_limit_events_queue_url=queue))
+    user = new_user()
+    good = LimitEvent(LimitEventKind.BURST, user.id, Scope.WRITE)
+    client.send_message(QueueUrl=queue, MessageBody=good.to_json())
+    client.send_message(QueueUrl=queue, MessageBody="{not an event")
+    first = deliver(client, queue, consumer)
+    assert len(first["batchItemFailures"]) == 1
+    deliver(client, queue, consumer)  # the poison fails again: its second receive
+    assert deliver(client, queue, consumer) is None, "nothing left: the poison moved to the DLQ"
+    dead = client.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert [message["Body"] for message in dead] == ["{not an event"]
+    with psycopg.connect(database_url) as connection:
+        kinds = connection.execute('SELECT kind FROM rate_limit_events WHERE "userId" = %s', (user.id,)).fetchall()
+    assert kinds == [("burst",)]
+
+
+def deliver(client, queue, consumer) -> dict | None:
+    """One poll as Lambda's SQS event source does it: receive, invoke, delete what succeeded."""
+    messages = client.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
+    if not messages:
+        return None
+    answer = consumer({"Records": [sqs_record(m["Body"], m["MessageId"], m["ReceiptHandle"]) for m in messages]}, None)
+    failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
+    for message in messages:
+        if message["MessageId"] in failed:
+            client.change_message_visibility(
+                QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        else:
+            client.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    return answer
+
+
+def sqs_record(body: str, message_id: str, receipt_handle: str = "receipt") -> dict:
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt_handle,
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795597200000"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:limit-events",
+        "awsRegion": REGION,
+    }
