@@ -7,7 +7,9 @@ import uvicorn
 
 from devserver.app import build_local_app
 from devserver.database import REPO, prepare_schema, start_embedded_postgres
-from sync_core.adapters.settings import load_settings
+from devserver.local_sqs import start_consumer_poller, start_local_sqs
+from sync_core.adapters.limit_consumer import build_consumer
+from sync_core.adapters.settings import Settings, load_settings
 
 # Only this local server has a default; a deployed stage must be given its own secret.
 LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
@@ -16,10 +18,13 @@ LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
 def main() -> None:
     os.environ.setdefault("BETTER_AUTH_SECRET", LOCAL_ONLY_SECRET)
     use_local_database()
+    if not os.environ.get("RATE_LIMIT_EVENTS_QUEUE_URL"):
+        os.environ["RATE_LIMIT_EVENTS_QUEUE_URL"] = start_local_sqs()
     settings = load_settings()
     prepare_schema(settings.database_url)
+    start_consumer_poller(settings.rate_limit_events_queue_url, build_consumer(settings))
     app = build_local_app(settings)
-    print(_banner(settings.port), flush=True)
+    print(_banner(settings), flush=True)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
 
 
@@ -31,14 +36,19 @@ def use_local_database() -> str:
     return os.environ["DATABASE_URL"]
 
 
-def _banner(port: int) -> str:
-    base = f"http://127.0.0.1:{port}"
+def _banner(settings: Settings) -> str:
+    base = f"http://127.0.0.1:{settings.port}"
     return f"""
 appframes-sync local server: {base}  (demo editor at {base}/)
 Get a session (creates a Better Auth user + session row and sets the signed cookie):
   curl -c cookies.txt -H 'Content-Type: application/json' -d '{{"email":"ada@example.com"}}' {base}/api/dev/sign-in
   curl -b cookies.txt {base}/api/projects
 The sign-in answer also holds "token", usable as 'Authorization: Bearer <token>'.
+Rate limits: {settings.rate_limit_write_burst} writes at once, then {settings.rate_limit_write_per_minute:g}/min; \
+{settings.rate_limit_throttles_to_block} throttles in {settings.rate_limit_strike_window_seconds}s block writes \
+for {settings.rate_limit_block_seconds}s.
+Limit events go to a local SQS ({settings.rate_limit_events_queue_url}) and its consumer. To watch a block happen:
+  RATE_LIMIT_WRITE_BURST=3 RATE_LIMIT_THROTTLES_TO_BLOCK=3 RATE_LIMIT_BLOCK_SECONDS=60 make dev
 """
 
 

@@ -28,4 +28,4 @@ def prepare_schema(database_url: str) -> None:
 
 def apply_migrations(database_url: str) -> None:
     """The same code path as the migrations function, on a local URL."""
-    run_migrations(lambda: psycopg.connect(database_url), MIGRATIONS, {})
+    run_migrations(lambda: psycopg.connect(database_url, autocommit=True), MIGRATIONS, {})

@@ -10,6 +10,8 @@ import psycopg
 import pytest
 from mangum import Mangum
 
+from devserver.local_sqs import poll_once
+from devserver.local_sqs import sqs_record as local_sqs_record
 from sync_core.adapters import http
 from sync_core.adapters.limit_consumer import build_consumer
 from sync_core.adapters.settings import Settings
@@ -191,31 +193,8 @@ def test_a_poison_message_lands_in_the_dlq_without_blocking_the_batch(database_u
 
 
 def deliver(client, queue, consumer) -> dict | None:
-    """One poll as Lambda's SQS event source does it: receive, invoke, delete what succeeded."""
-    messages = client.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=30).get("Messages", [])
-    if not messages:
-        return None
-    answer = consumer({"Records": [sqs_record(m["Body"], m["MessageId"], m["ReceiptHandle"]) for m in messages]}, None)
-    failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
-    for message in messages:
-        if message["MessageId"] in failed:
-            client.change_message_visibility(
-                QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-        else:
-            client.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-    return answer
+    return poll_once(client, queue, consumer)
 
 
-def sqs_record(body: str, message_id: str, receipt_handle: str = "receipt") -> dict:
-    return {
-        "messageId": message_id,
-        "receiptHandle": receipt_handle,
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795597200000"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:limit-events",
-        "awsRegion": REGION,
-    }
+def sqs_record(body: str, message_id: str) -> dict:
+    return local_sqs_record({"MessageId": message_id, "Body": body}, "https://sqs/limit-events")
