@@ -5,17 +5,18 @@ all four. Routes are `async def`: the blocking psycopg call is deliberate, since
 environment serves one request at a time and a thread-pool hop per request costs more.
 """
 
+import os
 import uuid
 from dataclasses import dataclass
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from sync_core.adapters.limit_hooks import LogLimitHook, SqsLimitHook, sqs_client_factory
+from sync_core.adapters.limit_hooks import LogLimitHook, MetricsLimitHook, SqsLimitHook, sqs_client_factory
 from sync_core.adapters.postgres import Database, connector
 from sync_core.adapters.projects_sql import PostgresProjectsStore
 from sync_core.adapters.secrets import better_auth_secret
@@ -85,6 +86,8 @@ def rate_limits_from(settings: Settings) -> RateLimits:
 
 def limit_hooks_from(settings: Settings) -> LimitHooks:
     hooks = [LogLimitHook(logger)]
+    if os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):  # set by the template: a deployed stage
+        hooks.append(MetricsLimitHook(Metrics()))
     if settings.rate_limit_events_queue_url:
         client = sqs_client_factory(settings.aws_region)
         hooks.append(SqsLimitHook(settings.rate_limit_events_queue_url, client, logger))

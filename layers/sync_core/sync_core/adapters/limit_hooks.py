@@ -7,7 +7,8 @@ something, so the network wait falls on throttled or abusive requests, never on 
 import time
 from collections.abc import Callable
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from sync_core.domain.limits import LimitEvent
 
@@ -65,6 +66,21 @@ class LogLimitHook:
 
     def flush(self) -> None:
         pass
+
+
+class MetricsLimitHook:
+    """A CloudWatch metric per event kind (`RateLimitThrottled`, ...) in embedded metric format:
+    written to the log on flush, so it costs no network call either."""
+
+    def __init__(self, metrics: Metrics):
+        self._metrics = metrics
+
+    def publish(self, event: LimitEvent) -> None:
+        name = "RateLimit" + "".join(part.title() for part in event.kind.value.split("_"))
+        self._metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+    def flush(self) -> None:
+        self._metrics.flush_metrics()
 
 
 def sqs_client_factory(region: str | None) -> Callable[[], object]:
