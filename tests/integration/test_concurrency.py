@@ -55,3 +55,27 @@ def _write_marks(database_url: str, cookie: str, project_id: str, writer: int) -
             assert response.status == 409, response
             current = response.json()["server"]
     return accepted
+
+
+def test_racing_first_writes_of_one_new_project_accept_exactly_one(api, new_user, database_url):
+    user = new_user()
+    project_id = str(uuid.uuid4())
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(WRITERS) as pool:
+        start_together = manager.Barrier(WRITERS)
+        arguments = [(database_url, user.cookie, project_id, writer, start_together) for writer in range(WRITERS)]
+        statuses = pool.starmap(_first_write, arguments)
+    assert sorted(statuses) == [200] + [409] * (WRITERS - 1)
+    assert api.get(user, project_id).json()["revision"] == 1
+
+
+def _first_write(database_url: str, cookie: str, project_id: str, writer: int, start_together) -> int:
+    import os
+
+    from tests.conftest import TEST_SECRET
+
+    os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=TEST_SECRET, POWERTOOLS_LOG_LEVEL="WARNING")
+    put_handler = load_function("put_project").handler
+    body = json.dumps({"name": f"writer {writer}", "data": {}, "baseRevision": 0, "writeId": str(uuid.uuid4())})
+    start_together.wait()  # every process has imported its handler: the PUTs leave at once
+    return invoke(put_handler, http_api_event("PUT", f"/api/projects/{project_id}", cookies=[cookie], body=body)).status
