@@ -1,6 +1,7 @@
 """`python -m devserver`: embedded Postgres (unless DATABASE_URL), migrations, every route on one port."""
 
 import os
+import signal
 from pathlib import Path
 
 import uvicorn
@@ -25,7 +26,14 @@ def main() -> None:
     start_consumer_poller(settings.rate_limit_events_queue_url, build_consumer(settings))
     app = build_local_app(settings)
     print(_banner(settings), flush=True)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit, it lets the
+    # atexit hook of the embedded Postgres stop the server instead of leaving it running.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+
+
+def _exit_quietly(signal_number: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def use_local_database() -> str:

@@ -1,0 +1,82 @@
+// The server API over fetch. Every HTTP status is turned into an outcome here and nowhere else.
+
+/** @typedef {import('../sync-types.js').SyncTransport} SyncTransport */
+/** @template T @typedef {import('../sync-types.js').TransportOutcome<T>} TransportOutcome */
+
+/** Statuses worth trying again: the request was fine, the server or the network was not. */
+const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/**
+ * @param {{ baseUrl?: string, fetch?: typeof fetch }} [options]
+ * @returns {SyncTransport}
+ */
+export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fetch.bind(globalThis) } = {}) {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} [body]
+   * @returns {Promise<TransportOutcome<any>>}
+   */
+  async function call(method, path, body) {
+    /** @type {Record<string, string>} */
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response;
+    try {
+      response = await send(`${baseUrl}${path}`, {
+        method,
+        // The Better Auth session cookie rides along; the API lives on the editor's origin.
+        credentials: 'same-origin',
+        cache: 'no-store',
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      return { kind: 'retry', message: `Offline or server unreachable (${describe(error)})` };
+    }
+    return outcomeOf(response);
+  }
+
+  const projectPath = (/** @type {string} */ id) => `/api/projects/${encodeURIComponent(id)}`;
+
+  return {
+    listProjects: () => call('GET', '/api/projects?includeDeleted=1'),
+    getProject: (id) => call('GET', projectPath(id)),
+    putProject: (id, request) => call('PUT', projectPath(id), request),
+    deleteProject: (id, baseRevision) => call('DELETE', projectPath(id), { baseRevision }),
+  };
+}
+
+/**
+ * @param {Response} response
+ * @returns {Promise<TransportOutcome<any>>}
+ */
+async function outcomeOf(response) {
+  const body = await response.json().catch(() => undefined);
+  if (response.ok) return { kind: 'ok', body };
+  const message = `HTTP ${response.status}${body?.error?.message ? `: ${body.error.message}` : ''}`;
+  if (response.status === 409 && body?.server) return { kind: 'conflict', server: body.server };
+  if (response.status === 404) return { kind: 'not-found' };
+  if (response.status === 401) return { kind: 'unauthorized', message };
+  if (RETRYABLE.has(response.status)) {
+    return { kind: 'retry', retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')), message };
+  }
+  return { kind: 'rejected', status: response.status, message };
+}
+
+/**
+ * Retry-After is either seconds or an HTTP date; anything else means "use our own backoff".
+ * @param {string | null} header
+ * @returns {number | undefined}
+ */
+export function parseRetryAfter(header) {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim());
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** @param {unknown} error */
+function describe(error) {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,111 @@
+// Sync metadata in IndexedDB, in one database per signed-in user, so signing in as someone else
+// on the same browser never reads or writes the previous account's queue or revisions.
+import { inTransaction, openDatabase, readAll, readOne, settled } from './idb.js';
+
+/** @typedef {import('../sync-types.js').SyncMetadata} SyncMetadata */
+/** @typedef {import('../sync-types.js').QueueEntry} QueueEntry */
+/** @typedef {import('../sync-types.js').SyncErrorRecord} SyncErrorRecord */
+
+const LAST_SYNCED = 'lastSyncedRevisionByProjectId';
+const QUEUE = 'syncQueue';
+const ERRORS = 'syncErrorsByProjectId';
+
+/** @param {string} userId */
+export const metadataDatabaseName = (userId) => `appframes-sync:user:${userId}`;
+
+/**
+ * @param {IDBFactory} factory
+ * @param {string} userId
+ * @returns {Promise<SyncMetadata>}
+ */
+export async function openSyncMetadata(factory, userId) {
+  const db = await openDatabase(factory, metadataDatabaseName(userId), 1, (fresh) => {
+    for (const store of [LAST_SYNCED, QUEUE, ERRORS]) fresh.createObjectStore(store, { keyPath: 'projectId' });
+  });
+
+  /**
+   * @template T
+   * @param {string[]} stores
+   * @param {(store: (name: string) => IDBObjectStore) => Promise<T>} work
+   */
+  const write = (stores, work) => inTransaction(db, stores, 'readwrite', work);
+
+  return {
+    userId,
+    async lastSyncedRevision(projectId) {
+      return (await readOne(db, LAST_SYNCED, projectId))?.revision ?? 0;
+    },
+    async lastSyncedRevisions() {
+      const rows = await readAll(db, LAST_SYNCED);
+      return new Map(rows.map((row) => [row.projectId, row.revision]));
+    },
+    setLastSyncedRevision: (projectId, revision) =>
+      write([LAST_SYNCED], async (store) => { store(LAST_SYNCED).put({ projectId, revision }); }),
+    queue: () => readAll(db, QUEUE),
+    queueEntry: (projectId) => readOne(db, QUEUE, projectId),
+    enqueue: (projectIds, now) =>
+      write([QUEUE, ERRORS], async (store) => {
+        for (const projectId of projectIds) {
+          /** @type {QueueEntry | undefined} */
+          const queued = await settled(store(QUEUE).get(projectId));
+          // `change` must differ from every earlier value for this project, even one dequeued and
+          // queued again, so it never goes below the clock.
+          const change = Math.max(now, (queued?.change ?? 0) + 1);
+          store(QUEUE).put({ ...queued, projectId, enqueuedAt: queued?.enqueuedAt ?? now, change });
+          /** @type {SyncErrorRecord | undefined} */
+          const error = await settled(store(ERRORS).get(projectId));
+          // A rejected write waits for the next edit; a conflict waits for the user, edits or not.
+          if (error?.kind === 'error') store(ERRORS).delete(projectId);
+        }
+      }),
+    beginWrite: (projectId, pendingWrite) =>
+      write([QUEUE], async (store) => {
+        /** @type {QueueEntry | undefined} */
+        const queued = await settled(store(QUEUE).get(projectId));
+        if (queued) store(QUEUE).put({ ...queued, write: pendingWrite });
+      }),
+    finishWrite: (projectId, change, revision) =>
+      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
+        /** @type {QueueEntry | undefined} */
+        const queued = await settled(store(QUEUE).get(projectId));
+        store(LAST_SYNCED).put({ projectId, revision });
+        store(ERRORS).delete(projectId);
+        if (!queued) return true;
+        if (queued.change === change) {
+          store(QUEUE).delete(projectId);
+          return true;
+        }
+        store(QUEUE).put(withoutWrite(queued));
+        return false;
+      }),
+    abandonWrite: (projectId) =>
+      write([QUEUE], async (store) => {
+        /** @type {QueueEntry | undefined} */
+        const queued = await settled(store(QUEUE).get(projectId));
+        if (queued) store(QUEUE).put(withoutWrite(queued));
+      }),
+    acceptServer: (projectId, revision) =>
+      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
+        store(QUEUE).delete(projectId);
+        store(ERRORS).delete(projectId);
+        store(LAST_SYNCED).put({ projectId, revision });
+      }),
+    forget: (projectId) =>
+      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
+        for (const name of [QUEUE, LAST_SYNCED, ERRORS]) store(name).delete(projectId);
+      }),
+    errors: () => readAll(db, ERRORS),
+    error: (projectId) => readOne(db, ERRORS, projectId),
+    setError: (record) => write([ERRORS], async (store) => { store(ERRORS).put(record); }),
+    clearError: (projectId) => write([ERRORS], async (store) => { store(ERRORS).delete(projectId); }),
+    close: () => db.close(),
+  };
+}
+
+/**
+ * @param {QueueEntry} entry
+ * @returns {QueueEntry}
+ */
+function withoutWrite({ write: _answered, ...entry }) {
+  return entry;
+}

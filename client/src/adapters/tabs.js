@@ -1,0 +1,81 @@
+// Coordination between the tabs of one browser: Web Locks pick the one tab that syncs for a user
+// and serialise local writes per project; a BroadcastChannel carries status and nudges to every tab.
+
+/** @typedef {import('../sync-types.js').TabCoordination} TabCoordination */
+/** @typedef {import('../sync-types.js').TabMessage} TabMessage */
+
+const CHANNEL_NAME = 'appframes-sync';
+
+/**
+ * @param {{ locks: LockManager, channel: BroadcastChannel }} browser
+ * @returns {TabCoordination}
+ */
+export function createTabCoordination({ locks, channel }) {
+  return {
+    leadFor(userId, lead) {
+      const resignation = new AbortController();
+      /** @type {() => void} */
+      let release = () => {};
+      const held = new Promise((resolve) => { release = () => resolve(undefined); });
+      // Held until this tab resigns or closes; the browser then grants it to the next waiting tab.
+      locks
+        .request(`${CHANNEL_NAME}:leader:${userId}`, { signal: resignation.signal }, () => {
+          lead();
+          return held;
+        })
+        .catch((error) => {
+          if (error?.name !== 'AbortError') throw error;
+        });
+      return () => {
+        resignation.abort();
+        release();
+      };
+    },
+    withProjectLock(projectId, work) {
+      // The lock is held until `work` settles, and the request resolves with what `work` resolved.
+      return /** @type {Promise<any>} */ (locks.request(`${CHANNEL_NAME}:project:${projectId}`, work));
+    },
+    post: (message) => channel.postMessage(message),
+    onMessage(listener) {
+      channel.addEventListener('message', (event) => listener(/** @type {MessageEvent<TabMessage>} */ (event).data));
+    },
+    close: () => channel.close(),
+  };
+}
+
+/**
+ * For a page without Web Locks (or a test): this tab is the only one, so it always leads, and
+ * per-project work is serialised in memory.
+ * @returns {TabCoordination}
+ */
+export function createSingleTabCoordination() {
+  /** @type {Map<string, Promise<unknown>>} */
+  const tails = new Map();
+  return {
+    leadFor(_userId, lead) {
+      lead();
+      return () => {};
+    },
+    withProjectLock(projectId, work) {
+      const previous = tails.get(projectId) ?? Promise.resolve();
+      const result = previous.then(work, work);
+      const tail = result.catch(() => undefined);
+      tails.set(projectId, tail);
+      tail.then(() => { if (tails.get(projectId) === tail) tails.delete(projectId); });
+      return result;
+    },
+    post() {},
+    onMessage() {},
+    close() {},
+  };
+}
+
+/**
+ * Web Locks + BroadcastChannel when this page has them, this tab alone otherwise.
+ * @returns {TabCoordination}
+ */
+export function createDefaultTabCoordination() {
+  const locks = globalThis.navigator?.locks;
+  if (!locks || typeof BroadcastChannel === 'undefined') return createSingleTabCoordination();
+  return createTabCoordination({ locks, channel: new BroadcastChannel(CHANNEL_NAME) });
+}

@@ -1,0 +1,5 @@
+// The sync client's public surface. Types for TypeScript callers are in index.d.ts.
+export { createSyncEngine } from './engine.js';
+export { createHttpTransport } from './adapters/http-transport.js';
+export { openIndexedDbProjectStore } from './adapters/local-project-store.js';
+export { createSingleTabCoordination } from './adapters/tabs.js';

@@ -1,0 +1,253 @@
+// The sync client's vocabulary: what the editor hands in (ports) and what it gets back (status).
+// The JavaScript modules are checked against these interfaces by `tsc --checkJs`.
+
+/** A project as the editor keeps it in its local store. `data` is the full payload. */
+export interface LocalProject {
+  id: string;
+  name: string;
+  data: unknown;
+}
+
+/** A project as the server returns it from GET /api/projects/{id} or inside a 409. */
+export interface ServerProject extends LocalProject {
+  revision: number;
+  updatedAt: string;
+  deletedAt: string | null;
+}
+
+/** One row of GET /api/projects?includeDeleted=1 (no data). */
+export interface ServerListEntry {
+  id: string;
+  name: string;
+  revision: number;
+  updatedAt: string;
+  deletedAt: string | null;
+}
+
+export interface SignedInUser {
+  id: string;
+  email?: string;
+  name?: string;
+}
+
+/** Port: the editor's own local project store (IndexedDB in the demo). */
+export interface LocalProjectStore {
+  list(): Promise<LocalProject[]>;
+  get(id: string): Promise<LocalProject | undefined>;
+  put(project: LocalProject): Promise<void>;
+  remove(id: string): Promise<void>;
+}
+
+/**
+ * A write that was sent (or is about to be) and whose answer has not been recorded yet. It is kept
+ * until answered, and a retry sends exactly this body with the same writeId, so a write whose
+ * response was lost is recognised by the server instead of turning into a conflict.
+ */
+export type PendingWrite =
+  | { kind: 'put'; writeId: string; change: number; baseRevision: number; name: string; data: unknown; clientUpdatedAt: string }
+  | { kind: 'delete'; writeId: string; change: number; baseRevision: number };
+
+/** A queued project: it has local edits the server has not accepted yet. */
+export interface QueueEntry {
+  projectId: string;
+  enqueuedAt: number;
+  /** Bumped on every enqueue; a push only dequeues when no edit came after its snapshot. */
+  change: number;
+  write?: PendingWrite;
+}
+
+export interface SyncErrorRecord {
+  projectId: string;
+  /** `conflict` waits for the user; `error` (a rejected write) waits for the next edit. */
+  kind: 'conflict' | 'error';
+  message: string;
+  at: number;
+  /** For conflicts: the server copy "Take theirs" would keep. */
+  server?: ServerProject;
+}
+
+/** Port: sync metadata of one signed-in user on this device (its own IndexedDB database). */
+export interface SyncMetadata {
+  readonly userId: string;
+  lastSyncedRevision(projectId: string): Promise<number>;
+  lastSyncedRevisions(): Promise<Map<string, number>>;
+  setLastSyncedRevision(projectId: string, revision: number): Promise<void>;
+  queue(): Promise<QueueEntry[]>;
+  queueEntry(projectId: string): Promise<QueueEntry | undefined>;
+  /** Queues the projects (one transaction) and clears their `error` records, not conflicts. */
+  enqueue(projectIds: string[], now: number): Promise<void>;
+  /** Stores the write about to be sent; it stays until `finishWrite` or `abandonWrite`. */
+  beginWrite(projectId: string, write: PendingWrite): Promise<void>;
+  /** Records the accepted revision; dequeues unless an edit arrived after `change`. Returns whether it dequeued. */
+  finishWrite(projectId: string, change: number, revision: number): Promise<boolean>;
+  /** Forgets the pending write (its answer is known and was not a success). */
+  abandonWrite(projectId: string): Promise<void>;
+  /** Drops the queue entry, the error and records `revision` as synced (the server copy was taken). */
+  acceptServer(projectId: string, revision: number): Promise<void>;
+  /** Drops every trace of a project that is gone on the server and here, so tombstones do not pile up. */
+  forget(projectId: string): Promise<void>;
+  errors(): Promise<SyncErrorRecord[]>;
+  error(projectId: string): Promise<SyncErrorRecord | undefined>;
+  setError(record: SyncErrorRecord): Promise<void>;
+  clearError(projectId: string): Promise<void>;
+  close(): void;
+}
+
+/** What this browser knows about each local project's account, shared by every user of it. */
+export interface DeviceProjectRecord {
+  projectId: string;
+  /** The account the project was claimed by or pulled for; null while nobody claimed it. */
+  ownerId: string | null;
+  /** Edited while no one (or another account) was signed in: push it when its owner signs in. */
+  editedWithoutSession: boolean;
+}
+
+/** Port: the device-wide table of project owners. */
+export interface DeviceProjects {
+  all(): Promise<Map<string, DeviceProjectRecord>>;
+  get(projectId: string): Promise<DeviceProjectRecord | undefined>;
+  /** Marks the projects as owned by `userId` and clears their `editedWithoutSession` flag. */
+  claim(projectIds: string[], userId: string): Promise<void>;
+  markEditedWithoutSession(projectId: string): Promise<void>;
+  forget(projectId: string): Promise<void>;
+  close(): void;
+}
+
+export type TransportOutcome<T> =
+  | { kind: 'ok'; body: T }
+  | { kind: 'conflict'; server: ServerProject }
+  | { kind: 'not-found' }
+  | { kind: 'retry'; retryAfterSeconds?: number; message: string }
+  | { kind: 'unauthorized'; message: string }
+  | { kind: 'rejected'; status: number; message: string };
+
+export interface WriteAccepted {
+  id: string;
+  revision: number;
+  updatedAt: string;
+}
+
+export interface PutRequest {
+  name: string;
+  data: unknown;
+  baseRevision: number;
+  writeId: string;
+  clientUpdatedAt: string;
+}
+
+/** Port: the server API. The fetch adapter maps HTTP statuses to outcomes in one place. */
+export interface SyncTransport {
+  listProjects(): Promise<TransportOutcome<ServerListEntry[]>>;
+  getProject(id: string): Promise<TransportOutcome<ServerProject>>;
+  putProject(id: string, request: PutRequest): Promise<TransportOutcome<WriteAccepted>>;
+  deleteProject(id: string, baseRevision: number): Promise<TransportOutcome<WriteAccepted>>;
+}
+
+/** Port: coordination between the tabs of one browser. */
+export interface TabCoordination {
+  /** Calls `lead` once this tab holds the sync lock for `userId`; the returned function gives it up. */
+  leadFor(userId: string, lead: () => void): () => void;
+  /** Runs `work` while holding this project's lock in every tab, so a pull never overwrites a save. */
+  withProjectLock<T>(projectId: string, work: () => Promise<T>): Promise<T>;
+  post(message: TabMessage): void;
+  onMessage(listener: (message: TabMessage) => void): void;
+  close(): void;
+}
+
+export type TabMessage =
+  | { type: 'status'; status: SyncStatus }
+  | { type: 'status-request'; userId: string }
+  | { type: 'queued'; userId: string }
+  | { type: 'local-change'; projectId: string }
+  | { type: 'user'; user: SignedInUser | null };
+
+export type OverallState = 'saved-locally' | 'syncing' | 'synced' | 'error';
+export type ProjectState = 'pending' | 'conflict' | 'error' | 'other-account';
+
+export interface ProjectStatus {
+  state: ProjectState;
+  message?: string;
+  server?: ServerProject;
+}
+
+export interface SyncStatus {
+  state: OverallState;
+  /** The badge text: "Saved locally", "Syncing", "Synced" or "Sync error". */
+  label: string;
+  /** Why, when it is not plain: "Server busy (HTTP 429), retrying in 2s", "Storage is full". */
+  detail?: string;
+  userId: string | null;
+  /** Only projects that are not synced appear here. */
+  projects: Record<string, ProjectStatus>;
+}
+
+export interface SyncEvents {
+  status: SyncStatus;
+  /** The engine changed the local store (pulled, removed a tombstone, took theirs): re-read it. */
+  'local-change': { projectId: string };
+}
+
+export interface Timers {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The browser events the engine listens to; `window` and `document` in a page. */
+export interface BrowserSignals {
+  window?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  document?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'> & { visibilityState?: string };
+}
+
+export interface BackoffSettings {
+  baseMs: number;
+  maxMs: number;
+}
+
+export interface SyncEngineOptions {
+  /** The editor's local project store. */
+  localStore: LocalProjectStore;
+  /** The server API; built from `fetch` and `baseUrl` when left out. */
+  transport?: SyncTransport;
+  fetch?: typeof fetch;
+  baseUrl?: string;
+  /** Where sync metadata lives; `globalThis.indexedDB` when left out. */
+  indexedDB?: IDBFactory;
+  /** Tab coordination; Web Locks + BroadcastChannel when the browser has them, else this tab alone. */
+  tabs?: TabCoordination;
+  /** Browser events (online, visibility, beforeunload); the page's window/document when left out. */
+  signals?: BrowserSignals;
+  newWriteId?: () => string;
+  timers?: Timers;
+  random?: () => number;
+  /** How long edits coalesce before a push starts. */
+  debounceMs?: number;
+  /** How often the syncing tab re-merges the server list while signed in; 0 turns polling off. */
+  pollMs?: number;
+  /** How many projects are pushed or pulled at once. */
+  concurrency?: number;
+  backoff?: BackoffSettings;
+}
+
+export interface SyncEngine {
+  /** Who is signed in (null after sign-out). Claims and merges on sign-in, pauses on sign-out. */
+  setUser(user: SignedInUser | null): Promise<void>;
+  /** Saves a local commit into the local store and queues it, under the project's lock. */
+  saveProject(project: LocalProject): Promise<void>;
+  /** Removes the project locally and queues its deletion (a tombstone on the server). */
+  deleteProject(projectId: string): Promise<void>;
+  /** Queues a project the editor saved (or removed) in its local store itself. */
+  enqueue(projectId: string): Promise<void>;
+  /** Re-merges the server list and pushes the queue now. */
+  syncNow(): void;
+  /** Conflict choice: push this device's copy over the server copy. */
+  keepMine(projectId: string): Promise<void>;
+  /** Conflict choice: replace this device's copy with the server copy. */
+  takeTheirs(projectId: string): Promise<void>;
+  status(): SyncStatus;
+  hasUnsyncedEdits(): boolean;
+  on<K extends keyof SyncEvents>(event: K, listener: (payload: SyncEvents[K]) => void): () => void;
+  /** Resolves once nothing is being synced and nothing is scheduled (polling aside). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}

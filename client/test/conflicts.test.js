@@ -1,0 +1,184 @@
+// Conflict policy: in the background the server wins unless this device has unsynced edits;
+// then the project waits in "conflict" for the user's choice, and no request loops on 409.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFakeServer } from './support/fake-server.js';
+import { createDevice } from './support/devices.js';
+
+const ALICE = { id: 'user-alice' };
+
+/** Two devices of Alice, both holding project p1 at revision 1. */
+async function twoDevicesSharingAProject() {
+  const server = createFakeServer();
+  const laptop = await createDevice(server);
+  const phone = await createDevice(server);
+  await laptop.signIn(ALICE);
+  await laptop.save('p1', 'original');
+  await laptop.engine.idle();
+  await phone.signIn(ALICE);
+  assert.equal(await phone.text('p1'), 'original');
+  return { server, laptop, phone };
+}
+
+test('without local edits the server copy replaces the local one in the background', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  await phone.save('p1', 'edited on the phone');
+  await phone.engine.idle();
+
+  const changes = [];
+  laptop.engine.on('local-change', (change) => changes.push(change.projectId));
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  assert.equal(await laptop.text('p1'), 'edited on the phone');
+  assert.deepEqual(changes, ['p1']);
+  assert.equal(server.count('PUT'), 2, 'pulling never writes back');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('unsynced local edits meeting a newer server copy park the project as a conflict, once', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  laptop.setOffline(true);
+  phone.setOffline(true);
+  await laptop.save('p1', 'laptop offline edit');
+  await phone.save('p1', 'phone offline edit');
+  phone.setOffline(false);
+  phone.engine.syncNow();
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  const status = laptop.engine.status();
+  assert.equal(status.label, 'Sync error');
+  assert.equal(status.projects.p1?.state, 'conflict');
+  assert.equal(/** @type {any} */ (status.projects.p1?.server?.data).text, 'phone offline edit');
+  assert.equal(await laptop.text('p1'), 'laptop offline edit', 'the local edit is never replaced silently');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'phone offline edit' });
+
+  const putsAfterConflict = server.count('PUT');
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+  await laptop.save('p1', 'laptop keeps typing');
+  await laptop.engine.idle();
+  assert.equal(server.count('PUT'), putsAfterConflict, 'no 409 storm: a parked project is not pushed');
+  assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"keep mine" pushes this device\'s copy over the server copy', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  await laptop.engine.setUser(null);
+  await laptop.save('p1', 'mine');
+  await phone.save('p1', 'theirs');
+  await phone.engine.idle();
+  await laptop.signIn(ALICE);
+  assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
+
+  await laptop.engine.keepMine('p1');
+  await laptop.engine.idle();
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'mine' });
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 3);
+  assert.equal(laptop.engine.status().label, 'Synced');
+
+  phone.engine.syncNow();
+  await phone.engine.idle();
+  assert.equal(await phone.text('p1'), 'mine');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"take theirs" replaces this device\'s copy with the server copy', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  laptop.setOffline(true);
+  await laptop.save('p1', 'mine');
+  await phone.save('p1', 'theirs');
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(await laptop.text('p1'), 'theirs');
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 2, 'taking theirs writes nothing');
+
+  await laptop.save('p1', 'theirs, then edited');
+  await laptop.engine.idle();
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 3, 'later edits build on their revision');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('the same edit made on two devices is no conflict', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  laptop.setOffline(true);
+  await laptop.save('p1', 'same words');
+  await phone.save('p1', 'same words');
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 2);
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('deleting a project another device edited meanwhile brings the edit back instead', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  laptop.setOffline(true);
+  await laptop.engine.deleteProject('p1');
+  await phone.save('p1', 'still wanted');
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  assert.equal(await laptop.text('p1'), 'still wanted');
+  assert.equal(server.project(ALICE.id, 'p1')?.deletedAt, null);
+  assert.equal(laptop.engine.status().label, 'Synced');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('editing a project deleted on another device asks; "keep mine" restores it on the server', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  laptop.setOffline(true);
+  await laptop.save('p1', 'edited while it was deleted');
+  await phone.engine.deleteProject('p1');
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  const conflict = laptop.engine.status().projects.p1;
+  assert.equal(conflict?.state, 'conflict');
+  assert.ok(conflict?.server?.deletedAt);
+  assert.equal(await laptop.text('p1'), 'edited while it was deleted', 'a tombstone never removes unsynced edits');
+
+  await laptop.engine.keepMine('p1');
+  await laptop.engine.idle();
+  assert.equal(server.project(ALICE.id, 'p1')?.deletedAt, null);
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'edited while it was deleted' });
+
+  phone.engine.syncNow();
+  await phone.engine.idle();
+  assert.equal(await phone.text('p1'), 'edited while it was deleted');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"take theirs" on a project deleted elsewhere removes it here', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  laptop.setOffline(true);
+  await laptop.save('p1', 'edited while it was deleted');
+  await phone.engine.deleteProject('p1');
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(await laptop.localStore.get('p1'), undefined);
+  assert.equal(laptop.engine.status().label, 'Synced');
+  await Promise.all([laptop.close(), phone.close()]);
+});

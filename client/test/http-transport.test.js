@@ -1,0 +1,79 @@
+// Every HTTP answer of the contract maps to one outcome, in the one adapter that knows HTTP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHttpTransport, parseRetryAfter } from '../src/adapters/http-transport.js';
+
+/**
+ * A fetch that records its calls and answers with `status`, `body` and `headers`.
+ * @param {number} status
+ * @param {unknown} [body]
+ * @param {Record<string, string>} [headers]
+ */
+function answering(status, body, headers = {}) {
+  /** @type {Array<{ url: string, init: RequestInit }>} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const send = async (url, init = {}) => {
+    calls.push({ url: String(url), init });
+    return new Response(body === undefined ? null : JSON.stringify(body), { status, headers });
+  };
+  return { calls, transport: createHttpTransport({ baseUrl: 'https://editor.example', fetch: send }) };
+}
+
+test('PUT sends the contract body as JSON with the session cookie', async () => {
+  const { calls, transport } = answering(200, { id: 'p 1', revision: 3, updatedAt: 'now' });
+  const request = { name: 'N', data: { text: 't' }, baseRevision: 2, writeId: 'w-1', clientUpdatedAt: '2026-01-01T00:00:00.000Z' };
+  const outcome = await transport.putProject('p 1', request);
+  assert.deepEqual(outcome, { kind: 'ok', body: { id: 'p 1', revision: 3, updatedAt: 'now' } });
+  assert.equal(calls[0].url, 'https://editor.example/api/projects/p%201');
+  assert.equal(calls[0].init.method, 'PUT');
+  assert.equal(calls[0].init.credentials, 'same-origin');
+  assert.deepEqual(JSON.parse(String(calls[0].init.body)), request);
+  assert.equal(/** @type {Record<string, string>} */ (calls[0].init.headers)['Content-Type'], 'application/json');
+});
+
+test('the list asks for tombstones too; DELETE carries baseRevision', async () => {
+  const { calls, transport } = answering(200, []);
+  await transport.listProjects();
+  await transport.deleteProject('p1', 7);
+  assert.equal(calls[0].url, 'https://editor.example/api/projects?includeDeleted=1');
+  assert.equal(calls[1].init.method, 'DELETE');
+  assert.deepEqual(JSON.parse(String(calls[1].init.body)), { baseRevision: 7 });
+});
+
+test('409 with the server copy is a conflict', async () => {
+  const server = { id: 'p1', name: 'N', data: {}, revision: 5, updatedAt: 'x', deletedAt: null };
+  const { transport } = answering(409, { server });
+  assert.deepEqual(await transport.putProject('p1', { name: 'N', data: {}, baseRevision: 1, writeId: 'w', clientUpdatedAt: '' }), { kind: 'conflict', server });
+});
+
+test('429 and 503 are retryable and carry Retry-After; other 5xx are retryable too', async () => {
+  assert.deepEqual(await answering(429, { error: { code: 'rate_limited', message: 'Slow down' } }, { 'Retry-After': '4' }).transport.listProjects(),
+    { kind: 'retry', retryAfterSeconds: 4, message: 'HTTP 429: Slow down' });
+  assert.deepEqual(await answering(503, undefined, { 'Retry-After': '2' }).transport.listProjects(),
+    { kind: 'retry', retryAfterSeconds: 2, message: 'HTTP 503' });
+  assert.equal((await answering(502).transport.listProjects()).kind, 'retry');
+});
+
+test('401 is unauthorized, 404 not found, 413 and other 4xx rejected', async () => {
+  assert.equal((await answering(401, { error: { code: 'unauthorized', message: 'No session' } }).transport.listProjects()).kind, 'unauthorized');
+  assert.deepEqual(await answering(404).transport.getProject('p1'), { kind: 'not-found' });
+  assert.deepEqual(await answering(413, { error: { code: 'too_large', message: 'Too large' } }).transport.getProject('p1'),
+    { kind: 'rejected', status: 413, message: 'HTTP 413: Too large' });
+});
+
+test('a network failure is retryable', async () => {
+  const transport = createHttpTransport({ fetch: async () => { throw new TypeError('Failed to fetch'); } });
+  const outcome = await transport.listProjects();
+  assert.equal(outcome.kind, 'retry');
+  assert.match(/** @type {{ message: string }} */ (outcome).message, /Offline or server unreachable \(Failed to fetch\)/);
+});
+
+test('Retry-After accepts seconds and HTTP dates, and ignores garbage', () => {
+  assert.equal(parseRetryAfter('120'), 120);
+  assert.equal(parseRetryAfter(null), undefined);
+  assert.equal(parseRetryAfter('soon'), undefined);
+  const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+  const seconds = /** @type {number} */ (parseRetryAfter(inTenSeconds));
+  assert.ok(seconds >= 9 && seconds <= 11, String(seconds));
+});

@@ -1,0 +1,125 @@
+// Given local edits, when the engine syncs, then each project reaches the server once per
+// coalesced snapshot, never with two requests in flight for one project.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFakeServer } from './support/fake-server.js';
+import { createDevice, eventually } from './support/devices.js';
+
+const ALICE = { id: 'user-alice', email: 'alice@example.com' };
+
+test('signed out, saves stay local: status "Saved locally" and no request is made', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.save('p1', 'hello');
+  await device.engine.idle();
+  assert.equal(device.engine.status().label, 'Saved locally');
+  assert.equal(server.requests.length, 0);
+  assert.equal(device.engine.hasUnsyncedEdits(), false);
+  await device.close();
+});
+
+test('first sign-in claims every local project and pushes it with baseRevision 0', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.save('p1', 'one');
+  await device.save('p2', 'two');
+  await device.signIn(ALICE);
+
+  const puts = server.requests.filter((request) => request.method === 'PUT');
+  assert.deepEqual(puts.map((request) => request.path).sort(), ['/api/projects/p1', '/api/projects/p2']);
+  assert.ok(puts.every((request) => request.body.baseRevision === 0 && request.body.writeId));
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'one' });
+  assert.equal(device.engine.status().label, 'Synced');
+  assert.deepEqual(device.engine.status().projects, {});
+  await device.close();
+});
+
+test('saves made within the debounce coalesce into one push of the latest snapshot', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server, { engineOptions: { debounceMs: 5_000 } });
+  await device.signIn(ALICE);
+  for (const text of ['a', 'ab', 'abc', 'abcd']) await device.save('p1', text);
+  await device.engine.idle();
+
+  assert.equal(server.count('PUT'), 1);
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'abcd' });
+  await device.close();
+});
+
+test('edits made while a push is in flight go out in one more push, after the first answer', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  const held = server.holdNext({ method: 'PUT' });
+  await device.save('p1', 'first');
+  await eventually(() => server.count('PUT') === 1, 'the first push to start');
+
+  await device.save('p1', 'second');
+  await device.save('p1', 'third');
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(server.count('PUT'), 1, 'no second request while the first is in flight');
+  held.release();
+  await device.engine.idle();
+
+  const puts = server.requests.filter((request) => request.method === 'PUT');
+  assert.equal(puts.length, 2);
+  assert.equal(puts[1].body.baseRevision, 1, 'the next push builds on the revision the first one got');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'third' });
+  assert.equal(server.maxInFlightPerProject(), 1);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('many projects are pushed with at most one request in flight per project', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server, { engineOptions: { concurrency: 3 } });
+  for (let index = 0; index < 12; index += 1) await device.save(`p${index}`, `text ${index}`);
+  await device.signIn(ALICE);
+  for (let index = 0; index < 12; index += 2) await device.save(`p${index}`, `edited ${index}`);
+  await device.engine.idle();
+
+  assert.equal(server.projects(ALICE.id).length, 12);
+  assert.deepEqual(server.project(ALICE.id, 'p4')?.data, { text: 'edited 4' });
+  assert.equal(server.maxInFlightPerProject(), 1);
+  await device.close();
+});
+
+test('deleting a synced project sends DELETE with its revision and leaves a server tombstone', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  await device.save('p1', 'doomed');
+  await device.engine.idle();
+
+  await device.engine.deleteProject('p1');
+  await device.engine.idle();
+
+  const deletion = server.requests.find((request) => request.method === 'DELETE');
+  assert.deepEqual(deletion?.body, { baseRevision: 1 });
+  assert.ok(server.project(ALICE.id, 'p1')?.deletedAt);
+  assert.equal(await device.localStore.get('p1'), undefined);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a project made and deleted before it reached the server costs no request', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server, { engineOptions: { debounceMs: 5_000 } });
+  await device.signIn(ALICE);
+  await device.save('p1', 'fleeting');
+  await device.engine.deleteProject('p1');
+  await device.engine.idle();
+  assert.equal(server.count('PUT') + server.count('DELETE'), 0);
+  await device.close();
+});
+
+test('a project the editor saved itself is synced after enqueue()', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  await device.localStore.put({ id: 'p1', name: 'Own save', data: { text: 'mine' } });
+  await device.engine.enqueue('p1');
+  await device.engine.idle();
+  assert.equal(server.project(ALICE.id, 'p1')?.name, 'Own save');
+  await device.close();
+});

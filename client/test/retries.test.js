@@ -1,0 +1,253 @@
+// Given a server or network that fails, the queue retries on its own (backoff with jitter, or the
+// server's Retry-After), a retried write is never duplicated or turned into a conflict, and every
+// failure is visible in the status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFakeServer } from './support/fake-server.js';
+import { createDevice, eventually } from './support/devices.js';
+
+const ALICE = { id: 'user-alice' };
+
+/** Node's Event has no settable returnValue; the browser's BeforeUnloadEvent does. */
+class BeforeUnloadEvent extends Event {
+  returnValue = undefined;
+  constructor() { super('beforeunload', { cancelable: true }); }
+}
+
+test('a 503 is retried with backoff until it succeeds, and the status says why meanwhile', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  /** @type {string[]} */
+  const details = [];
+  device.engine.on('status', (status) => { if (status.detail) details.push(status.detail); });
+  server.failNext({ method: 'PUT', status: 503, times: 2 });
+
+  await device.save('p1', 'persistent');
+  await device.engine.idle();
+
+  assert.equal(server.count('PUT'), 3);
+  assert.ok(details.some((detail) => /Server unavailable \(HTTP 503/.test(detail)), details.join(' | '));
+  // random() is 0.5 in tests: equal jitter gives 3/4 of the exponential ceiling (100 ms, then 200 ms).
+  assert.ok(device.timers.requestedDelays.includes(75), `first backoff: ${device.timers.requestedDelays}`);
+  assert.ok(device.timers.requestedDelays.includes(150), `second backoff: ${device.timers.requestedDelays}`);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a 429 waits exactly as long as its Retry-After says', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  server.failNext({ method: 'PUT', status: 429, retryAfter: '3' });
+
+  await device.save('p1', 'patient');
+  await eventually(() => /Server busy \(HTTP 429.*retrying in 3s/.test(device.engine.status().detail ?? ''), 'the 429 in the status');
+  await device.save('p1', 'patient, edited during the wait');
+  await device.engine.idle();
+
+  const puts = server.requests.filter((request) => request.method === 'PUT');
+  // The answer to a 429 is known, but one pending write is always resent as it was before newer
+  // content goes (a gateway's 5xx can follow a commit); then the edit made during the wait.
+  assert.deepEqual(puts.map((put) => put.body.data.text), ['patient', 'patient', 'patient, edited during the wait']);
+  const waitedMs = (puts[1].at - puts[0].at) * device.timers.scale;
+  assert.ok(waitedMs >= 2_900, `an edit during Retry-After does not jump the wait (waited ${waitedMs} ms)`);
+  assert.ok(device.timers.requestedDelays.some((ms) => ms >= 2_900 && ms <= 3_000), `${device.timers.requestedDelays}`);
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'patient, edited during the wait' });
+  await device.close();
+});
+
+test('offline: every attempt fails, the queue keeps retrying without a new edit, then syncs', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  server.setOffline(true);
+  await device.save('p1', 'written offline');
+  await eventually(() => /Offline or server unreachable/.test(device.engine.status().detail ?? ''), 'the offline status');
+  assert.equal(device.engine.status().label, 'Sync error');
+  assert.equal(device.engine.status().projects.p1?.state, 'pending');
+  assert.ok(device.engine.hasUnsyncedEdits());
+
+  server.setOffline(false);
+  await device.engine.idle();
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'written offline' });
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('the online event retries at once instead of waiting out the backoff', async () => {
+  const server = createFakeServer();
+  const page = new EventTarget();
+  const device = await createDevice(server, { signals: { window: page }, engineOptions: { backoff: { baseMs: 600_000, maxMs: 600_000 } } });
+  await device.signIn(ALICE);
+  server.setOffline(true);
+  await device.save('p1', 'waiting for the network');
+  await eventually(() => device.engine.status().label === 'Sync error', 'the offline status');
+
+  server.setOffline(false);
+  page.dispatchEvent(new Event('online'));
+  await eventually(() => server.project(ALICE.id, 'p1') !== undefined, 'the push after online', 1_000);
+  await device.close();
+});
+
+test('a write whose response was lost is retried with the same writeId and is not a conflict', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  server.loseNextResponse({ method: 'PUT' });
+
+  await device.save('p1', 'exactly once');
+  await device.engine.idle();
+
+  const puts = server.requests.filter((request) => request.method === 'PUT');
+  assert.equal(puts.length, 2);
+  assert.equal(puts[1].body.writeId, puts[0].body.writeId);
+  assert.equal(puts[1].body.baseRevision, 0);
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 1, 'stored once');
+  assert.equal(device.engine.status().label, 'Synced');
+
+  await device.save('p1', 'next edit');
+  await device.engine.idle();
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 2, 'the next push builds on the recorded revision');
+  await device.close();
+});
+
+test('a lost response followed by more edits: the old write is confirmed first, then the new one goes', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  const held = server.holdNext({ method: 'PUT', loseResponse: true });
+  await device.save('p1', 'v1');
+  await eventually(() => server.count('PUT') === 1, 'the first push');
+  await device.save('p1', 'v2');
+  held.release();
+  await device.engine.idle();
+
+  const puts = server.requests.filter((request) => request.method === 'PUT');
+  assert.deepEqual(puts.map((request) => request.body.data.text), ['v1', 'v1', 'v2']);
+  assert.deepEqual(server.project(ALICE.id, 'p1'), { ...server.project(ALICE.id, 'p1'), revision: 2, data: { text: 'v2' } });
+  assert.deepEqual(device.engine.status().projects, {});
+  await device.close();
+});
+
+test('a page closed between request and response resends the same write after reload', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  // The answer never reaches the closed page: it is lost, as in a crash.
+  const held = server.holdNext({ method: 'PUT', loseResponse: true });
+  await device.save('p1', 'survives the crash');
+  await eventually(() => server.count('PUT') === 1, 'the push to be in flight');
+
+  await device.reload();
+  held.release(); // the first request commits on the server, but its page is gone
+  await device.engine.idle();
+
+  const puts = server.requests.filter((request) => request.method === 'PUT');
+  assert.equal(puts.length, 2);
+  assert.equal(puts[1].body.writeId, puts[0].body.writeId, 'the reloaded page resends the same write');
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 1);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a rejected write (413) marks only that project, others sync, and the next edit retries it', async () => {
+  const server = createFakeServer({ maxBodyBytes: 200 });
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  await device.save('big', 'x'.repeat(500));
+  await device.save('small', 'fits');
+  await device.engine.idle();
+
+  const status = device.engine.status();
+  assert.equal(status.label, 'Sync error');
+  assert.equal(status.projects.big?.state, 'error');
+  assert.match(status.projects.big?.message ?? '', /413/);
+  assert.ok(server.project(ALICE.id, 'small'));
+  const putsBefore = server.count('PUT');
+  device.engine.syncNow();
+  await device.engine.idle();
+  assert.equal(server.count('PUT'), putsBefore, 'a rejected write is not retried as it is');
+
+  await device.save('big', 'smaller now');
+  await device.engine.idle();
+  assert.deepEqual(server.project(ALICE.id, 'big')?.data, { text: 'smaller now' });
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a 401 pauses sync with a visible reason, keeps the queue, and signing in again resumes', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  server.failNext({ method: 'PUT', status: 401 });
+  await device.save('p1', 'needs a session');
+  await device.engine.idle();
+  assert.match(device.engine.status().detail ?? '', /session has ended/);
+  assert.equal(device.engine.status().projects.p1?.state, 'pending');
+  assert.equal(server.count('PUT'), 1, 'no retry loop without a session');
+
+  await device.signIn(ALICE);
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'needs a session' });
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a full disk is a status, not silence: the save fails visibly and recovers on the next one', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  const realPut = device.localStore.put;
+  device.localStore.put = async () => { throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); };
+
+  await assert.rejects(device.save('p1', 'too much'), { name: 'QuotaExceededError' });
+  assert.equal(device.engine.status().state, 'error');
+  assert.match(device.engine.status().detail ?? '', /Storage is full/);
+
+  device.localStore.put = realPut;
+  await device.save('p1', 'fits now');
+  await device.engine.idle();
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a full disk while pulling is shown and retried until space is back', async () => {
+  const server = createFakeServer();
+  server.writeAsOtherDevice(ALICE.id, { id: 'remote', name: 'From elsewhere', data: { text: 'big' } });
+  const device = await createDevice(server);
+  const realPut = device.localStore.put;
+  let refusals = 0;
+  device.localStore.put = async (project) => {
+    if (refusals < 2) {
+      refusals += 1;
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    }
+    return realPut(project);
+  };
+  await device.signIn(ALICE);
+  assert.equal(refusals, 2);
+  assert.equal(await device.text('remote'), 'big');
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('beforeunload is cancelled while edits are unsynced, and left alone once synced', async () => {
+  const server = createFakeServer();
+  const page = new EventTarget();
+  const device = await createDevice(server, { signals: { window: page } });
+  await device.signIn(ALICE);
+  server.setOffline(true);
+  await device.save('p1', 'unsynced');
+  await eventually(() => device.engine.hasUnsyncedEdits(), 'the pending status');
+
+  const whileUnsynced = new BeforeUnloadEvent();
+  page.dispatchEvent(whileUnsynced);
+  assert.equal(whileUnsynced.defaultPrevented, true);
+
+  server.setOffline(false);
+  await device.engine.idle();
+  const onceSynced = new BeforeUnloadEvent();
+  page.dispatchEvent(onceSynced);
+  assert.equal(onceSynced.defaultPrevented, false);
+  await device.close();
+});

@@ -1,0 +1,110 @@
+// Test devices: each is one browser profile (its own IndexedDB) running the real engine and
+// adapters against the fake server, with a clock that runs a hundred times faster than real time.
+import { IDBFactory } from 'fake-indexeddb';
+import { createSyncEngine, openIndexedDbProjectStore, createSingleTabCoordination } from '../../src/index.js';
+
+/**
+ * Timers whose clock runs `scale` times faster than real time; every requested delay is recorded.
+ * @param {number} [scale]
+ */
+export function fastTimers(scale = 100) {
+  const start = Date.now();
+  /** @type {number[]} */
+  const requestedDelays = [];
+  return {
+    scale,
+    requestedDelays,
+    now: () => start + (Date.now() - start) * scale,
+    /** @param {() => void} callback @param {number} ms */
+    setTimeout: (callback, ms) => {
+      requestedDelays.push(ms);
+      return setTimeout(callback, ms / scale);
+    },
+    /** @param {any} handle */
+    clearTimeout: (handle) => clearTimeout(handle),
+  };
+}
+
+/**
+ * @param {ReturnType<typeof import('./fake-server.js').createFakeServer>} server
+ * Tabs of one browser share `indexedDB` and `cookies`.
+ * @param {{ indexedDB?: IDBFactory, cookies?: { userId: string | null }, tabs?: any, signals?: any, engineOptions?: object }} [options]
+ */
+export async function createDevice(server, { indexedDB = new IDBFactory(), cookies = { userId: null }, tabs, signals = {}, engineOptions = {} } = {}) {
+  let offline = false;
+  const localStore = await openIndexedDbProjectStore({ indexedDB });
+  const timers = fastTimers();
+  let writeCounter = 0;
+  const deviceName = Math.random().toString(36).slice(2, 8);
+
+  const startEngine = () => createSyncEngine({
+    localStore,
+    indexedDB,
+    fetch: async (input, init) => {
+      if (offline) throw new TypeError('Failed to fetch');
+      return server.fetchAs(cookies.userId)(input, init);
+    },
+    baseUrl: 'http://app.test',
+    tabs: tabs ?? createSingleTabCoordination(),
+    signals,
+    timers,
+    random: () => 0.5,
+    newWriteId: () => `${deviceName}-write-${(writeCounter += 1)}`,
+    debounceMs: 50,
+    pollMs: 0,
+    backoff: { baseMs: 100, maxMs: 2_000 },
+    ...engineOptions,
+  });
+
+  const device = {
+    indexedDB,
+    localStore,
+    timers,
+    engine: startEngine(),
+    /** @param {{ id: string, email?: string }} user */
+    async signIn(user) {
+      cookies.userId = user.id;
+      await device.engine.setUser(user);
+      await device.engine.idle();
+    },
+    /** This device alone loses (or regains) the network. */
+    /** @param {boolean} value */
+    setOffline(value) { offline = value; },
+    async signOut() {
+      cookies.userId = null;
+      await device.engine.setUser(null);
+    },
+    /** The page is closed and opened again: a new engine over the same IndexedDB. */
+    async reload() {
+      await device.engine.stop();
+      device.engine = startEngine();
+      if (cookies.userId) await device.engine.setUser({ id: cookies.userId });
+    },
+    /** @param {string} id @param {string} text @param {string} [name] */
+    save: (id, text, name = `Project ${id}`) => device.engine.saveProject({ id, name, data: { text } }),
+    /** @param {string} id */
+    async text(id) {
+      const project = await localStore.get(id);
+      return /** @type {{ text?: string } | undefined} */ (project?.data)?.text;
+    },
+    async close() {
+      await device.engine.stop();
+      localStore.close();
+    },
+  };
+  return device;
+}
+
+/**
+ * Resolves once `predicate` holds, polling; fails the test with `what` after `timeoutMs`.
+ * @param {() => boolean | Promise<boolean>} predicate
+ * @param {string} what
+ * @param {number} [timeoutMs]
+ */
+export async function eventually(predicate, what, timeoutMs = 3_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

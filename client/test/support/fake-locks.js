@@ -1,0 +1,54 @@
+// An in-memory Web Locks LockManager (exclusive locks, queued in request order, AbortSignal),
+// so two engines in one test behave like two tabs of one browser.
+
+export function createFakeLockManager() {
+  /** @type {Map<string, Array<() => void>>} */
+  const waiting = new Map();
+  const held = new Set();
+
+  /** @param {string} name */
+  function grantNext(name) {
+    const queue = waiting.get(name) ?? [];
+    const next = queue.shift();
+    if (next) next();
+  }
+
+  /**
+   * @param {string} name
+   * @param {any} optionsOrCallback
+   * @param {any} [maybeCallback]
+   */
+  function request(name, optionsOrCallback, maybeCallback) {
+    const callback = maybeCallback ?? optionsOrCallback;
+    /** @type {AbortSignal | undefined} */
+    const signal = maybeCallback ? optionsOrCallback.signal : undefined;
+    return new Promise((resolve, reject) => {
+      const run = () => {
+        held.add(name);
+        Promise.resolve()
+          .then(() => callback({ name, mode: 'exclusive' }))
+          .then(resolve, reject)
+          .finally(() => {
+            held.delete(name);
+            grantNext(name);
+          });
+      };
+      if (!held.has(name) && !(waiting.get(name)?.length)) {
+        run();
+        return;
+      }
+      if (!waiting.has(name)) waiting.set(name, []);
+      const queue = /** @type {Array<() => void>} */ (waiting.get(name));
+      queue.push(run);
+      signal?.addEventListener('abort', () => {
+        const index = queue.indexOf(run);
+        if (index >= 0) {
+          queue.splice(index, 1);
+          reject(new DOMException('Lock request aborted', 'AbortError'));
+        }
+      });
+    });
+  }
+
+  return /** @type {LockManager} */ (/** @type {unknown} */ ({ request, query: async () => ({ held: [], pending: [] }) }));
+}

@@ -1,0 +1,73 @@
+// Two tabs of one browser: one syncs (Web Locks), both can save, status reaches both
+// (BroadcastChannel), and the other tab takes over when the syncing one closes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IDBFactory } from 'fake-indexeddb';
+import { createFakeServer } from './support/fake-server.js';
+import { createDevice, eventually } from './support/devices.js';
+import { createFakeLockManager } from './support/fake-locks.js';
+import { createTabCoordination } from '../src/adapters/tabs.js';
+
+const ALICE = { id: 'user-alice' };
+
+async function twoTabsOfOneBrowser() {
+  const server = createFakeServer();
+  const indexedDB = new IDBFactory();
+  const locks = createFakeLockManager();
+  const channelName = `tabs-test-${Math.random()}`;
+  const tab = () => createTabCoordination({ locks, channel: new BroadcastChannel(channelName) });
+  const cookies = { userId: null };
+  const first = await createDevice(server, { indexedDB, cookies, tabs: tab() });
+  const second = await createDevice(server, { indexedDB, cookies, tabs: tab() });
+  return { server, first, second };
+}
+
+test('only the leading tab talks to the server; the other one\'s saves are pushed by it', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  await second.save('from-second-tab', 'typed in tab two');
+
+  await eventually(() => server.project(ALICE.id, 'from-second-tab') !== undefined, 'the leader to push it');
+  await first.engine.idle();
+  assert.ok(server.requests.every((request) => request.userId === ALICE.id));
+  await eventually(() => second.engine.status().label === 'Synced', 'status to reach the second tab');
+  assert.equal(first.engine.status().label, 'Synced');
+  await Promise.all([first.close(), second.close()]);
+});
+
+test('status, including a conflict, reaches every tab, and either tab can resolve it', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  await first.save('p1', 'original');
+  await first.engine.idle();
+  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
+  await second.save('p1', 'edited in tab two');
+  await eventually(() => second.engine.status().projects.p1?.state === 'conflict', 'the conflict in tab two');
+
+  await second.engine.keepMine('p1');
+  await eventually(() => server.project(ALICE.id, 'p1')?.revision === 3, 'the leader to push "mine"');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'edited in tab two' });
+  await eventually(() => second.engine.status().label === 'Synced', 'Synced in tab two');
+  await Promise.all([first.close(), second.close()]);
+});
+
+test('signing in or out in one tab applies to the other tabs', async () => {
+  const { first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await eventually(() => second.engine.status().userId === ALICE.id, 'tab two to follow the sign-in');
+  await first.engine.setUser(null);
+  await eventually(() => second.engine.status().label === 'Saved locally', 'tab two to follow the sign-out');
+  await Promise.all([first.close(), second.close()]);
+});
+
+test('when the syncing tab closes, the other tab takes over the queue', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  await first.close();
+  await second.save('after-handover', 'pushed by tab two');
+  await eventually(() => server.project(ALICE.id, 'after-handover') !== undefined, 'tab two to push');
+  await second.close();
+});

@@ -1,0 +1,124 @@
+"""The demo editor as the tests see it: what a user does, in the product's words."""
+
+import re
+
+from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
+
+# The demo commits typing to IndexedDB after a 300 ms pause; the sync engine debounces 400 ms more.
+SYNC_TIMEOUT_MS = 15_000
+
+
+class EditorPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.dialogs: list[str] = []
+        # Accept the "unsynced edits" warning so reloads go ahead, but remember that it was shown.
+        page.on("dialog", self._accept_dialog)
+
+    @classmethod
+    def open(cls, context: BrowserContext) -> "EditorPage":
+        editor = cls(context.new_page())
+        editor.page.goto("/")
+        editor.wait_until_ready()
+        return editor
+
+    def _accept_dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.type)
+        dialog.accept()
+
+    @property
+    def context(self) -> BrowserContext:
+        return self.page.context
+
+    def wait_until_ready(self) -> None:
+        expect(self.page.locator("body[data-ready='true']")).to_be_attached()
+
+    def reload(self) -> None:
+        self.page.reload()
+        self.wait_until_ready()
+
+    # ---- account ----
+
+    def sign_in(self, email: str) -> None:
+        self.page.get_by_test_id("email").fill(email)
+        self.page.get_by_test_id("sign-in").click()
+        expect(self.page.get_by_test_id("user-email")).to_have_text(email)
+
+    def sign_out(self) -> None:
+        self.page.get_by_test_id("sign-out").click()
+        expect(self.page.get_by_test_id("sign-in-form")).to_be_visible()
+
+    # ---- status ----
+
+    @property
+    def status(self) -> Locator:
+        return self.page.get_by_test_id("sync-status")
+
+    @property
+    def status_detail(self) -> Locator:
+        return self.page.get_by_test_id("sync-detail")
+
+    def expect_synced(self) -> None:
+        expect(self.status).to_have_text("Synced", timeout=SYNC_TIMEOUT_MS)
+
+    def sync_now(self) -> None:
+        self.page.get_by_test_id("sync-now").click()
+
+    # ---- projects ----
+
+    def project_item(self, name: str) -> Locator:
+        return self.page.get_by_test_id("project-item").filter(
+            has=self.page.get_by_test_id("project-open").filter(has_text=re.compile(f"^{re.escape(name)}$"))
+        )
+
+    def project_state(self, name: str) -> Locator:
+        return self.project_item(name).get_by_test_id("project-state")
+
+    def project_id(self, name: str) -> str:
+        return self.project_item(name).get_attribute("data-project-id") or ""
+
+    def create_project(self, name: str, text: str) -> str:
+        self.page.get_by_test_id("new-project").click()
+        self.page.get_by_test_id("project-name").fill(name)
+        self.page.get_by_test_id("project-text").fill(text)
+        self.wait_for_local_save()
+        expect(self.project_item(name)).to_be_visible()
+        return self.project_id(name)
+
+    def open_project(self, name: str) -> None:
+        self.project_item(name).get_by_test_id("project-open").click()
+        expect(self.page.get_by_test_id("project-name")).to_have_value(name)
+
+    def edit_text(self, text: str) -> None:
+        self.page.get_by_test_id("project-text").fill(text)
+        self.wait_for_local_save()
+
+    def wait_for_local_save(self) -> None:
+        """The demo commits typing to IndexedDB after a pause; this waits for that commit."""
+        expect(self.page.locator("body[data-local-save='done']")).to_be_attached()
+
+    @property
+    def text(self) -> Locator:
+        return self.page.get_by_test_id("project-text")
+
+    def delete_open_project(self) -> None:
+        self.page.get_by_test_id("delete-project").click()
+
+    # ---- conflicts ----
+
+    @property
+    def conflict_dialog(self) -> Locator:
+        return self.page.get_by_test_id("conflict-dialog")
+
+    def keep_mine(self) -> None:
+        self.page.get_by_test_id("keep-mine").click()
+
+    def take_theirs(self) -> None:
+        self.page.get_by_test_id("take-theirs").click()
+
+    # ---- the server, seen through this device's session ----
+
+    def server_copy(self, project_id: str) -> dict:
+        response = self.context.request.get(f"/api/projects/{project_id}")
+        assert response.ok, f"GET /api/projects/{project_id}: {response.status}"
+        return response.json()
