@@ -51,7 +51,22 @@ find_python313() {
     return 1
 }
 
+# What CPython's build needs for the modules the layer build and the benchmark use (ssl, zlib, ...).
+install_build_dependencies() {
+    local packages=(build-essential libssl-dev zlib1g-dev libffi-dev libbz2-dev liblzma-dev xz-utils
+        debian-archive-keyring)
+    local missing=()
+    for package in "${packages[@]}"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
+    [[ ${#missing[@]} -eq 0 ]] && return
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    log "installing build dependencies: ${missing[*]}"
+    $sudo apt-get update -qq >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 build_python313() {
+    install_build_dependencies
     local work="$TOOLS_DIR/cpython-3.13-build"
     local apt_dir="$work/apt"
     rm -rf "$work"
