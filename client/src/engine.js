@@ -5,6 +5,7 @@ import { createHttpTransport } from './adapters/http-transport.js';
 import { openDeviceProjects } from './adapters/device-projects.js';
 import { defaultIndexedDB } from './adapters/idb.js';
 import { openSyncMetadata } from './adapters/sync-metadata.js';
+import { listenToBrowser, pageSignals } from './adapters/browser-signals.js';
 import { createDefaultTabCoordination } from './adapters/tabs.js';
 import { startSyncSession } from './session.js';
 import { SAVED_LOCALLY, describeLocalError } from './status.js';
@@ -16,7 +17,6 @@ import { SAVED_LOCALLY, describeLocalError } from './status.js';
 /** @typedef {import('./sync-types.js').SignedInUser} SignedInUser */
 /** @typedef {import('./sync-types.js').TabMessage} TabMessage */
 /** @typedef {import('./sync-types.js').Timers} Timers */
-/** @typedef {import('./sync-types.js').BrowserSignals} BrowserSignals */
 /** @typedef {import('./sync-types.js').DeviceProjects} DeviceProjects */
 /** @typedef {import('./session.js').SyncSession} SyncSession */
 
@@ -65,10 +65,21 @@ export function createSyncEngine(options) {
   let userChanges = Promise.resolve();
   /** @type {Promise<DeviceProjects> | null} */
   let deviceProjects = null;
-  const device = () => (deviceProjects ??= openDeviceProjects(indexedDB()));
+  const device = () => (deviceProjects ??= openDeviceProjects(indexedDB()).catch((error) => {
+    // Not remembered: a database that failed to open once (blocked by an older tab) may open next time.
+    deviceProjects = null;
+    throw error;
+  }));
+
+  /** Set by `stop()`: answers still in flight are recorded but no longer announced. */
+  let closed = false;
 
   tabs.onMessage(handleTabMessage);
-  const removeBrowserListeners = listenToBrowser(options.signals ?? pageSignals());
+  const removeBrowserListeners = listenToBrowser(options.signals ?? pageSignals(), {
+    online: () => session?.syncSoon({ overrideBackoff: true }),
+    visible: () => session?.syncSoon(),
+    hasUnsyncedEdits: () => engine.hasUnsyncedEdits(),
+  });
 
   // ---- events and status ---------------------------------------------------------------------
 
@@ -94,13 +105,18 @@ export function createSyncEngine(options) {
   function publishStatus(status, fromLeader) {
     sessionStatus = status;
     emit('status', currentStatus());
-    if (fromLeader) tabs.post({ type: 'status', status });
+    if (fromLeader) tellOtherTabs({ type: 'status', status });
+  }
+
+  /** @param {TabMessage} message */
+  function tellOtherTabs(message) {
+    if (!closed) tabs.post(message);
   }
 
   /** @param {string} projectId */
   function publishLocalChange(projectId) {
     emit('local-change', { projectId });
-    tabs.post({ type: 'local-change', projectId });
+    tellOtherTabs({ type: 'local-change', projectId });
   }
 
   /**
@@ -132,31 +148,54 @@ export function createSyncEngine(options) {
   /**
    * @param {SignedInUser | null} user
    * @param {{ announce: boolean }} how announce: tell the other tabs (false when they told us)
+   * @returns {Promise<void>} rejects when this change failed; the changes after it still run
    */
   function changeUser(user, { announce }) {
-    userChanges = userChanges.then(async () => {
-      if ((session?.user.id ?? null) === (user?.id ?? null)) {
-        // Signing in again as the same user (say after a 401) resumes a paused sync.
-        session?.syncSoon({ overrideBackoff: true });
-        return;
-      }
-      session?.stop();
-      session = null;
-      if (announce) tabs.post({ type: 'user', user });
-      if (!user) {
-        publishStatus(SAVED_LOCALLY, false);
-        return;
-      }
-      const [metadata, deviceTable] = await Promise.all([openSyncMetadata(indexedDB(), user.id), device()]);
-      session = startSyncSession({
-        user, metadata, device: deviceTable, localStore, transport, tabs, timers, settings,
-        random: options.random ?? Math.random,
-        newWriteId: options.newWriteId ?? (() => globalThis.crypto.randomUUID()),
-        publishStatus,
-        publishLocalChange,
-      });
+    const change = userChanges.then(() => applyUser(user, announce));
+    // One failed sign-in must neither block the next one nor the saves that wait for it.
+    userChanges = change.catch(() => undefined);
+    return change;
+  }
+
+  /**
+   * @param {SignedInUser | null} user
+   * @param {boolean} announce
+   */
+  async function applyUser(user, announce) {
+    if ((session?.user.id ?? null) === (user?.id ?? null)) {
+      // Signing in again as the same user (say after a 401) resumes a paused sync.
+      session?.syncSoon({ overrideBackoff: true });
+      return;
+    }
+    session?.stop();
+    session = null;
+    if (announce) tellOtherTabs({ type: 'user', user });
+    if (!user) {
+      publishStatus(SAVED_LOCALLY, false);
+      return;
+    }
+    try {
+      session = await startSessionFor(user);
+    } catch (error) {
+      // Signed in but not syncing: edits are kept as made without a session and claimed next time.
+      publishStatus({ state: 'error', label: 'Sync error', detail: describeLocalError(error), userId: user.id, projects: {} }, false);
+      throw error;
+    }
+  }
+
+  /**
+   * @param {SignedInUser} user
+   * @returns {Promise<SyncSession>}
+   */
+  async function startSessionFor(user) {
+    const [metadata, deviceTable] = await Promise.all([openSyncMetadata(indexedDB(), user.id), device()]);
+    return startSyncSession({
+      user, metadata, device: deviceTable, localStore, transport, tabs, timers, settings,
+      random: options.random ?? Math.random,
+      newWriteId: options.newWriteId ?? (() => globalThis.crypto.randomUUID()),
+      publishStatus,
+      publishLocalChange,
     });
-    return userChanges;
   }
 
   /** @param {string} projectId */
@@ -173,7 +212,10 @@ export function createSyncEngine(options) {
     const leading = session?.isLeading() ?? false;
     switch (message.type) {
       case 'status':
-        if (!leading && session && message.status.userId === session.user.id) publishStatus(message.status, false);
+        if (!leading && session && message.status.userId === session.user.id) {
+          publishStatus(message.status, false);
+          session.statusArrivedFromLeader();
+        }
         break;
       case 'status-request':
         if (leading && message.userId === session?.user.id) session?.updateStatus();
@@ -185,56 +227,37 @@ export function createSyncEngine(options) {
         emit('local-change', { projectId: message.projectId });
         break;
       case 'user':
-        changeUser(message.user, { announce: false });
+        // A failure is already in the status; this tab's own sign-in call is not waiting for it.
+        changeUser(message.user, { announce: false }).catch(() => undefined);
         break;
     }
-  }
-
-  /**
-   * @param {BrowserSignals} signals
-   * @returns {() => void}
-   */
-  function listenToBrowser({ window: page, document: doc }) {
-    const online = () => session?.syncSoon({ overrideBackoff: true });
-    const visible = () => { if (doc?.visibilityState === 'visible') session?.syncSoon(); };
-    /** @param {Event} event */
-    const beforeUnload = (event) => {
-      if (!engine.hasUnsyncedEdits()) return;
-      // Both forms, for the browsers that still only honour returnValue.
-      event.preventDefault();
-      /** @type {BeforeUnloadEvent} */ (event).returnValue = '';
-    };
-    page?.addEventListener('online', online);
-    page?.addEventListener('beforeunload', beforeUnload);
-    doc?.addEventListener('visibilitychange', visible);
-    return () => {
-      page?.removeEventListener('online', online);
-      page?.removeEventListener('beforeunload', beforeUnload);
-      doc?.removeEventListener('visibilitychange', visible);
-    };
   }
 
   /** @type {SyncEngine} */
   const engine = {
     setUser: (user) => changeUser(user, { announce: true }),
+    // The commit is queued before the local store changes: an edit that is in the local store
+    // but not in the queue could be replaced by the next pull without a word. The other way round,
+    // a queue entry for an unchanged project costs one needless push at worst.
     saveProject: (project) =>
       surfacingStorageErrors(() => tabs.withProjectLock(project.id, async () => {
-        await localStore.put(project);
         await recordLocalCommit(project.id);
-      })).then(() => tabs.post({ type: 'local-change', projectId: project.id })),
+        await localStore.put(project);
+      })).then(() => tellOtherTabs({ type: 'local-change', projectId: project.id })),
     deleteProject: (projectId) =>
       surfacingStorageErrors(() => tabs.withProjectLock(projectId, async () => {
-        await localStore.remove(projectId);
         await recordLocalCommit(projectId);
-      })).then(() => tabs.post({ type: 'local-change', projectId })),
+        await localStore.remove(projectId);
+      })).then(() => tellOtherTabs({ type: 'local-change', projectId })),
     enqueue: (projectId) => surfacingStorageErrors(() => tabs.withProjectLock(projectId, () => recordLocalCommit(projectId))),
     syncNow: () => session?.syncSoon({ overrideBackoff: true }),
     keepMine: async (projectId) => { await userChanges; await session?.keepMine(projectId); },
     takeTheirs: async (projectId) => { await userChanges; await session?.takeTheirs(projectId); },
     status: currentStatus,
     hasUnsyncedEdits() {
+      // Signed out, there is no account to reach: nothing to warn about.
       if (!session) return false;
-      return savesInProgress > 0 || Object.values(sessionStatus.projects).some((project) => project.state !== 'other-account');
+      return savesInProgress > 0 || session.hasUnsyncedEdits();
     },
     on(event, listener) {
       listeners[event].add(listener);
@@ -249,17 +272,10 @@ export function createSyncEngine(options) {
       session?.stop();
       session = null;
       removeBrowserListeners();
+      closed = true;
       tabs.close();
       if (deviceProjects) (await deviceProjects).close();
     },
   };
   return engine;
-}
-
-/** @returns {BrowserSignals} */
-function pageSignals() {
-  return {
-    window: typeof window === 'undefined' ? undefined : window,
-    document: typeof document === 'undefined' ? undefined : document,
-  };
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFakeServer } from './support/fake-server.js';
 import { createDevice } from './support/devices.js';
+import { IDBFactory } from 'fake-indexeddb';
 import { openSyncMetadata, metadataDatabaseName } from '../src/adapters/sync-metadata.js';
 
 const ALICE = { id: 'user-alice' };
@@ -106,6 +107,34 @@ test('a sign-out during a push records its answer under the right account only',
   assert.equal(server.projects(BOB.id).length, 0);
   await device.signIn(ALICE);
   assert.equal(server.count('PUT'), 1, 'Alice\'s answer was recorded before her metadata closed');
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a sign-in whose sync metadata cannot be opened is shown, and blocks neither saving nor the next sign-in', async () => {
+  const server = createFakeServer();
+  const indexedDB = new IDBFactory();
+  let refuseMetadata = true;
+  // An older tab holding the database open (or a broken profile) makes opening it fail.
+  const flakyIndexedDB = /** @type {IDBFactory} */ (/** @type {unknown} */ ({
+    /** @param {string} name @param {number} [version] */
+    open(name, version) {
+      if (refuseMetadata && name === metadataDatabaseName(ALICE.id)) throw new DOMException('Blocked by an older tab', 'InvalidStateError');
+      return indexedDB.open(name, version);
+    },
+  }));
+  const device = await createDevice(server, { indexedDB, engineOptions: { indexedDB: flakyIndexedDB } });
+
+  await assert.rejects(device.signIn(ALICE), { name: 'InvalidStateError' });
+  assert.equal(device.engine.status().label, 'Sync error');
+  assert.match(device.engine.status().detail ?? '', /Blocked by an older tab/);
+
+  await device.save('p1', 'typed after the failed sign-in');
+  assert.equal(await device.text('p1'), 'typed after the failed sign-in');
+
+  refuseMetadata = false;
+  await device.signIn(ALICE);
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'typed after the failed sign-in' });
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
 });

@@ -77,3 +77,19 @@ test('Retry-After accepts seconds and HTTP dates, and ignores garbage', () => {
   const seconds = /** @type {number} */ (parseRetryAfter(inTenSeconds));
   assert.ok(seconds >= 9 && seconds <= 11, String(seconds));
 });
+
+test('a 200 that is not the API\'s answer (captive portal, proxy page) is retried, never taken as a write receipt', async () => {
+  const portal = createHttpTransport({
+    fetch: async () => new Response('<html>Sign in to the Wi-Fi</html>', { status: 200, headers: { 'Content-Type': 'text/html' } }),
+  });
+  const put = await portal.putProject('p1', { name: 'N', data: {}, baseRevision: 1, writeId: 'w', clientUpdatedAt: '' });
+  assert.equal(put.kind, 'retry');
+  assert.match(/** @type {{ message: string }} */ (put).message, /Unexpected answer from the server \(HTTP 200\)/);
+  assert.equal((await portal.listProjects()).kind, 'retry');
+  assert.equal((await portal.getProject('p1')).kind, 'retry');
+
+  // A receipt without the new revision would make every later push of the project conflict.
+  const { transport } = answering(200, { id: 'p1' });
+  assert.equal((await transport.putProject('p1', { name: 'N', data: {}, baseRevision: 1, writeId: 'w', clientUpdatedAt: '' })).kind, 'retry');
+  assert.equal((await transport.deleteProject('p1', 1)).kind, 'retry');
+});

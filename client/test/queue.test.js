@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFakeServer } from './support/fake-server.js';
 import { createDevice, eventually } from './support/devices.js';
+import { IDBObjectStore } from 'fake-indexeddb';
+import { openDeviceProjects } from '../src/adapters/device-projects.js';
 
 const ALICE = { id: 'user-alice', email: 'alice@example.com' };
 
@@ -121,5 +123,52 @@ test('a project the editor saved itself is synced after enqueue()', async () => 
   await device.engine.enqueue('p1');
   await device.engine.idle();
   assert.equal(server.project(ALICE.id, 'p1')?.name, 'Own save');
+  await device.close();
+});
+
+test('a save whose queue entry cannot be written leaves the local copy as it was, so no pull replaces an unqueued edit', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  await device.save('p1', 'v1');
+  await device.engine.idle();
+
+  // The disk fills up between the editor's store and the sync queue (or the tab dies there).
+  const realPut = IDBObjectStore.prototype.put;
+  IDBObjectStore.prototype.put = function refuseQueueWrites(...args) {
+    if (this.name === 'syncQueue') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    return realPut.apply(this, args);
+  };
+  try {
+    await assert.rejects(device.save('p1', 'edit that could not be queued'), { name: 'QuotaExceededError' });
+  } finally {
+    IDBObjectStore.prototype.put = realPut;
+  }
+  // Had the edit been kept locally without a queue entry, the next merge would pull the server copy
+  // over it without a word: an edit is only in the local store once it is queued.
+  assert.equal(await device.text('p1'), 'v1');
+  assert.equal(device.engine.status().state, 'error');
+
+  await device.save('p1', 'saved once space is back');
+  await device.engine.idle();
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'saved once space is back' });
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a project made and deleted before it reached the server leaves no trace on the device', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server, { engineOptions: { debounceMs: 5_000 } });
+  await device.save('anonymous', 'made and deleted signed out');
+  await device.engine.deleteProject('anonymous');
+  await device.signIn(ALICE);
+  await device.save('p1', 'fleeting');
+  await device.engine.deleteProject('p1');
+  await device.engine.idle();
+
+  const deviceProjects = await openDeviceProjects(device.indexedDB);
+  assert.deepEqual([...(await deviceProjects.all()).keys()], [], 'the device table does not grow with projects that never existed anywhere');
+  deviceProjects.close();
+  assert.equal(server.count('PUT') + server.count('DELETE'), 0);
   await device.close();
 });

@@ -251,3 +251,63 @@ test('beforeunload is cancelled while edits are unsynced, and left alone once sy
   assert.equal(onceSynced.defaultPrevented, false);
   await device.close();
 });
+
+/**
+ * @param {Awaited<ReturnType<typeof createDevice>>} device
+ * @param {ReturnType<typeof createFakeServer>} server
+ * @param {string} projectId
+ */
+function msBetweenFirstTwoPuts(device, server, projectId) {
+  const [firstTry, retry] = server.requests.filter((request) => request.method === 'PUT' && request.path.endsWith(`/${projectId}`));
+  return (retry.at - firstTry.at) * device.timers.scale;
+}
+
+test('a Retry-After is honoured even when another project failed in the same pass without one', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.save('first', 'fails without Retry-After');
+  await device.save('second', 'fails with Retry-After: 3');
+  server.failNext({ method: 'PUT', path: /\/first$/, status: 503 });
+  server.failNext({ method: 'PUT', path: /\/second$/, status: 429, retryAfter: '3' });
+
+  await device.signIn(ALICE); // the claim pushes both in one pass
+
+  const waitedMs = msBetweenFirstTwoPuts(device, server, 'second');
+  assert.ok(waitedMs >= 2_900, `the server asked for 3 s and got ${waitedMs} ms`);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a Retry-After is not cut short by a failure that answers later, from an earlier pass', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  const slowFailure = server.holdNext({ method: 'PUT', path: /\/first$/, status: 503 });
+  await device.save('first', 'its request hangs, then fails without Retry-After');
+  await eventually(() => server.count('PUT') === 1, 'the first push to be in flight');
+  server.failNext({ method: 'PUT', path: /\/second$/, status: 429, retryAfter: '3' });
+  await device.save('second', 'answered by 429, Retry-After: 3');
+  await eventually(() => /Server busy/.test(device.engine.status().detail ?? ''), 'the 429 in the status');
+
+  slowFailure.release();
+  await device.engine.idle();
+
+  const waitedMs = msBetweenFirstTwoPuts(device, server, 'second');
+  assert.ok(waitedMs >= 2_900, `the server asked for 3 s and got ${waitedMs} ms`);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('beforeunload warns right after a save resolves, before the status has caught up', async () => {
+  const server = createFakeServer();
+  const page = new EventTarget();
+  const device = await createDevice(server, { signals: { window: page }, engineOptions: { debounceMs: 5_000 } });
+  await device.signIn(ALICE);
+
+  await device.save('p1', 'typed, then the tab is closed at once');
+  const closing = new BeforeUnloadEvent();
+  page.dispatchEvent(closing);
+  assert.equal(closing.defaultPrevented, true);
+  assert.equal(device.engine.hasUnsyncedEdits(), true);
+  await device.close();
+});

@@ -71,3 +71,20 @@ test('when the syncing tab closes, the other tab takes over the queue', async ()
   await eventually(() => server.project(ALICE.id, 'after-handover') !== undefined, 'tab two to push');
   await second.close();
 });
+
+test('a tab that is not syncing knows of its own unsynced save at once (beforeunload)', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  await eventually(() => second.engine.status().label === 'Synced', 'tab two to hear from the syncing tab');
+  server.setOffline(true);
+
+  await second.save('p1', 'typed in tab two, then tab two is closed');
+  assert.equal(second.engine.hasUnsyncedEdits(), true);
+
+  server.setOffline(false);
+  first.engine.syncNow();
+  await eventually(() => server.project(ALICE.id, 'p1') !== undefined, 'the syncing tab to push it');
+  await eventually(() => !second.engine.hasUnsyncedEdits(), 'tab two to learn that it is synced');
+  await Promise.all([first.close(), second.close()]);
+});

@@ -14,10 +14,11 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
   /**
    * @param {string} method
    * @param {string} path
+   * @param {(body: any) => boolean} isExpected whether a 2xx body is this API's answer to the call
    * @param {unknown} [body]
    * @returns {Promise<TransportOutcome<any>>}
    */
-  async function call(method, path, body) {
+  async function call(method, path, isExpected, body) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -34,26 +35,40 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
     } catch (error) {
       return { kind: 'retry', message: `Offline or server unreachable (${describe(error)})` };
     }
-    return outcomeOf(response);
+    return outcomeOf(response, isExpected);
   }
 
   const projectPath = (/** @type {string} */ id) => `/api/projects/${encodeURIComponent(id)}`;
 
   return {
-    listProjects: () => call('GET', '/api/projects?includeDeleted=1'),
-    getProject: (id) => call('GET', projectPath(id)),
-    putProject: (id, request) => call('PUT', projectPath(id), request),
-    deleteProject: (id, baseRevision) => call('DELETE', projectPath(id), { baseRevision }),
+    listProjects: () => call('GET', '/api/projects?includeDeleted=1', Array.isArray),
+    getProject: (id) => call('GET', projectPath(id), hasRevision),
+    putProject: (id, request) => call('PUT', projectPath(id), hasRevision, request),
+    deleteProject: (id, baseRevision) => call('DELETE', projectPath(id), hasRevision, { baseRevision }),
   };
 }
 
 /**
+ * A 2xx from something that is not the API (a captive portal's page, a proxy) is retried like an
+ * outage. Above all, a write receipt without the new revision is never recorded: every later push
+ * of the project would be based on a wrong revision and conflict.
+ * @param {any} body
+ */
+function hasRevision(body) {
+  return typeof body === 'object' && body !== null && Number.isSafeInteger(body.revision);
+}
+
+/**
  * @param {Response} response
+ * @param {(body: any) => boolean} isExpected
  * @returns {Promise<TransportOutcome<any>>}
  */
-async function outcomeOf(response) {
+async function outcomeOf(response, isExpected) {
   const body = await response.json().catch(() => undefined);
-  if (response.ok) return { kind: 'ok', body };
+  if (response.ok) {
+    if (isExpected(body)) return { kind: 'ok', body };
+    return { kind: 'retry', message: `Unexpected answer from the server (HTTP ${response.status})` };
+  }
   const message = `HTTP ${response.status}${body?.error?.message ? `: ${body.error.message}` : ''}`;
   if (response.status === 409 && body?.server) return { kind: 'conflict', server: body.server };
   if (response.status === 404) return { kind: 'not-found' };

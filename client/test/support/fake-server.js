@@ -69,6 +69,9 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
       if (projectId) enterFlight(projectId);
       try {
         if (script?.action === 'hold') await script.released;
+        if (script?.action === 'hold' && script.status) {
+          return json(script.status, { error: { code: 'scripted', message: 'Scripted failure' } });
+        }
         const response = handle(userId, method, url, projectId, body, init.body ? String(init.body) : '');
         if (script?.action === 'lose-response' || script?.loseResponse) throw new TypeError('Failed to fetch (response lost)');
         return response;
@@ -188,8 +191,9 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
     loseNextResponse({ times = 1, ...spec }) { scripts.push({ ...spec, times, action: 'lose-response' }); },
     /**
      * Holds the next matching request before the server handles it, until `release()`;
-     * with `loseResponse` the server then commits it but the answer never arrives.
-     * @param {{ method?: string, path?: RegExp, loseResponse?: boolean }} spec
+     * with `loseResponse` the server then commits it but the answer never arrives; with `status`
+     * it then fails with that status without being handled.
+     * @param {{ method?: string, path?: RegExp, loseResponse?: boolean, status?: number }} spec
      */
     holdNext({ loseResponse = false, ...spec }) {
       /** @type {() => void} */

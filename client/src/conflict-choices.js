@@ -1,0 +1,44 @@
+// The user's answer to "Resolve conflict", from any tab. Both run under the project's lock and only
+// act on a project that is still parked as a conflict.
+
+/** @typedef {import('./session-context.js').SessionContext} SessionContext */
+
+/**
+ * "Keep mine": push this device's copy on top of the revision the user saw. If the server moved
+ * again meanwhile, that is a new conflict for the user, never a silent overwrite.
+ * @param {SessionContext} context
+ * @param {string} projectId
+ */
+export async function keepMine({ tabs, metadata, timers }, projectId) {
+  await tabs.withProjectLock(projectId, async () => {
+    const record = await metadata.error(projectId);
+    if (record?.kind !== 'conflict' || !record.server) return;
+    await metadata.setLastSyncedRevision(projectId, record.server.revision);
+    await metadata.clearError(projectId);
+    await metadata.enqueue([projectId], timers.now());
+  });
+}
+
+/**
+ * "Take theirs": replace this device's copy with the server copy the user saw (or remove it, when
+ * that copy is a tombstone). Writes nothing to the server.
+ * @param {SessionContext} context
+ * @param {string} projectId
+ * @returns {Promise<boolean>} whether the local store changed
+ */
+export async function takeTheirs({ tabs, metadata, localStore, device }, projectId) {
+  return tabs.withProjectLock(projectId, async () => {
+    const record = await metadata.error(projectId);
+    if (record?.kind !== 'conflict' || !record.server) return false;
+    const server = record.server;
+    if (server.deletedAt) {
+      await localStore.remove(projectId);
+      await metadata.forget(projectId);
+      await device.forget(projectId);
+    } else {
+      await localStore.put({ id: server.id, name: server.name, data: server.data });
+      await metadata.acceptServer(projectId, server.revision);
+    }
+    return true;
+  });
+}

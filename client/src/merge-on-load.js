@@ -1,0 +1,85 @@
+// Merge on load: fetch the server list, plan with merge.js, then apply the plan to the local store.
+// A pull never overwrites a project with unsynced edits: that is re-checked under the project's
+// lock, because an edit may have been saved after the plan was made.
+import { projectsOfOtherAccounts } from './claim.js';
+import { planMerge } from './merge.js';
+import { forEachConcurrently } from './pool.js';
+import { stopFor } from './stops.js';
+
+/** @typedef {import('./session-context.js').SessionContext} SessionContext */
+/** @typedef {import('./sync-types.js').ServerListEntry} ServerListEntry */
+/** @typedef {import('./stops.js').Stop} Stop */
+
+/**
+ * @param {SessionContext} context
+ * @returns {Promise<Stop | undefined>}
+ */
+export async function mergeWithServer(context) {
+  const { transport, localStore, metadata, device, user, settings } = context;
+  const listed = await transport.listProjects();
+  if (listed.kind !== 'ok') return stopFor(listed);
+  // Read local state after the list arrived, so a push that finished meanwhile is accounted for.
+  const [localProjects, queue, lastSynced, records] = await Promise.all([
+    localStore.list(), metadata.queue(), metadata.lastSyncedRevisions(), device.all(),
+  ]);
+  const plan = planMerge({
+    serverList: listed.body,
+    localIds: new Set(localProjects.map((project) => project.id)),
+    otherAccountIds: projectsOfOtherAccounts(records, user.id),
+    queuedIds: new Set(queue.map((entry) => entry.projectId)),
+    lastSynced,
+  });
+  for (const tombstone of plan.forget) await metadata.forget(tombstone.id);
+  for (const tombstone of plan.removeLocally) await removeTombstonedLocally(context, tombstone);
+  /** @type {Stop | undefined} */
+  let stop;
+  await forEachConcurrently(plan.pull, settings.concurrency, async (entry) => {
+    if (!stop && !context.isStopped()) stop = await pullProject(context, entry);
+  });
+  return stop;
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {ServerListEntry} entry
+ * @returns {Promise<Stop | undefined>}
+ */
+async function pullProject(context, entry) {
+  const { transport, tabs, metadata, localStore, device, user } = context;
+  const fetched = await transport.getProject(entry.id);
+  if (fetched.kind === 'not-found') return undefined;
+  if (fetched.kind !== 'ok') return stopFor(fetched);
+  const server = fetched.body;
+  if (server.deletedAt) {
+    await removeTombstonedLocally(context, server);
+    return undefined;
+  }
+  await tabs.withProjectLock(server.id, async () => {
+    // An edit may have been saved since the plan was made: then the push decides, not the pull.
+    if (await metadata.queueEntry(server.id)) return;
+    const alreadyHere = (await metadata.lastSyncedRevision(server.id)) >= server.revision && (await localStore.get(server.id));
+    if (alreadyHere) return;
+    await localStore.put({ id: server.id, name: server.name, data: server.data });
+    await metadata.setLastSyncedRevision(server.id, server.revision);
+    await device.claim([server.id], user.id);
+  });
+  context.publishLocalChange(server.id);
+  return undefined;
+}
+
+/**
+ * A project tombstoned on the server goes here too, unless it has unsynced edits (then the push
+ * that follows meets the tombstone and the user decides).
+ * @param {SessionContext} context
+ * @param {{ id: string }} tombstone
+ */
+async function removeTombstonedLocally({ tabs, metadata, localStore, device, publishLocalChange }, tombstone) {
+  const removed = await tabs.withProjectLock(tombstone.id, async () => {
+    if (await metadata.queueEntry(tombstone.id)) return false;
+    await localStore.remove(tombstone.id);
+    await metadata.forget(tombstone.id);
+    await device.forget(tombstone.id);
+    return true;
+  });
+  if (removed) publishLocalChange(tombstone.id);
+}

@@ -1,0 +1,42 @@
+// Why a pass over the queue stopped early, and which reason decides when the next attempt comes.
+
+/** @template T @typedef {import('./sync-types.js').TransportOutcome<T>} TransportOutcome */
+
+/**
+ * `retry` waits for the backoff (or the server's Retry-After); `unauthorized` waits for a new sign-in.
+ * @typedef {{ kind: 'retry', message: string, retryAfterSeconds?: number } | { kind: 'unauthorized', message: string }} Stop
+ */
+
+/**
+ * @param {Exclude<TransportOutcome<unknown>, { kind: 'ok' }>} outcome
+ * @returns {Stop}
+ */
+export function stopFor(outcome) {
+  if (outcome.kind === 'unauthorized') return { kind: 'unauthorized', message: outcome.message };
+  if (outcome.kind === 'retry') {
+    return { kind: 'retry', message: describeRetry(outcome.message), retryAfterSeconds: outcome.retryAfterSeconds };
+  }
+  const message = outcome.kind === 'rejected' ? outcome.message : 'Unexpected answer from the server';
+  return { kind: 'retry', message };
+}
+
+/**
+ * Of two reasons met in the same pass, the one that must hold sync back longest: a lost session
+ * first, then the longest Retry-After, since the server asked every request of ours to wait.
+ * @param {Stop | undefined} current
+ * @param {Stop} next
+ * @returns {Stop}
+ */
+export function mostPressingStop(current, next) {
+  if (!current) return next;
+  if (current.kind === 'unauthorized') return current;
+  if (next.kind === 'unauthorized') return next;
+  return (next.retryAfterSeconds ?? -1) > (current.retryAfterSeconds ?? -1) ? next : current;
+}
+
+/** @param {string} message */
+function describeRetry(message) {
+  if (/^HTTP 429/.test(message)) return `Server busy (${message})`;
+  if (/^HTTP 5\d\d/.test(message)) return `Server unavailable (${message})`;
+  return message;
+}
