@@ -6,7 +6,9 @@ CREATE TABLE public.projects (
     "userId"    text        NOT NULL REFERENCES public."user" (id) ON DELETE CASCADE,
     id          uuid        NOT NULL,
     name        text        NOT NULL,
-    data        jsonb       NOT NULL,
+    -- The payload exactly as the client sent it (json, not jsonb): numbers keep their spelling and
+    -- the text never grows on the way out. Postgres still parses it as jsonb on the way in (PUT).
+    data        json        NOT NULL,
     revision    bigint      NOT NULL CHECK (revision > 0),
     -- The client's id for the write that produced this revision: a retried PUT is answered, not re-applied.
     "writeId"   uuid,

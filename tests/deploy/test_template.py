@@ -146,6 +146,17 @@ def test_database_access_is_iam_scoped_to_the_proxy_user(template):
     assert proxy["Auth"][0]["IAMAuth"] == "REQUIRED"
 
 
+def test_every_function_that_can_publish_limit_events_may_send_them(template):
+    """Every endpoint publishes (throttled reads too): each needs SQS send on the events queue."""
+    assert "RATE_LIMIT_EVENTS_QUEUE_URL" in template["Globals"]["Function"]["Environment"]["Variables"]
+    for name, properties in functions(template).items():
+        if not any(event.get("Type") == "HttpApi" for event in properties.get("Events", {}).values()):
+            continue
+        senders = [policy for policy in properties["Policies"] if "SQSSendMessagePolicy" in policy]
+        assert senders, f"{name} publishes limit events but may not send them"
+        assert senders[0]["SQSSendMessagePolicy"]["QueueName"] == {"Fn::GetAtt": ["RateLimitEventsQueue", "QueueName"]}
+
+
 def test_queue_visibility_covers_six_consumer_timeouts(template):
     resources = template["Resources"]
     consumer = resources["RateLimitConsumerFunction"]["Properties"]

@@ -4,6 +4,7 @@ import json
 import multiprocessing
 import uuid
 
+from tests.support.database import hold_uncommitted
 from tests.support.lambda_events import http_api_event, invoke, load_function
 
 WRITERS = 4
@@ -57,25 +58,35 @@ def _write_marks(database_url: str, cookie: str, project_id: str, writer: int) -
     return accepted
 
 
-def test_racing_first_writes_of_one_new_project_accept_exactly_one(api, new_user, database_url):
+def test_a_first_write_committed_while_a_put_waits_makes_that_put_a_409(api, new_user, database_url):
+    """The other device's first write of the project commits after this PUT's snapshot was taken."""
     user = new_user()
-    project_id = str(uuid.uuid4())
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(WRITERS) as pool:
-        start_together = manager.Barrier(WRITERS)
-        arguments = [(database_url, user.cookie, project_id, writer, start_together) for writer in range(WRITERS)]
-        statuses = pool.starmap(_first_write, arguments)
-    assert sorted(statuses) == [200] + [409] * (WRITERS - 1)
-    assert api.get(user, project_id).json()["revision"] == 1
+    project_id = uuid.uuid4()
+    other_device = hold_uncommitted(
+        database_url,
+        """INSERT INTO projects ("userId", id, name, data, revision, "writeId")
+           VALUES (%s, %s, 'other device', '{"from": "other"}', 1, gen_random_uuid())""",
+        (user.id, project_id),
+    )
+    response = api.put(user, project_id, {"name": "mine", "data": {"from": "me"}, "baseRevision": 0})
+    other_device.join()
+    assert response.status == 409
+    assert response.json()["server"]["name"] == "other device"
+    assert api.get(user, project_id).json()["data"] == {"from": "other"}
 
 
-def _first_write(database_url: str, cookie: str, project_id: str, writer: int, start_together) -> int:
-    import os
-
-    from tests.conftest import TEST_SECRET
-
-    os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=TEST_SECRET, POWERTOOLS_LOG_LEVEL="WARNING")
-    put_handler = load_function("put_project").handler
-    body = json.dumps({"name": f"writer {writer}", "data": {}, "baseRevision": 0, "writeId": str(uuid.uuid4())})
-    start_together.wait()  # every process has imported its handler: the PUTs leave at once
-    return invoke(put_handler, http_api_event("PUT", f"/api/projects/{project_id}", cookies=[cookie], body=body)).status
+def test_a_retry_of_a_first_write_committed_meanwhile_is_a_replay(api, new_user, database_url):
+    user = new_user()
+    project_id, write_id = uuid.uuid4(), uuid.uuid4()
+    first_attempt = hold_uncommitted(
+        database_url,
+        """INSERT INTO projects ("userId", id, name, data, revision, "writeId")
+           VALUES (%s, %s, 'mine', '{"from": "me"}', 1, %s)""",
+        (user.id, project_id, write_id),
+    )
+    body = {"name": "mine", "data": {"from": "me"}, "baseRevision": 0, "writeId": str(write_id)}
+    response = api.put(user, project_id, body)
+    first_attempt.join()
+    assert response.status == 200
+    assert response.json()["revision"] == 1
+    assert response.headers["etag"] == '"1"'

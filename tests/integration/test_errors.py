@@ -113,3 +113,8 @@ def test_a_bad_if_none_match_is_400(api, new_user):
 
 def test_a_bad_include_deleted_flag_is_400(api, new_user):
     assert_error(api.list(new_user(), query="includeDeleted=maybe"), 400, "invalid_request")
+
+
+def test_a_raw_nul_byte_in_the_body_is_400(api, new_user):
+    body = '{"name": "x", "data": "nul \x00 here", "baseRevision": 0}'
+    assert_error(api.put(new_user(), uuid.uuid4(), body), 400, "invalid_request")

@@ -204,19 +204,34 @@ def test_get_of_an_unknown_project_is_404(api, new_user):
     assert response.json()["error"]["code"] == "project_not_found"
 
 
-def test_data_round_trips_numbers_exactly_and_any_json_value(api, new_user):
+def test_data_comes_back_exactly_as_sent(api, new_user):
     user = new_user()
     data = (
         '{"huge": 123456789012345678901234567890, "tiny": 1e-400, "far": 1e400,'
-        ' "precise": 0.1000000000000000055511151231257827,'
-        ' "text": "é ✓ 𝄞 \\"q\\" \\\\", "nested": [[[]], {}], "bool": false, "nothing": null}'
+        ' "precise": 0.1000000000000000055511151231257827, "trailing": 1.50,'
+        ' "text": "é ✓ 𝄞 \\"q\\" \\\\ \\u00e9", "nested": [[[]], {}], "bool": false, "nothing": null}'
     )
     project_id = uuid.uuid4()
     body = f'{{"name": "numbers", "data": {data}, "baseRevision": 0}}'
     assert api.put(user, project_id, body).status == 200
     returned = api.get(user, project_id).text
+    assert f'"data" : {data},' in returned
     parse = {"parse_float": Decimal, "parse_int": Decimal}
     assert json.loads(returned, **parse)["data"] == json.loads(data, **parse)
+
+
+def test_a_huge_exponent_cannot_make_the_stored_project_grow(api, new_user):
+    """jsonb would print 1e100000 as 100,001 digits: a small body must not become an unreadable project."""
+    user = new_user()
+    project_id = uuid.uuid4()
+    data = "[" + ", ".join(["1e100000", "-1e-16000"] * 500) + "]"
+    assert api.put(user, project_id, f'{{"name": "n", "data": {data}, "baseRevision": 0}}').status == 200
+    returned = api.get(user, project_id)
+    assert returned.status == 200
+    assert len(returned.text) < len(data) + 200
+    conflict = api.put(user, project_id, '{"name": "n", "data": 1, "baseRevision": 0}')
+    assert conflict.status == 409
+    assert len(conflict.text) < len(data) + 200
 
 
 def test_data_may_be_any_json_value_including_null(api, new_user):

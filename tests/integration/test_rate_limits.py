@@ -2,6 +2,7 @@
 consumer that escalates repeated throttling into a temporary block."""
 
 import json
+import socket
 import time
 import uuid
 
@@ -18,6 +19,7 @@ from sync_core.adapters.settings import Settings
 from sync_core.domain.limits import LimitEvent, LimitEventKind, Scope
 from tests.conftest import AWS_REGION as REGION
 from tests.conftest import TEST_SECRET
+from tests.support.database import hold_uncommitted
 from tests.support.lambda_events import http_api_event, invoke
 
 
@@ -209,3 +211,52 @@ def test_a_deployed_stage_also_counts_limit_events_as_metrics(database_url, new_
     names = [metric["Name"] for document in emitted for metric in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
     assert names == ["RateLimitBurst", "RateLimitThrottled"], "the first write drains the bucket, the second is refused"
     assert emitted[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "AppFrames/Sync"
+
+
+def test_retry_after_comes_from_the_bucket_that_refused_not_the_statements_snapshot(database_url, new_user):
+    """Another request spends the last token and commits while this one waits for the bucket row."""
+    handler = api_handler(limited_settings(database_url, rate_limit_write_per_minute=6, rate_limit_write_burst=5))
+    user = new_user()
+    assert put(handler, user).status == 200
+    other_request = hold_uncommitted(
+        database_url,
+        """UPDATE rate_limits SET tokens = 0, "refilledAt" = now() WHERE "userId" = %s AND scope = 'write'""",
+        (user.id,),
+    )
+    refused = put(handler, user)
+    other_request.join()
+    assert refused.status == 429
+    assert int(refused.headers["retry-after"]) >= 9, "one token takes 10 s at 6 per minute"
+
+
+def test_a_bucket_created_by_a_request_this_one_could_not_see_still_gives_retry_after(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_per_minute=6, rate_limit_write_burst=5))
+    user = new_user()
+    other_request = hold_uncommitted(
+        database_url,
+        """INSERT INTO rate_limits ("userId", scope, tokens, "refilledAt") VALUES (%s, 'write', 0, now())""",
+        (user.id,),
+    )
+    refused = put(handler, user)
+    other_request.join()
+    assert refused.status == 429
+    assert refused.headers["retry-after"] == "10"
+
+
+def test_an_sqs_that_never_answers_delays_a_throttled_request_by_seconds_not_minutes(
+    database_url, new_user, monkeypatch
+):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    queue = f"http://127.0.0.1:{silent.getsockname()[1]}/123456789012/limit-events"
+    handler = api_handler(limited_settings(database_url, rate_limit_events_queue_url=queue, rate_limit_write_burst=1))
+    user = new_user()
+    assert put(handler, user).status == 200
+    started = time.monotonic()
+    assert put(handler, user).status == 429
+    assert time.monotonic() - started < 5
+    silent.close()

@@ -112,3 +112,8 @@ def test_a_bad_signature_never_reaches_the_database(lambda_environment, new_user
     forged = f"better-auth.session_token={quote(user.token + '.AAAA', safe='')}"
     assert_unauthenticated(invoke(app_handler, http_api_event("GET", "/api/projects", cookies=[forged])))
     assert round_trips() == 0
+
+
+def test_a_token_with_control_characters_is_refused_not_a_500(handlers):
+    for authorization in ("Bearer abc%00def", "Bearer abc%0Adef"):
+        assert_unauthenticated(call_list(handlers, headers={"Authorization": authorization}))

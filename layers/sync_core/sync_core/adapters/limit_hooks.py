@@ -86,7 +86,10 @@ class MetricsLimitHook:
 def sqs_client_factory(region: str | None) -> Callable[[], object]:
     def create():
         import boto3  # imported on first use: the normal path never pays for it
+        from botocore.config import Config
 
-        return boto3.client("sqs", region_name=region)
+        # The request waits for the flush, so SQS gets one short try: events are advisory.
+        quick = Config(connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 1})
+        return boto3.client("sqs", region_name=region, config=quick)
 
     return create

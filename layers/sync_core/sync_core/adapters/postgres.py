@@ -80,9 +80,10 @@ class Database:
 
 
 def _refused_input(error: psycopg.Error) -> bool:
-    """Data exceptions (22: bad JSON, NUL characters, out-of-range numbers) and program limits
-    (54: nesting too deep for the parser's stack) come from what the client sent."""
-    return (error.sqlstate or "").startswith(("22", "54"))
+    """Data exceptions (22: bad JSON, NUL characters, out-of-range numbers; or psycopg's own refusal
+    of a NUL byte in a text parameter) and program limits (54: nesting too deep for the parser's
+    stack) come from what the client sent."""
+    return isinstance(error, psycopg.DataError) or (error.sqlstate or "").startswith("54")
 
 
 def connector(settings: Settings) -> Connect:

@@ -8,7 +8,14 @@ decoded into Python objects. The revision rule lives here and nowhere else.
 import uuid
 
 from sync_core.adapters.postgres import Database
-from sync_core.domain.errors import InvalidField, ProjectNotFound, RateLimited, RevisionConflict, Unauthenticated
+from sync_core.domain.errors import (
+    DatabaseUnavailable,
+    InvalidField,
+    ProjectNotFound,
+    RateLimited,
+    RevisionConflict,
+    Unauthenticated,
+)
 from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
 from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDocument, ProjectWrite
 
@@ -40,12 +47,6 @@ block AS (
     JOIN viewer ON block."userId" = viewer.user_id
     WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
 ),
-bucket AS (
-    SELECT {_AVAILABLE} AS available
-    FROM public.rate_limits AS bucket
-    JOIN viewer ON bucket."userId" = viewer.user_id
-    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s
-),
 admission AS (
     INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
     SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
@@ -55,6 +56,14 @@ admission AS (
         SET tokens = {_AVAILABLE} - 1, "refilledAt" = now()
         WHERE {_AVAILABLE} >= 1
     RETURNING bucket.tokens
+),
+-- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
+bucket AS (
+    SELECT {_AVAILABLE} AS available
+    FROM public.rate_limits AS bucket
+    JOIN viewer ON bucket."userId" = viewer.user_id
+    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
+    FOR SHARE OF bucket
 ),
 limit_check AS (
     SELECT
@@ -129,12 +138,14 @@ LEFT JOIN (
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
-# The body is parsed once, by Postgres, in a MATERIALIZED CTE: the checks below then run in order
-# at execution time, so a cast is only reached once the field's type has been checked.
+# The body is parsed by Postgres in a MATERIALIZED CTE: the checks below then run in order at
+# execution time, so a cast is only reached once the field's type has been checked. The parameter
+# is cast to text first: it is read as jsonb here and as json for `data`, and an untyped parameter
+# would take the type of its first cast (json would then be printed from jsonb, respelled).
 PUT_PROJECT = f"""
 WITH {VIEWER}, {ADMISSION},
 sent AS MATERIALIZED (
-    SELECT %(body)s::jsonb AS body
+    SELECT %(body)s::text::jsonb AS body
 ),
 request AS (
     SELECT
@@ -159,7 +170,9 @@ request AS (
 write AS (
     SELECT
         body ->> 'name' AS name,
-        body -> 'data' AS data,
+        -- `data` is stored as the exact text it was sent as: numbers keep their spelling (1e400 stays
+        -- 1e400) and the stored text can never print larger than the body that carried it.
+        (SELECT %(body)s::text::json -> 'data') AS data,
         (body -> 'baseRevision')::numeric::bigint AS base_revision,
         coalesce((body ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
     FROM request
@@ -277,20 +290,23 @@ class PostgresProjectsStore:
         return NotModified(revision) if document is None else ProjectDocument(revision, document)
 
     def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument:
-        problem, outcome, revision, body = self._admitted_row(
-            Scope.WRITE,
-            PUT_PROJECT,
-            {
-                "session_token": session_token,
-                "project_id": project_id,
-                "body": write.body,
-                "fallback_write_id": write.fallback_write_id,
-            },
-        )
+        params = {
+            "session_token": session_token,
+            "project_id": project_id,
+            "body": write.body,
+            "fallback_write_id": write.fallback_write_id,
+        }
+        problem, outcome, revision, body = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
+        if problem is None and outcome is None:
+            # ON CONFLICT met a first write committed after this statement's snapshot, which the
+            # locking read cannot see; a new statement sees it (409 or replay). Rare: two first writes.
+            problem, outcome, revision, body = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
         if problem is not None:
             raise InvalidField(problem)
         if outcome == "conflict":
             raise RevisionConflict(body)
+        if outcome is None:
+            raise DatabaseUnavailable("the write raced another; retry it", retry_after_seconds=1)
         return ProjectDocument(revision, body)
 
     def delete_project(
@@ -332,7 +348,9 @@ class PostgresProjectsStore:
         if not admitted:
             self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, scope))
             reason = "writes are blocked for repeated throttling" if blocked else f"over the {scope} rate limit"
-            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait_seconds))
+            # No wait known: the bucket row was created by a request this statement could not see.
+            wait = wait_seconds if wait_seconds is not None else 1 / self._limits.bucket(scope).per_second
+            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
         if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
             self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
         return tuple(row)

@@ -52,8 +52,8 @@ def _verified_token(policy: SessionPolicy, value: str, *, signature_required: bo
         token = value
     elif not hmac.compare_digest(signature.encode(), _signature(policy.secret, token).encode()):
         raise Unauthenticated("the session token's signature is not valid")
-    if not token:
-        raise Unauthenticated("the session token is empty")
+    if not token or not token.isprintable():
+        raise Unauthenticated("the session token is empty or not printable")
     return token
 
 
