@@ -108,6 +108,21 @@ def _write_receipt(alias: str) -> str:
     return f"""json_build_object('id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {updated_at})"""
 
 
+def _current_unless(change: str) -> str:
+    """The project as it now is, read only when the `change` CTE changed nothing.
+
+    A locking read returns the latest committed version of a row (even one a concurrent write
+    committed after this statement's snapshot), so a conflict reports the copy that won.
+    """
+    return f"""current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE NOT EXISTS (SELECT FROM {change}) AND {ADMITTED}
+      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
+    FOR SHARE OF project
+)"""
+
+
 LIST_PROJECTS = f"""
 WITH {VIEWER}, {ADMISSION}
 SELECT {LIMIT_COLUMNS},
@@ -192,15 +207,7 @@ written AS (
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"
 ),
--- Read only when the write was refused. ON CONFLICT left the row locked by us, and a locking
--- read returns its latest committed version, so a conflict reports the copy that won.
-current AS (
-    SELECT project.*
-    FROM public.projects AS project, viewer
-    WHERE NOT EXISTS (SELECT FROM written) AND {ADMITTED}
-      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
-    FOR SHARE OF project
-)
+{_current_unless("written")}
 SELECT {LIMIT_COLUMNS},
     (SELECT problem FROM request) AS problem,
     CASE
@@ -232,13 +239,7 @@ tombstoned AS (
       AND (%(base_revision)s::bigint IS NULL OR project.revision = %(base_revision)s::bigint)
     RETURNING project.*
 ),
-current AS (
-    SELECT project.*
-    FROM public.projects AS project, viewer
-    WHERE NOT EXISTS (SELECT FROM tombstoned) AND {ADMITTED}
-      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
-    FOR SHARE OF project
-)
+{_current_unless("tombstoned")}
 SELECT {LIMIT_COLUMNS},
     CASE
         WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN 'tombstoned'
