@@ -42,7 +42,7 @@ format: setup
 ## make bench: every benchmark (request paths, limiter, cold start, client); prints the tables README.md shows.
 bench: setup-all
 	$(PYTHON) -m bench
-	$(PYTHON) bench/cold_start.py --python313 "$$(bash scripts/setup-sam-tools.sh)"
+	$(PYTHON) bench/cold_start.py --samples 25 --python313 "$$(bash scripts/setup-sam-tools.sh)"
 	@if [ -f bench/client_bench.mjs ]; then node bench/client_bench.mjs; fi
 
 ## make invoke FN=put_project EVENT=events/put_project.json: one Lambda handler, in-process, on the local database.
