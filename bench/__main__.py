@@ -62,14 +62,7 @@ class Bench:
     @staticmethod
     def limit_params(scope: str) -> dict:
         """The limiter's parameters exactly as the store passes them, so raw SQL does the same work."""
-        limits = rate_limits_from(load_settings())
-        bucket = limits.bucket(Scope(scope))
-        return {
-            "limits_on": limits.enabled,
-            "limit_scope": scope,
-            "limit_burst": bucket.burst,
-            "limit_per_second": bucket.per_second,
-        }
+        return projects_sql.limit_parameters(rate_limits_from(load_settings()), Scope(scope))
 
     def handler_call(self, function: str, method: str, path: str, body: str | None = None) -> Callable[[], object]:
         def call():

@@ -202,9 +202,9 @@ def sqs_record(body: str, message_id: str) -> dict:
     return local_sqs_record({"MessageId": message_id, "Body": body}, "https://sqs/limit-events")
 
 
-def test_a_deployed_stage_also_counts_limit_events_as_metrics(database_url, new_user, monkeypatch, capsys):
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AppFrames/Sync")
-    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=1))
+def test_a_deployed_stage_also_counts_limit_events_as_metrics(database_url, new_user, capsys):
+    settings = limited_settings(database_url, rate_limit_write_burst=1, powertools_metrics_namespace="AppFrames/Sync")
+    handler = api_handler(settings)
     user = new_user()
     assert [put(handler, user).status for _ in range(2)] == [200, 429]
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"CloudWatchMetrics"' in line]

@@ -5,7 +5,6 @@ all four. Routes are `async def`: the blocking psycopg call is deliberate, since
 environment serves one request at a time and a thread-pool hop per request costs more.
 """
 
-import os
 import uuid
 from dataclasses import dataclass
 
@@ -86,8 +85,8 @@ def rate_limits_from(settings: Settings) -> RateLimits:
 
 def limit_hooks_from(settings: Settings) -> LimitHooks:
     hooks = [LogLimitHook(logger)]
-    if os.environ.get("POWERTOOLS_METRICS_NAMESPACE"):  # set by the template: a deployed stage
-        hooks.append(MetricsLimitHook(Metrics()))
+    if settings.powertools_metrics_namespace:
+        hooks.append(MetricsLimitHook(Metrics(namespace=settings.powertools_metrics_namespace)))
     if settings.rate_limit_events_queue_url:
         client = sqs_client_factory(settings.aws_region)
         hooks.append(SqsLimitHook(settings.rate_limit_events_queue_url, client, logger))

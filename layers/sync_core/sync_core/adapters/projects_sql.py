@@ -37,7 +37,8 @@ viewer AS (
 
 # The user's token bucket for this request's scope, taken in the same statement. The conditional
 # upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
-# A refused request writes nothing; `bucket` (the row as this statement found it) says how long to wait.
+# A refused request writes nothing; `bucket` (a locking read of the version that refused it) says
+# how long to wait.
 _AVAILABLE = """least(%(limit_burst)s::float8,
         bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8)"""
 ADMISSION = f"""
@@ -111,8 +112,9 @@ def _write_receipt(alias: str) -> str:
 def _current_unless(change: str) -> str:
     """The project as it now is, read only when the `change` CTE changed nothing.
 
-    A locking read returns the latest committed version of a row (even one a concurrent write
-    committed after this statement's snapshot), so a conflict reports the copy that won.
+    A locking read returns the latest committed version of a row the snapshot saw, even when a
+    concurrent write updated it since, so a conflict reports the copy that won. A row first inserted
+    after the snapshot stays invisible: `put_project` reruns the statement for that case.
     """
     return f"""current AS (
     SELECT project.*
@@ -261,6 +263,17 @@ SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
 WHO_IS_ASKING = f"WITH {VIEWER} SELECT (SELECT user_id FROM viewer)"
 
 
+def limit_parameters(limits: RateLimits, scope: Scope) -> dict:
+    """The parameters of the ADMISSION CTE for a request of `scope`."""
+    bucket = limits.bucket(scope)
+    return {
+        "limits_on": limits.enabled,
+        "limit_scope": scope.value,
+        "limit_burst": bucket.burst,
+        "limit_per_second": bucket.per_second,
+    }
+
+
 class PostgresProjectsStore:
     def __init__(self, database: Database, limits: RateLimits, hooks: LimitHooks):
         self._database = database
@@ -334,15 +347,8 @@ class PostgresProjectsStore:
 
     def _admitted_row(self, scope: Scope, sql: str, params: dict) -> tuple:
         """Run a statement under the limiter; the row's own columns, once the user is known and admitted."""
-        bucket = self._limits.bucket(scope)
-        limit_params = {
-            "limits_on": self._limits.enabled,
-            "limit_scope": scope.value,
-            "limit_burst": bucket.burst,
-            "limit_per_second": bucket.per_second,
-        }
         user_id, admitted, tokens_left, wait_seconds, blocked, *row = self._database.fetch_row(
-            sql, {**params, **limit_params}
+            sql, {**params, **limit_parameters(self._limits, scope)}
         )
         if user_id is None:
             raise Unauthenticated(SESSION_ENDED)

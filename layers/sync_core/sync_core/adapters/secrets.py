@@ -15,9 +15,7 @@ def better_auth_secret(settings: Settings) -> bytes:
     """The secret's UTF-8 bytes, the HMAC key Better Auth signs session tokens with."""
     if settings.better_auth_secret is not None:
         return settings.better_auth_secret.get_secret_value().encode()
-    reference = settings.better_auth_secret_id
-    if reference is None:
-        raise ConfigurationError("set BETTER_AUTH_SECRET, or BETTER_AUTH_SECRET_ID (Secrets Manager or SSM)")
+    reference = settings.better_auth_secret_id  # Settings guarantees one of the two is set
     value = _fetch(reference, max_age=settings.better_auth_secret_max_age_seconds)
     if isinstance(value, bytes):
         value = value.decode()

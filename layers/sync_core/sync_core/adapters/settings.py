@@ -62,6 +62,8 @@ class Settings(BaseModel):
     rate_limit_throttles_to_block: int = Field(default=30, ge=1)
     rate_limit_strike_window_seconds: int = Field(default=300, gt=0)
     rate_limit_block_seconds: int = Field(default=900, gt=0)
+    # Set by the template on a deployed stage: limit events are then also counted as CloudWatch metrics.
+    powertools_metrics_namespace: str | None = None
 
     @model_validator(mode="after")
     def _one_database(self) -> "Settings":
