@@ -18,7 +18,7 @@ def start_local_sqs() -> str:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
     for name, value in {
         "AWS_ACCESS_KEY_ID": "local",
@@ -27,12 +27,17 @@ def start_local_sqs() -> str:
     }.items():
         os.environ.setdefault(name, value)
     os.environ["AWS_ENDPOINT_URL_SQS"] = f"http://127.0.0.1:{port}"
-    client = boto3.client("sqs", region_name=LOCAL_REGION)
+    queue, _ = create_limit_event_queues(boto3.client("sqs", region_name=LOCAL_REGION), max_receives=MAX_RECEIVES)
+    return queue
+
+
+def create_limit_event_queues(client, *, max_receives: int) -> tuple[str, str]:
+    """The rate-limit queue and its DLQ, which takes a message after `max_receives` failed receives."""
     dlq = client.create_queue(QueueName="appframes-limit-events-dlq")["QueueUrl"]
     dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVES)}
-    attributes = {"RedrivePolicy": json.dumps(redrive)}
-    return client.create_queue(QueueName="appframes-limit-events", Attributes=attributes)["QueueUrl"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}
+    queue = client.create_queue(QueueName="appframes-limit-events", Attributes={"RedrivePolicy": json.dumps(redrive)})
+    return queue["QueueUrl"], dlq
 
 
 def start_consumer_poller(queue_url: str, consumer) -> threading.Thread:
@@ -87,7 +92,7 @@ def sqs_record(message: dict, queue_url: str) -> dict:
     }
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

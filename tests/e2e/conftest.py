@@ -7,12 +7,6 @@ Playwright's own browser downloads are never used (scripts/install-chromium.sh i
 """
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,52 +14,16 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.editor_page import EditorPage
+from tests.support.devserver_process import running_devserver
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-REPO = Path(__file__).resolve().parents[2]
-SERVER_START_TIMEOUT_SECONDS = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"devserver exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.3)
-    raise RuntimeError(f"devserver did not answer on {url} within {SERVER_START_TIMEOUT_SECONDS}s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="package")
 def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`make dev`'s server, on the shared test database, for the whole run."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("devserver") / "devserver.log"
-    environment = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url}
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "devserver"], cwd=REPO, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(f"{url}/", server, log)
+    """`make dev`'s server, on the shared test database, for the whole package."""
+    with running_devserver(database_url, tmp_path_factory.mktemp("devserver") / "devserver.log") as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.fixture(scope="package")

@@ -2,44 +2,27 @@
 consumer, so a user who keeps getting throttled is seen to be blocked, and the block to lift."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from http.cookiejar import CookieJar
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.devserver_process import running_devserver
 
 
 @pytest.fixture
 def devserver(database_url, tmp_path):
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "PORT": str(port),
+    limits = {
         "RATE_LIMIT_WRITE_BURST": "2",
         "RATE_LIMIT_WRITE_PER_MINUTE": "60",
         "RATE_LIMIT_THROTTLES_TO_BLOCK": "3",
         "RATE_LIMIT_BLOCK_SECONDS": "4",
     }
-    environment.pop("RATE_LIMIT_EVENTS_QUEUE_URL", None)
-    log = (tmp_path / "devserver.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "devserver"], cwd=REPO, env=environment, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_devserver(database_url, tmp_path / "devserver.log", **limits) as url:
+        yield url
 
 
 def test_make_dev_blocks_a_user_who_keeps_getting_throttled_and_lifts_it(devserver):
@@ -78,22 +61,3 @@ class Client:
 
     def put_new_project(self):
         return self.send("PUT", f"/api/projects/{uuid.uuid4()}", {"name": "n", "data": {}, "baseRevision": 0})
-
-
-def _wait_until_up(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the devserver exited"
-        try:
-            urllib.request.urlopen(base + "/api/dev/session", timeout=1)
-        except urllib.error.HTTPError:
-            return  # 401: up and answering
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("the devserver did not start")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

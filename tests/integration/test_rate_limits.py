@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from mangum import Mangum
 
-from devserver.local_sqs import poll_once
+from devserver.local_sqs import create_limit_event_queues, poll_once
 from devserver.local_sqs import sqs_record as local_sqs_record
 from sync_core.adapters import http
 from sync_core.adapters.limit_consumer import build_consumer
@@ -27,12 +27,7 @@ from tests.support.lambda_events import http_api_event, invoke
 def sqs(aws):
     """The rate-limit queue and its DLQ (after 2 receives), as template.yaml makes them, in moto."""
     client = boto3.client("sqs", region_name=REGION)
-    dlq = client.create_queue(QueueName="limit-events-dlq")["QueueUrl"]
-    dlq_arn = client.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue = client.create_queue(
-        QueueName="limit-events",
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"})},
-    )["QueueUrl"]
+    queue, dlq = create_limit_event_queues(client, max_receives=2)
     return client, queue, dlq
 
 
@@ -60,6 +55,14 @@ def put(handler, user, project_id=None, body=None):
     body = body or json.dumps({"name": "n", "data": {}, "baseRevision": 0})
     path = f"/api/projects/{project_id or uuid.uuid4()}"
     return invoke(handler, http_api_event("PUT", path, cookies=[user.cookie], body=body))
+
+
+def put_while_held(database_url: str, handler, user, other_request_sql: str):
+    """A PUT sent while another request's `other_request_sql` (on the user's id) is uncommitted."""
+    other_request = hold_uncommitted(database_url, other_request_sql, (user.id,))
+    response = put(handler, user)
+    other_request.join()
+    return response
 
 
 def queued_events(client, queue) -> list[dict]:
@@ -218,13 +221,10 @@ def test_retry_after_comes_from_the_bucket_that_refused_not_the_statements_snaps
     handler = api_handler(limited_settings(database_url, rate_limit_write_per_minute=6, rate_limit_write_burst=5))
     user = new_user()
     assert put(handler, user).status == 200
-    other_request = hold_uncommitted(
-        database_url,
-        """UPDATE rate_limits SET tokens = 0, "refilledAt" = now() WHERE "userId" = %s AND scope = 'write'""",
-        (user.id,),
+    spend_last_token = (
+        """UPDATE rate_limits SET tokens = 0, "refilledAt" = now() WHERE "userId" = %s AND scope = 'write'"""
     )
-    refused = put(handler, user)
-    other_request.join()
+    refused = put_while_held(database_url, handler, user, spend_last_token)
     assert refused.status == 429
     assert int(refused.headers["retry-after"]) >= 9, "one token takes 10 s at 6 per minute"
 
@@ -232,13 +232,10 @@ def test_retry_after_comes_from_the_bucket_that_refused_not_the_statements_snaps
 def test_a_bucket_created_by_a_request_this_one_could_not_see_still_gives_retry_after(database_url, new_user):
     handler = api_handler(limited_settings(database_url, rate_limit_write_per_minute=6, rate_limit_write_burst=5))
     user = new_user()
-    other_request = hold_uncommitted(
-        database_url,
-        """INSERT INTO rate_limits ("userId", scope, tokens, "refilledAt") VALUES (%s, 'write', 0, now())""",
-        (user.id,),
+    create_empty_bucket = (
+        """INSERT INTO rate_limits ("userId", scope, tokens, "refilledAt") VALUES (%s, 'write', 0, now())"""
     )
-    refused = put(handler, user)
-    other_request.join()
+    refused = put_while_held(database_url, handler, user, create_empty_bucket)
     assert refused.status == 429
     assert refused.headers["retry-after"] == "10"
 
