@@ -20,6 +20,17 @@ async function twoDevicesSharingAProject() {
   return { server, laptop, phone };
 }
 
+/** The laptop changes p1 offline while the phone's change reaches the server; then the laptop reconnects. */
+async function whileLaptopIsOffline(laptop, phone, laptopChange, phoneChange) {
+  laptop.setOffline(true);
+  await laptopChange();
+  await phoneChange();
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+}
+
 test('without local edits the server copy replaces the local one in the background', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject();
   await phone.save('p1', 'edited on the phone');
@@ -89,13 +100,7 @@ test('"keep mine" pushes this device\'s copy over the server copy', async () => 
 
 test('"take theirs" replaces this device\'s copy with the server copy', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject();
-  laptop.setOffline(true);
-  await laptop.save('p1', 'mine');
-  await phone.save('p1', 'theirs');
-  await phone.engine.idle();
-  laptop.setOffline(false);
-  laptop.engine.syncNow();
-  await laptop.engine.idle();
+  await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'mine'), () => phone.save('p1', 'theirs'));
   assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
 
   await laptop.engine.takeTheirs('p1');
@@ -112,13 +117,7 @@ test('"take theirs" replaces this device\'s copy with the server copy', async ()
 
 test('the same edit made on two devices is no conflict', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject();
-  laptop.setOffline(true);
-  await laptop.save('p1', 'same words');
-  await phone.save('p1', 'same words');
-  await phone.engine.idle();
-  laptop.setOffline(false);
-  laptop.engine.syncNow();
-  await laptop.engine.idle();
+  await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'same words'), () => phone.save('p1', 'same words'));
   assert.equal(laptop.engine.status().label, 'Synced');
   assert.equal(server.project(ALICE.id, 'p1')?.revision, 2);
   await Promise.all([laptop.close(), phone.close()]);
@@ -126,13 +125,7 @@ test('the same edit made on two devices is no conflict', async () => {
 
 test('deleting a project another device edited meanwhile brings the edit back instead', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject();
-  laptop.setOffline(true);
-  await laptop.engine.deleteProject('p1');
-  await phone.save('p1', 'still wanted');
-  await phone.engine.idle();
-  laptop.setOffline(false);
-  laptop.engine.syncNow();
-  await laptop.engine.idle();
+  await whileLaptopIsOffline(laptop, phone, () => laptop.engine.deleteProject('p1'), () => phone.save('p1', 'still wanted'));
 
   assert.equal(await laptop.text('p1'), 'still wanted');
   assert.equal(server.project(ALICE.id, 'p1')?.deletedAt, null);
@@ -142,13 +135,7 @@ test('deleting a project another device edited meanwhile brings the edit back in
 
 test('editing a project deleted on another device asks; "keep mine" restores it on the server', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject();
-  laptop.setOffline(true);
-  await laptop.save('p1', 'edited while it was deleted');
-  await phone.engine.deleteProject('p1');
-  await phone.engine.idle();
-  laptop.setOffline(false);
-  laptop.engine.syncNow();
-  await laptop.engine.idle();
+  await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'edited while it was deleted'), () => phone.engine.deleteProject('p1'));
 
   const conflict = laptop.engine.status().projects.p1;
   assert.equal(conflict?.state, 'conflict');
@@ -168,13 +155,7 @@ test('editing a project deleted on another device asks; "keep mine" restores it 
 
 test('"take theirs" on a project deleted elsewhere removes it here', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject();
-  laptop.setOffline(true);
-  await laptop.save('p1', 'edited while it was deleted');
-  await phone.engine.deleteProject('p1');
-  await phone.engine.idle();
-  laptop.setOffline(false);
-  laptop.engine.syncNow();
-  await laptop.engine.idle();
+  await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'edited while it was deleted'), () => phone.engine.deleteProject('p1'));
 
   await laptop.engine.takeTheirs('p1');
   await laptop.engine.idle();
