@@ -1,6 +1,8 @@
 // The user's answer to "Resolve conflict", from any tab. Both run under the project's lock and only
 // act on a project that is still parked as a conflict.
 
+import { forgetProject, replaceLocalCopy } from './local-commits.js';
+
 /** @typedef {import('./session-context.js').SessionContext} SessionContext */
 
 /**
@@ -26,17 +28,16 @@ export async function keepMine({ tabs, metadata, timers }, projectId) {
  * @param {string} projectId
  * @returns {Promise<boolean>} whether the local store changed
  */
-export async function takeTheirs({ tabs, metadata, localStore, device }, projectId) {
+export async function takeTheirs(context, projectId) {
+  const { tabs, metadata } = context;
   return tabs.withProjectLock(projectId, async () => {
     const record = await metadata.error(projectId);
     if (record?.kind !== 'conflict' || !record.server) return false;
     const server = record.server;
     if (server.deletedAt) {
-      await localStore.remove(projectId);
-      await metadata.forget(projectId);
-      await device.forget(projectId);
+      await forgetProject(context, projectId);
     } else {
-      await localStore.put({ id: server.id, name: server.name, data: server.data });
+      await replaceLocalCopy(context, server);
       await metadata.acceptServer(projectId, server.revision);
     }
     return true;

@@ -7,6 +7,8 @@ import { defaultIndexedDB } from './adapters/idb.js';
 import { openSyncMetadata } from './adapters/sync-metadata.js';
 import { listenToBrowser, pageSignals } from './adapters/browser-signals.js';
 import { createDefaultTabCoordination } from './adapters/tabs.js';
+import { createEditingSession } from './editing-session.js';
+import { commitLocally } from './local-commits.js';
 import { startSyncSession } from './session.js';
 import { SAVED_LOCALLY, describeLocalError } from './status.js';
 
@@ -199,10 +201,41 @@ export function createSyncEngine(options) {
   }
 
   /** @param {string} projectId */
-  async function recordLocalCommit(projectId) {
-    await userChanges;
+  async function queueCommit(projectId) {
     if (session) await session.recordLocalCommit(projectId);
     else await (await device()).markEditedWithoutSession(projectId);
+  }
+
+  /**
+   * @param {import('./sync-types.js').LocalProject} project
+   * @param {number | undefined} baseVersion
+   * @returns {Promise<number>}
+   */
+  function commit(project, baseVersion) {
+    const committed = surfacingStorageErrors(() => tabs.withProjectLock(project.id, async () => {
+      await userChanges;
+      return commitLocally({
+        device: await device(), localStore, timers, queueCommit,
+        metadata: session?.metadata ?? null,
+        newProjectId: options.newProjectId ?? (() => globalThis.crypto.randomUUID()),
+        publishLocalChange,
+      }, project, baseVersion);
+    }));
+    return committed.then((version) => {
+      tellOtherTabs({ type: 'local-change', projectId: project.id });
+      return version;
+    });
+  }
+
+  /**
+   * The stored copy and its version, read together under the project's lock.
+   * @param {string} projectId
+   */
+  function readLocalCopy(projectId) {
+    return tabs.withProjectLock(projectId, async () => {
+      const [project, version] = await Promise.all([localStore.get(projectId), (await device()).version(projectId)]);
+      return { project, version };
+    });
   }
 
   // ---- other tabs and the browser --------------------------------------------------------------
@@ -236,20 +269,29 @@ export function createSyncEngine(options) {
   /** @type {SyncEngine} */
   const engine = {
     setUser: (user) => changeUser(user, { announce: true }),
-    // The commit is queued before the local store changes: an edit that is in the local store
-    // but not in the queue could be replaced by the next pull without a word. The other way round,
-    // a queue entry for an unchanged project costs one needless push at worst.
-    saveProject: (project) =>
-      surfacingStorageErrors(() => tabs.withProjectLock(project.id, async () => {
-        await recordLocalCommit(project.id);
-        await localStore.put(project);
-      })).then(() => tellOtherTabs({ type: 'local-change', projectId: project.id })),
+    saveProject: async (project, { baseVersion } = {}) => ({ version: await commit(project, baseVersion) }),
+    async openProject(projectId) {
+      return createEditingSession({
+        projectId,
+        loaded: await readLocalCopy(projectId),
+        commit,
+        readLocalCopy: () => readLocalCopy(projectId),
+        holdTyping: () => tabs.holdTyping(projectId),
+        // A pull held back for the typing may now go through.
+        typingEnded: () => session?.nudge(),
+      });
+    },
     deleteProject: (projectId) =>
       surfacingStorageErrors(() => tabs.withProjectLock(projectId, async () => {
-        await recordLocalCommit(projectId);
+        await userChanges;
+        await queueCommit(projectId);
+        await (await device()).bumpVersion(projectId, timers.now());
         await localStore.remove(projectId);
       })).then(() => tellOtherTabs({ type: 'local-change', projectId })),
-    enqueue: (projectId) => surfacingStorageErrors(() => tabs.withProjectLock(projectId, () => recordLocalCommit(projectId))),
+    enqueue: (projectId) => surfacingStorageErrors(() => tabs.withProjectLock(projectId, async () => {
+      await userChanges;
+      await queueCommit(projectId);
+    })),
     syncNow: () => session?.syncSoon({ overrideBackoff: true }),
     keepMine: async (projectId) => { await userChanges; await session?.keepMine(projectId); },
     takeTheirs: async (projectId) => { await userChanges; await session?.takeTheirs(projectId); },

@@ -11,6 +11,7 @@ import type {
 export type {
   BackoffSettings,
   BrowserSignals,
+  EditingSession,
   LocalProject,
   LocalProjectStore,
   OverallState,
@@ -18,6 +19,7 @@ export type {
   ProjectStatus,
   PutRequest,
   ServerListEntry,
+  ServerCopy,
   ServerProject,
   SignedInUser,
   SyncEngine,

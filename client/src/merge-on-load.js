@@ -1,7 +1,9 @@
 // Merge on load: fetch the server list, plan with merge.js, then apply the plan to the local store.
 // A pull never overwrites a project with unsynced edits: that is re-checked under the project's
-// lock, because an edit may have been saved after the plan was made.
+// lock, because an edit may have been saved after the plan was made. Nor does it replace a project
+// an editor holds uncommitted typing on: that pull waits, and the project shows `changed-on-server`.
 import { projectsOfOtherAccounts } from './claim.js';
+import { forgetProject, replaceLocalCopy } from './local-commits.js';
 import { planMerge } from './merge.js';
 import { forEachConcurrently } from './pool.js';
 import { stopFor } from './stops.js';
@@ -29,6 +31,7 @@ export async function mergeWithServer(context) {
     queuedIds: new Set(queue.map((entry) => entry.projectId)),
     lastSynced,
   });
+  context.heldPulls.clear();
   for (const tombstone of plan.forget) await metadata.forget(tombstone.id);
   for (const tombstone of plan.removeLocally) await removeTombstonedLocally(context, tombstone);
   /** @type {Stop | undefined} */
@@ -46,6 +49,7 @@ export async function mergeWithServer(context) {
  */
 async function pullProject(context, entry) {
   const { transport, tabs, metadata, localStore, device, user } = context;
+  if (await heldByTyping(context, entry.id)) return undefined;
   const fetched = await transport.getProject(entry.id);
   if (fetched.kind === 'not-found') return undefined;
   if (fetched.kind !== 'ok') return stopFor(fetched);
@@ -54,17 +58,29 @@ async function pullProject(context, entry) {
     await removeTombstonedLocally(context, server);
     return undefined;
   }
-  await tabs.withProjectLock(server.id, async () => {
+  const pulled = await tabs.withProjectLock(server.id, async () => {
     // An edit may have been saved since the plan was made: then the push decides, not the pull.
-    if (await metadata.queueEntry(server.id)) return;
+    if (await metadata.queueEntry(server.id)) return false;
+    if (await heldByTyping(context, server.id)) return false;
     const alreadyHere = (await metadata.lastSyncedRevision(server.id)) >= server.revision && (await localStore.get(server.id));
-    if (alreadyHere) return;
-    await localStore.put({ id: server.id, name: server.name, data: server.data });
+    if (alreadyHere) return false;
+    await replaceLocalCopy(context, server);
     await metadata.setLastSyncedRevision(server.id, server.revision);
     await device.claim([server.id], user.id);
+    return true;
   });
-  context.publishLocalChange(server.id);
+  if (pulled) context.publishLocalChange(server.id);
   return undefined;
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {string} projectId
+ */
+async function heldByTyping({ tabs, heldPulls }, projectId) {
+  if (!(await tabs.isTyping(projectId))) return false;
+  heldPulls.add(projectId);
+  return true;
 }
 
 /**
@@ -73,13 +89,12 @@ async function pullProject(context, entry) {
  * @param {SessionContext} context
  * @param {{ id: string }} tombstone
  */
-async function removeTombstonedLocally({ tabs, metadata, localStore, device, publishLocalChange }, tombstone) {
-  const removed = await tabs.withProjectLock(tombstone.id, async () => {
-    if (await metadata.queueEntry(tombstone.id)) return false;
-    await localStore.remove(tombstone.id);
-    await metadata.forget(tombstone.id);
-    await device.forget(tombstone.id);
+async function removeTombstonedLocally(context, tombstone) {
+  const removed = await context.tabs.withProjectLock(tombstone.id, async () => {
+    if (await context.metadata.queueEntry(tombstone.id)) return false;
+    if (await heldByTyping(context, tombstone.id)) return false;
+    await forgetProject(context, tombstone.id);
     return true;
   });
-  if (removed) publishLocalChange(tombstone.id);
+  if (removed) context.publishLocalChange(tombstone.id);
 }

@@ -3,8 +3,9 @@
 // recorded, so a lost response never turns into a duplicate or a conflict. The conflict policy
 // itself is in conflict-policy.js; this file only applies its decisions.
 import { decideDeleteConflict, decidePushConflict } from './conflict-policy.js';
+import { forgetProject, replaceLocalCopy } from './local-commits.js';
 import { forEachConcurrently } from './pool.js';
-import { mostPressingStop, stopFor } from './stops.js';
+import { concernsOnlyThisProject, mostPressingStop, stopFor } from './stops.js';
 
 /** @typedef {import('./session-context.js').SessionContext} SessionContext */
 /** @typedef {import('./sync-types.js').PendingWrite} PendingWrite */
@@ -21,11 +22,11 @@ import { mostPressingStop, stopFor } from './stops.js';
  *   project's request was in flight, to go out in the next push
  */
 export async function pushQueue(context) {
-  const { metadata, settings, inFlight } = context;
+  const { metadata, settings, inFlight, projectRetries } = context;
   const [queue, errors] = await Promise.all([metadata.queue(), metadata.errors()]);
   const parked = new Set(errors.map((record) => record.projectId));
   const ready = queue
-    .filter((entry) => !parked.has(entry.projectId) && !inFlight.has(entry.projectId))
+    .filter((entry) => !parked.has(entry.projectId) && !inFlight.has(entry.projectId) && !projectRetries.isWaiting(entry.projectId))
     .sort((a, b) => a.enqueuedAt - b.enqueuedAt);
   /** @type {Stop | undefined} */
   let stop;
@@ -67,9 +68,11 @@ async function pushProject(context, projectId) {
  * @param {string} projectId
  * @returns {Promise<PendingWrite | undefined>}
  */
-async function prepareWrite({ metadata, localStore, device, timers, newWriteId }, projectId) {
-  const entry = await metadata.queueEntry(projectId);
-  if (!entry) return undefined;
+async function prepareWrite(context, projectId) {
+  const { metadata, localStore, timers, newWriteId } = context;
+  const [entry, parked] = await Promise.all([metadata.queueEntry(projectId), metadata.error(projectId)]);
+  // Parked since the pass read the errors (a commit on a replaced copy): the user decides first.
+  if (!entry || parked?.kind === 'conflict') return undefined;
   if (entry.write) return entry.write;
   // Read after `entry.change`: an edit landing in between bumps `change`, so it is pushed again.
   const project = await localStore.get(projectId);
@@ -85,8 +88,7 @@ async function prepareWrite({ metadata, localStore, device, timers, newWriteId }
     write = { kind: 'delete', writeId: newWriteId(), change: entry.change, baseRevision };
   } else {
     // Made and deleted here before it ever reached the server: nothing to tell it, nothing to keep.
-    await metadata.forget(projectId);
-    await device.forget(projectId);
+    await forgetProject(context, projectId);
     return undefined;
   }
   await metadata.beginWrite(projectId, write);
@@ -113,6 +115,12 @@ function send({ transport }, projectId, write) {
  * @returns {Promise<PushResult>}
  */
 async function recordOutcome(context, projectId, write, outcome) {
+  if (outcome.kind !== 'ok' && concernsOnlyThisProject(outcome)) {
+    // The pending write stays and goes again, with the same writeId, when this project's wait ends.
+    context.projectRetries.failed(projectId, outcome);
+    return { kind: 'settled' };
+  }
+  context.projectRetries.answered(projectId);
   switch (outcome.kind) {
     case 'ok':
       return recordAccepted(context, projectId, write, outcome.body.revision);
@@ -138,14 +146,11 @@ async function recordOutcome(context, projectId, write, outcome) {
  * @param {number} revision
  * @returns {Promise<PushResult>}
  */
-async function recordAccepted({ metadata, device }, projectId, write, revision) {
-  const dequeued = await metadata.finishWrite(projectId, write.change, revision);
+async function recordAccepted(context, projectId, write, revision) {
+  const dequeued = await context.metadata.finishWrite(projectId, write.change, revision);
   if (!dequeued) return { kind: 'again' };
   // A synced deletion leaves nothing to remember: the server keeps the tombstone.
-  if (write.kind === 'delete') {
-    await metadata.forget(projectId);
-    await device.forget(projectId);
-  }
+  if (write.kind === 'delete') await forgetProject(context, projectId);
   return { kind: 'settled' };
 }
 
@@ -177,7 +182,7 @@ async function recordDeleteConflict(context, projectId, write, server) {
     case 'already-deleted':
       return recordAccepted(context, projectId, write, server.revision);
     case 'restore-server-copy':
-      await localStore.put({ id: server.id, name: server.name, data: server.data });
+      await replaceLocalCopy(context, server);
       await metadata.acceptServer(projectId, server.revision);
       context.publishLocalChange(projectId);
       return { kind: 'settled' };

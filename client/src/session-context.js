@@ -9,6 +9,7 @@
 /** @typedef {import('./sync-types.js').TabCoordination} TabCoordination */
 /** @typedef {import('./sync-types.js').Timers} Timers */
 /** @typedef {import('./sync-types.js').BackoffSettings} BackoffSettings */
+/** @typedef {import('./project-retries.js').ProjectRetries} ProjectRetries */
 
 /**
  * @typedef {object} SessionSettings
@@ -33,6 +34,8 @@
  * @property {() => void} statusChanged something the status shows changed
  * @property {() => boolean} isStopped the user signed out or the page closes: start nothing new
  * @property {Set<string>} inFlight projects with a request in flight (at most one each)
+ * @property {ProjectRetries} projectRetries projects backing off alone after a server error of their own
+ * @property {Set<string>} heldPulls newer on the server, not pulled in the last merge because an editor was typing on them
  */
 
 export {};

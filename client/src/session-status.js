@@ -54,12 +54,18 @@ export function createStatusReporter({ context, canReport, isBusy, trouble, alon
 
   /** @returns {Promise<SyncStatus>} */
   async function compute() {
-    const { metadata, device, user, inFlight } = context;
-    const [queue, errors, records] = await Promise.all([metadata.queue(), metadata.errors(), device.all()]);
+    const { metadata, device, user, inFlight, localStore, projectRetries, heldPulls } = context;
+    const [queue, errors, records, retrying] = await Promise.all([
+      metadata.queue(), metadata.errors(), device.all(), Promise.all(projectRetries.all().map(async (retry) => ({
+        ...retry, name: (await localStore.get(retry.projectId))?.name,
+      }))),
+    ]);
     return summarizeStatus({
       userId: user.id,
       queue,
       errors,
+      retrying,
+      changedOnServer: [...heldPulls],
       otherAccountIds: [...projectsOfOtherAccounts(records, user.id)],
       busy: isBusy() || inFlight.size > 0,
       trouble: trouble(),

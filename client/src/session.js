@@ -7,6 +7,7 @@ import { claimLocalProjects, queueLocalCommit } from './claim.js';
 import { keepMine, takeTheirs } from './conflict-choices.js';
 import { mergeWithServer } from './merge-on-load.js';
 import { createPassScheduler } from './pass-scheduler.js';
+import { createProjectRetries } from './project-retries.js';
 import { pushQueue } from './push-queue.js';
 import { createStatusReporter } from './session-status.js';
 import { describeLocalError } from './status.js';
@@ -43,6 +44,7 @@ import { trackUnsyncedEdits } from './unsynced-edits.js';
 /**
  * @typedef {object} SyncSession
  * @property {SignedInUser} user
+ * @property {SyncMetadata} metadata
  * @property {() => boolean} isLeading
  * @property {(projectId: string) => Promise<void>} recordLocalCommit must run under the project's lock
  * @property {() => void} nudge re-read the queue (another tab or a conflict choice changed it)
@@ -91,6 +93,8 @@ export function startSyncSession(deps) {
     statusChanged: () => status.update(),
     isStopped: () => stopped,
     inFlight: new Set(),
+    projectRetries: createProjectRetries({ timers, backoff: settings.backoff, random: deps.random }),
+    heldPulls: new Set(),
   };
   const canRun = () => !stopped && leading;
   const scheduler = createPassScheduler({
@@ -180,6 +184,8 @@ export function startSyncSession(deps) {
     }
     if (stop) scheduler.backOff(stop);
     else scheduler.recovered(startedAt);
+    const retryDueAt = context.projectRetries.nextDueAt();
+    if (retryDueAt !== undefined) scheduler.schedule(Math.max(0, retryDueAt - timers.now()));
     status.update();
   }
 
@@ -201,6 +207,8 @@ export function startSyncSession(deps) {
     }
     if (stop) needsMerge = true;
     else if (needsMerge) scheduler.schedule(0);
+    // Pulls held back for typing go through in the pass after the typing ends (which nudges).
+    else if (context.heldPulls.size) needsMerge = true;
     return stop;
   }
 
@@ -252,6 +260,7 @@ export function startSyncSession(deps) {
 
   return {
     user,
+    metadata,
     isLeading: () => leading,
     recordLocalCommit,
     nudge,

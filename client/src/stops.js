@@ -13,11 +13,20 @@
  */
 export function stopFor(outcome) {
   if (outcome.kind === 'unauthorized') return { kind: 'unauthorized', message: outcome.message };
-  if (outcome.kind === 'retry') {
-    return { kind: 'retry', message: describeRetry(outcome.message), retryAfterSeconds: outcome.retryAfterSeconds };
-  }
-  const message = outcome.kind === 'rejected' ? outcome.message : 'Unexpected answer from the server';
+  if (outcome.kind === 'retry') return { kind: 'retry', message: outcome.message, retryAfterSeconds: outcome.retryAfterSeconds };
+  const message = outcome.kind === 'rejected' ? outcome.message : 'The server gave an answer this app does not understand';
   return { kind: 'retry', message };
+}
+
+/**
+ * A server error on one project's request (a 500, a gateway's 502 or 504) is that project's
+ * trouble: it backs off alone while the others sync. Being offline, rate limited (429) or told
+ * the service is unavailable (503) holds every request back.
+ * @param {Exclude<TransportOutcome<unknown>, { kind: 'ok' }>} outcome
+ * @returns {outcome is { kind: 'retry', status: number, message: string, retryAfterSeconds?: number }}
+ */
+export function concernsOnlyThisProject(outcome) {
+  return outcome.kind === 'retry' && outcome.status !== undefined && outcome.status !== 429 && outcome.status !== 503;
 }
 
 /**
@@ -32,11 +41,4 @@ export function mostPressingStop(current, next) {
   if (current.kind === 'unauthorized') return current;
   if (next.kind === 'unauthorized') return next;
   return (next.retryAfterSeconds ?? -1) > (current.retryAfterSeconds ?? -1) ? next : current;
-}
-
-/** @param {string} message */
-function describeRetry(message) {
-  if (/^HTTP 429/.test(message)) return `Server busy (${message})`;
-  if (/^HTTP 5\d\d/.test(message)) return `Server unavailable (${message})`;
-  return message;
 }

@@ -63,8 +63,14 @@ export interface SyncErrorRecord {
   message: string;
   at: number;
   /** For conflicts: the server copy "Take theirs" would keep. */
-  server?: ServerProject;
+  server?: ServerCopy;
 }
+
+/**
+ * A server copy as a conflict shows it. `updatedAt` is missing when the copy is the one a pull
+ * stored here (an edit based on it was committed after sync replaced the editor's copy).
+ */
+export type ServerCopy = Omit<ServerProject, 'updatedAt'> & { updatedAt?: string };
 
 /** Port: sync metadata of one signed-in user on this device (its own IndexedDB database). */
 export interface SyncMetadata {
@@ -100,6 +106,8 @@ export interface DeviceProjectRecord {
   ownerId: string | null;
   /** Edited while no one (or another account) was signed in: push it when its owner signs in. */
   editedWithoutSession: boolean;
+  /** Moved by every write of the local copy through the engine; 0 for a record older than versions. */
+  localVersion?: number;
 }
 
 /** Port: the device-wide table of project owners. */
@@ -109,6 +117,11 @@ export interface DeviceProjects {
   /** Marks the projects as owned by `userId` and clears their `editedWithoutSession` flag. */
   claim(projectIds: string[], userId: string): Promise<void>;
   markEditedWithoutSession(projectId: string): Promise<void>;
+  /** The local copy's version (0 when the project is not known here). */
+  version(projectId: string): Promise<number>;
+  /** Moves the version before the engine writes the local copy; returns the new one. */
+  bumpVersion(projectId: string, now: number): Promise<number>;
+  /** Drops the record, version included: a later copy starts above the clock. */
   forget(projectId: string): Promise<void>;
   close(): void;
 }
@@ -117,7 +130,8 @@ export type TransportOutcome<T> =
   | { kind: 'ok'; body: T }
   | { kind: 'conflict'; server: ServerProject }
   | { kind: 'not-found' }
-  | { kind: 'retry'; retryAfterSeconds?: number; message: string }
+  /** `status` is missing when no HTTP answer came (offline, unreachable, not this API's answer). */
+  | { kind: 'retry'; status?: number; retryAfterSeconds?: number; message: string }
   | { kind: 'unauthorized'; message: string }
   | { kind: 'rejected'; status: number; message: string };
 
@@ -149,6 +163,10 @@ export interface TabCoordination {
   leadFor(userId: string, lead: () => void): () => void;
   /** Runs `work` while holding this project's lock in every tab, so a pull never overwrites a save. */
   withProjectLock<T>(projectId: string, work: () => Promise<T>): Promise<T>;
+  /** An editor in this tab has typing on the project that is not committed yet; the returned function ends it. */
+  holdTyping(projectId: string): () => void;
+  /** Whether an editor in any tab holds uncommitted typing on the project (pulls then wait). */
+  isTyping(projectId: string): Promise<boolean>;
   post(message: TabMessage): void;
   onMessage(listener: (message: TabMessage) => void): void;
   close(): void;
@@ -162,12 +180,20 @@ export type TabMessage =
   | { type: 'user'; user: SignedInUser | null };
 
 export type OverallState = 'saved-locally' | 'syncing' | 'synced' | 'error';
-export type ProjectState = 'pending' | 'conflict' | 'error' | 'other-account';
+/**
+ * - `pending`: local edits not on the server yet;
+ * - `conflict`: waits for the user's choice (keep mine / take theirs);
+ * - `error`: the server refused the write as it is; the next edit tries again;
+ * - `retrying`: this project's pushes fail on the server's side; it retries on its own;
+ * - `changed-on-server`: a newer server copy waits until the open editor commits its typing;
+ * - `other-account`: edited here, belongs to another account of this browser.
+ */
+export type ProjectState = 'pending' | 'conflict' | 'error' | 'retrying' | 'changed-on-server' | 'other-account';
 
 export interface ProjectStatus {
   state: ProjectState;
   message?: string;
-  server?: ServerProject;
+  server?: ServerCopy;
 }
 
 export interface SyncStatus {
@@ -218,6 +244,8 @@ export interface SyncEngineOptions {
   /** Browser events (online, visibility, beforeunload); the page's window/document when left out. */
   signals?: BrowserSignals;
   newWriteId?: () => string;
+  /** Ids for conflicted copies; `crypto.randomUUID()` when left out. */
+  newProjectId?: () => string;
   timers?: Timers;
   random?: () => number;
   /** How long edits coalesce before a push starts. */
@@ -229,11 +257,39 @@ export interface SyncEngineOptions {
   backoff?: BackoffSettings;
 }
 
+/**
+ * An editor's hold on one open project. The editor shows `project`, calls `edited()` on every
+ * change the user makes, and `commit()` after a pause in typing (not on every keystroke). Commits
+ * are based on the copy the session loaded (or last committed or reloaded): if sync replaced that
+ * copy underneath the editor, the commit becomes a conflict (or, for another tab's unsynced edit,
+ * keeps that edit as a conflicted copy) instead of overwriting it. While typing is uncommitted,
+ * pulls of the project wait, and its status says `changed-on-server`.
+ */
+export interface EditingSession {
+  readonly projectId: string;
+  /** The copy the editor shows and commits on top of; undefined when it is not stored here. */
+  readonly project: LocalProject | undefined;
+  /** The user changed something that is not committed yet. */
+  edited(): void;
+  /** Saves the editor's copy locally and queues it; resolves once it is stored. */
+  commit(change: { name: string; data: unknown }): Promise<void>;
+  /** Re-reads the stored copy (after a `local-change` while nothing is uncommitted) and bases later commits on it. */
+  reload(): Promise<LocalProject | undefined>;
+  /** The editor closed the project; typing still uncommitted no longer holds pulls back. */
+  close(): void;
+}
+
 export interface SyncEngine {
   /** Who is signed in (null after sign-out). Claims and merges on sign-in, pauses on sign-out. */
   setUser(user: SignedInUser | null): Promise<void>;
-  /** Saves a local commit into the local store and queues it, under the project's lock. */
-  saveProject(project: LocalProject): Promise<void>;
+  /** Opens a project for editing: what an editor that shows a project uses to commit to it. */
+  openProject(projectId: string): Promise<EditingSession>;
+  /**
+   * Saves a project into the local store and queues it, under the project's lock. Without
+   * `baseVersion` it replaces whatever is stored (a new project, an import); with the version an
+   * earlier save returned it is a commit on top of that copy, as `EditingSession.commit`.
+   */
+  saveProject(project: LocalProject, options?: { baseVersion?: number }): Promise<{ version: number }>;
   /** Removes the project locally and queues its deletion (a tombstone on the server). */
   deleteProject(projectId: string): Promise<void>;
   /** Queues a project the editor saved (or removed) in its local store itself. */

@@ -49,24 +49,35 @@ test('409 with the server copy is a conflict', async () => {
 
 test('429 and 503 are retryable and carry Retry-After; other 5xx are retryable too', async () => {
   assert.deepEqual(await answering(429, { error: { code: 'rate_limited', message: 'Slow down' } }, { 'Retry-After': '4' }).transport.listProjects(),
-    { kind: 'retry', retryAfterSeconds: 4, message: 'HTTP 429: Slow down' });
+    { kind: 'retry', status: 429, retryAfterSeconds: 4, message: 'The server is busy with too many changes from this account' });
   assert.deepEqual(await answering(503, undefined, { 'Retry-After': '2' }).transport.listProjects(),
-    { kind: 'retry', retryAfterSeconds: 2, message: 'HTTP 503' });
-  assert.equal((await answering(502).transport.listProjects()).kind, 'retry');
+    { kind: 'retry', status: 503, retryAfterSeconds: 2, message: 'The server is unavailable for a moment' });
+  assert.deepEqual(await answering(502).transport.listProjects(),
+    { kind: 'retry', status: 502, retryAfterSeconds: undefined, message: 'The server had a problem' });
 });
 
 test('401 is unauthorized, 404 not found, 413 and other 4xx rejected', async () => {
   assert.equal((await answering(401, { error: { code: 'unauthorized', message: 'No session' } }).transport.listProjects()).kind, 'unauthorized');
   assert.deepEqual(await answering(404).transport.getProject('p1'), { kind: 'not-found' });
-  assert.deepEqual(await answering(413, { error: { code: 'too_large', message: 'Too large' } }).transport.getProject('p1'),
-    { kind: 'rejected', status: 413, message: 'HTTP 413: Too large' });
+  assert.deepEqual(await answering(413, { error: { code: 'payload_too_large', message: 'the request body is 4300147 bytes' } }).transport.getProject('p1'),
+    { kind: 'rejected', status: 413, message: 'This project is too large to sync' });
+  assert.deepEqual(await answering(422, { error: { code: 'invalid_field', message: 'name must be a string' } }).transport.getProject('p1'),
+    { kind: 'rejected', status: 422, message: 'The server refused this project: name must be a string' });
+});
+
+test('every message reads as a sentence for the user, never as an HTTP dump', async () => {
+  for (const status of [400, 401, 403, 405, 413, 422, 429, 500, 502, 503]) {
+    const outcome = /** @type {any} */ (await answering(status, { error: { code: 'x', message: 'detail from the server' } }).transport.listProjects());
+    assert.doesNotMatch(outcome.message, /HTTP|\d{3}/, `${status}: ${outcome.message}`);
+    assert.match(outcome.message, /^[A-Z]/, `${status}: ${outcome.message}`);
+  }
 });
 
 test('a network failure is retryable', async () => {
   const transport = createHttpTransport({ fetch: async () => { throw new TypeError('Failed to fetch'); } });
   const outcome = await transport.listProjects();
   assert.equal(outcome.kind, 'retry');
-  assert.match(/** @type {{ message: string }} */ (outcome).message, /Offline or server unreachable \(Failed to fetch\)/);
+  assert.equal(/** @type {{ message: string }} */ (outcome).message, 'You are offline or the server cannot be reached');
 });
 
 test('Retry-After accepts seconds and HTTP dates, and ignores garbage', () => {
@@ -84,7 +95,7 @@ test('a 200 that is not the API\'s answer (captive portal, proxy page) is retrie
   });
   const put = await portal.putProject('p1', { name: 'N', data: {}, baseRevision: 1, writeId: 'w', clientUpdatedAt: '' });
   assert.equal(put.kind, 'retry');
-  assert.match(/** @type {{ message: string }} */ (put).message, /Unexpected answer from the server \(HTTP 200\)/);
+  assert.equal(/** @type {{ message: string }} */ (put).message, 'The server gave an answer this app does not understand');
   assert.equal((await portal.listProjects()).kind, 'retry');
   assert.equal((await portal.getProject('p1')).kind, 'retry');
 

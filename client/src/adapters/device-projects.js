@@ -1,6 +1,8 @@
 // The device-wide table of which account each local project belongs to. The editor's local store
 // is shared by everyone who uses this browser; this table is what keeps one account's projects
-// out of another account at sign-in, and what remembers edits made while signed out.
+// out of another account at sign-in, and what remembers edits made while signed out. It also holds
+// each local copy's version, which every write through the engine moves, so an editor can say which
+// copy its commit was based on.
 import { inTransaction, openDatabase, readAll, readOne, settled } from './idb.js';
 
 /** @typedef {import('../sync-types.js').DeviceProjects} DeviceProjects */
@@ -17,6 +19,25 @@ export async function openDeviceProjects(factory) {
   const db = await openDatabase(factory, DEVICE_DATABASE_NAME, 1, (fresh) => {
     fresh.createObjectStore(PROJECTS, { keyPath: 'projectId' });
   });
+  /**
+   * Changes the projects' records in one transaction, keeping the fields `change` leaves alone.
+   * @param {string[]} projectIds
+   * @param {(known: DeviceProjectRecord) => DeviceProjectRecord} change
+   * @returns {Promise<DeviceProjectRecord[]>}
+   */
+  const update = (projectIds, change) =>
+    inTransaction(db, [PROJECTS], 'readwrite', async (store) => {
+      const records = [];
+      for (const projectId of projectIds) {
+        /** @type {DeviceProjectRecord | undefined} */
+        const known = await settled(store(PROJECTS).get(projectId));
+        const record = change(known ?? { projectId, ownerId: null, editedWithoutSession: false, localVersion: 0 });
+        store(PROJECTS).put(record);
+        records.push(record);
+      }
+      return records;
+    });
+
   return {
     async all() {
       /** @type {DeviceProjectRecord[]} */
@@ -24,16 +45,17 @@ export async function openDeviceProjects(factory) {
       return new Map(rows.map((row) => [row.projectId, row]));
     },
     get: (projectId) => readOne(db, PROJECTS, projectId),
-    claim: (projectIds, userId) =>
-      inTransaction(db, [PROJECTS], 'readwrite', async (store) => {
-        for (const projectId of projectIds) store(PROJECTS).put({ projectId, ownerId: userId, editedWithoutSession: false });
-      }),
-    markEditedWithoutSession: (projectId) =>
-      inTransaction(db, [PROJECTS], 'readwrite', async (store) => {
-        /** @type {DeviceProjectRecord | undefined} */
-        const known = await settled(store(PROJECTS).get(projectId));
-        store(PROJECTS).put({ projectId, ownerId: known?.ownerId ?? null, editedWithoutSession: true });
-      }),
+    claim: async (projectIds, userId) => {
+      await update(projectIds, (known) => ({ ...known, ownerId: userId, editedWithoutSession: false }));
+    },
+    markEditedWithoutSession: async (projectId) => {
+      await update([projectId], (known) => ({ ...known, editedWithoutSession: true }));
+    },
+    version: async (projectId) => (await readOne(db, PROJECTS, projectId))?.localVersion ?? 0,
+    // Above the clock and every earlier value, so a project forgotten and stored again never
+    // comes back to a version an editor still holds.
+    bumpVersion: async (projectId, now) =>
+      (await update([projectId], (known) => ({ ...known, localVersion: Math.max(now, (known.localVersion ?? 0) + 1) })))[0].localVersion ?? now,
     forget: (projectId) =>
       inTransaction(db, [PROJECTS], 'readwrite', async (store) => { store(PROJECTS).delete(projectId); }),
     close: () => db.close(),

@@ -32,8 +32,8 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    } catch (error) {
-      return { kind: 'retry', message: `Offline or server unreachable (${describe(error)})` };
+    } catch {
+      return { kind: 'retry', message: 'You are offline or the server cannot be reached' };
     }
     return outcomeOf(response, isExpected);
   }
@@ -65,18 +65,38 @@ function hasRevision(body) {
  */
 async function outcomeOf(response, isExpected) {
   const body = await response.json().catch(() => undefined);
+  const { status } = response;
   if (response.ok) {
     if (isExpected(body)) return { kind: 'ok', body };
-    return { kind: 'retry', message: `Unexpected answer from the server (HTTP ${response.status})` };
+    return { kind: 'retry', message: 'The server gave an answer this app does not understand' };
   }
-  const message = `HTTP ${response.status}${body?.error?.message ? `: ${body.error.message}` : ''}`;
-  if (response.status === 409 && body?.server) return { kind: 'conflict', server: body.server };
-  if (response.status === 404) return { kind: 'not-found' };
-  if (response.status === 401) return { kind: 'unauthorized', message };
-  if (RETRYABLE.has(response.status)) {
-    return { kind: 'retry', retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')), message };
+  if (status === 409 && body?.server) return { kind: 'conflict', server: body.server };
+  if (status === 404) return { kind: 'not-found' };
+  if (status === 401) return { kind: 'unauthorized', message: 'Your session has ended' };
+  if (RETRYABLE.has(status)) {
+    return { kind: 'retry', status, retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')), message: retryMessage(status) };
   }
-  return { kind: 'rejected', status: response.status, message };
+  return { kind: 'rejected', status, message: refusalMessage(status, body?.error?.message) };
+}
+
+/** @param {number} status */
+function retryMessage(status) {
+  if (status === 429) return 'The server is busy with too many changes from this account';
+  if (status === 503) return 'The server is unavailable for a moment';
+  return 'The server had a problem';
+}
+
+/**
+ * The server's own message is shown only where it says what to fix in the project (400, 422).
+ * @param {number} status
+ * @param {unknown} serverMessage
+ */
+function refusalMessage(status, serverMessage) {
+  if (status === 413) return 'This project is too large to sync';
+  if ((status === 400 || status === 422) && typeof serverMessage === 'string' && serverMessage) {
+    return `The server refused this project: ${serverMessage}`;
+  }
+  return 'The server refused this change';
 }
 
 /**
@@ -89,9 +109,4 @@ export function parseRetryAfter(header) {
   if (/^\d+$/.test(header.trim())) return Number(header.trim());
   const at = Date.parse(header);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
-}
-
-/** @param {unknown} error */
-function describe(error) {
-  return error instanceof Error ? error.message : String(error);
 }

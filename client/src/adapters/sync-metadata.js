@@ -69,7 +69,10 @@ export async function openSyncMetadata(factory, userId) {
         /** @type {QueueEntry | undefined} */
         const queued = await settled(store(QUEUE).get(projectId));
         store(LAST_SYNCED).put({ projectId, revision });
-        store(ERRORS).delete(projectId);
+        /** @type {SyncErrorRecord | undefined} */
+        const error = await settled(store(ERRORS).get(projectId));
+        // A conflict parked while this write was in flight still waits for the user.
+        if (error?.kind === 'error') store(ERRORS).delete(projectId);
         if (!queued) return true;
         if (queued.change === change) {
           store(QUEUE).delete(projectId);

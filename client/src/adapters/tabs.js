@@ -35,6 +35,18 @@ export function createTabCoordination({ locks, channel }) {
       // The lock is held until `work` settles, and the request resolves with what `work` resolved.
       return /** @type {Promise<any>} */ (locks.request(`${CHANNEL_NAME}:project:${projectId}`, work));
     },
+    holdTyping(projectId) {
+      /** @type {() => void} */
+      let release = () => {};
+      const held = new Promise((resolve) => { release = () => resolve(undefined); });
+      // Shared: every tab typing on the project holds it; a pull only asks whether anyone does.
+      locks.request(typingLockName(projectId), { mode: 'shared' }, () => held).catch(() => undefined);
+      return release;
+    },
+    async isTyping(projectId) {
+      const { held = [] } = await locks.query();
+      return held.some((lock) => lock.name === typingLockName(projectId));
+    },
     post: (message) => channel.postMessage(message),
     onMessage(listener) {
       channel.addEventListener('message', (event) => listener(/** @type {MessageEvent<TabMessage>} */ (event).data));
@@ -42,6 +54,9 @@ export function createTabCoordination({ locks, channel }) {
     close: () => channel.close(),
   };
 }
+
+/** @param {string} projectId */
+const typingLockName = (projectId) => `${CHANNEL_NAME}:typing:${projectId}`;
 
 /**
  * For a page without Web Locks (or a test): this tab is the only one, so it always leads, and
@@ -51,6 +66,8 @@ export function createTabCoordination({ locks, channel }) {
 export function createSingleTabCoordination() {
   /** @type {Map<string, Promise<unknown>>} */
   const tails = new Map();
+  /** @type {Map<string, number>} editors with uncommitted typing, per project */
+  const typing = new Map();
   return {
     leadFor(_userId, lead) {
       lead();
@@ -64,6 +81,18 @@ export function createSingleTabCoordination() {
       tail.then(() => { if (tails.get(projectId) === tail) tails.delete(projectId); });
       return result;
     },
+    holdTyping(projectId) {
+      typing.set(projectId, (typing.get(projectId) ?? 0) + 1);
+      let held = true;
+      return () => {
+        if (!held) return;
+        held = false;
+        const left = (typing.get(projectId) ?? 1) - 1;
+        if (left) typing.set(projectId, left);
+        else typing.delete(projectId);
+      };
+    },
+    isTyping: async (projectId) => typing.has(projectId),
     post() {},
     onMessage() {},
     close() {},

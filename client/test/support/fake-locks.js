@@ -1,4 +1,4 @@
-// An in-memory Web Locks LockManager (exclusive locks, queued in request order, AbortSignal),
+// An in-memory Web Locks LockManager (every lock exclusive, even one asked for as shared; queued in request order, AbortSignal),
 // so two engines in one test behave like two tabs of one browser.
 
 export function createFakeLockManager() {
@@ -50,5 +50,5 @@ export function createFakeLockManager() {
     });
   }
 
-  return /** @type {LockManager} */ (/** @type {unknown} */ ({ request, query: async () => ({ held: [], pending: [] }) }));
+  return /** @type {LockManager} */ (/** @type {unknown} */ ({ request, query: async () => ({ held: [...held].map((name) => ({ name, mode: 'exclusive' })), pending: [] }) }));
 }

@@ -1,0 +1,74 @@
+// An editor's hold on one open project: the copy it shows, the version its commits are based on,
+// and whether it has typing not committed yet (pulls of the project wait for that). Commits and
+// reloads of one session run in the order they were asked for, each based on the one before.
+
+/** @typedef {import('./sync-types.js').LocalProject} LocalProject */
+/** @typedef {import('./sync-types.js').EditingSession} EditingSession */
+
+/**
+ * @param {object} options
+ * @param {string} options.projectId
+ * @param {{ project: LocalProject | undefined, version: number }} options.loaded
+ * @param {(project: LocalProject, baseVersion: number) => Promise<number>} options.commit
+ * @param {() => Promise<{ project: LocalProject | undefined, version: number }>} options.readLocalCopy
+ * @param {() => () => void} options.holdTyping
+ * @param {() => void} options.typingEnded
+ * @returns {EditingSession}
+ */
+export function createEditingSession({ projectId, loaded, commit, readLocalCopy, holdTyping, typingEnded }) {
+  let { project, version } = loaded;
+  /** @type {(() => void) | null} */
+  let releaseTyping = null;
+  let edits = 0;
+  let closed = false;
+  /** @type {Promise<unknown>} */
+  let previous = Promise.resolve();
+
+  /**
+   * @template T
+   * @param {() => Promise<T>} step
+   * @returns {Promise<T>}
+   */
+  function inOrder(step) {
+    const run = previous.then(step);
+    previous = run.catch(() => undefined);
+    return run;
+  }
+
+  function endTyping() {
+    if (!releaseTyping) return;
+    releaseTyping();
+    releaseTyping = null;
+    typingEnded();
+  }
+
+  return {
+    projectId,
+    get project() { return project; },
+    edited() {
+      if (closed) return;
+      edits += 1;
+      releaseTyping ??= holdTyping();
+    },
+    commit({ name, data }) {
+      const editsCovered = edits;
+      return inOrder(async () => {
+        const next = { id: projectId, name, data };
+        version = await commit(next, version);
+        project = next;
+        // Typing that came after this commit was asked for still holds the pulls back.
+        if (edits === editsCovered) endTyping();
+      });
+    },
+    reload() {
+      return inOrder(async () => {
+        ({ project, version } = await readLocalCopy());
+        return project;
+      });
+    },
+    close() {
+      closed = true;
+      inOrder(async () => endTyping());
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// Writes to the editor's local store, by the editor (a commit) and by sync (a pull, "take theirs",
+// a restore). Every write moves the local copy's version first, so a commit can say which copy
+// it was based on, and a commit based on a copy that sync replaced underneath the editor never
+// overwrites it without a word:
+//   - the replaced copy is the server's (nothing of it pending here): the project becomes a
+//     conflict with it, as when a push meets a newer server copy (the spec's background policy);
+//   - the replaced copy holds edits the server has not seen (another tab's, or a conflict already
+//     waits), or no one is signed in: it is kept beside the commit as a conflicted copy, a project
+//     of its own, as Dropbox does.
+// All of it runs under the project's lock.
+import { sameJson } from './conflict-policy.js';
+
+/** @typedef {import('./sync-types.js').LocalProject} LocalProject */
+/** @typedef {import('./sync-types.js').DeviceProjects} DeviceProjects */
+/** @typedef {import('./sync-types.js').LocalProjectStore} LocalProjectStore */
+/** @typedef {import('./sync-types.js').SyncMetadata} SyncMetadata */
+/** @typedef {import('./sync-types.js').Timers} Timers */
+
+/**
+ * @typedef {object} LocalWrites
+ * @property {DeviceProjects} device
+ * @property {LocalProjectStore} localStore
+ * @property {Timers} timers
+ */
+
+/**
+ * @typedef {object} CommitDependencies
+ * @property {DeviceProjects} device
+ * @property {LocalProjectStore} localStore
+ * @property {Timers} timers
+ * @property {(projectId: string) => Promise<void>} queueCommit puts the project in the signed-in user's queue (or remembers it for the next sign-in)
+ * @property {SyncMetadata | null} metadata the signed-in user's, or null while signed out
+ * @property {() => string} newProjectId
+ * @property {(projectId: string) => void} publishLocalChange
+ */
+
+/**
+ * Sync replaces the local copy: the version moves before the store changes, so a crash in between
+ * can only make an editor's next commit a needless conflict, never a silent overwrite.
+ * @param {LocalWrites} writes
+ * @param {LocalProject} project
+ */
+export async function replaceLocalCopy({ device, localStore, timers }, project) {
+  await device.bumpVersion(project.id, timers.now());
+  await localStore.put({ id: project.id, name: project.name, data: project.data });
+}
+
+/**
+ * Everything this device knew of a project goes: the local copy, its sync metadata and its owner.
+ * @param {LocalWrites & { metadata: SyncMetadata }} writes
+ * @param {string} projectId
+ */
+export async function forgetProject({ localStore, metadata, device }, projectId) {
+  await localStore.remove(projectId);
+  await metadata.forget(projectId);
+  await device.forget(projectId);
+}
+
+/**
+ * The editor's commit of `project`, based on the local copy of version `baseVersion` (undefined:
+ * whatever is stored, as for a new project or an import).
+ * @param {CommitDependencies} deps
+ * @param {LocalProject} project
+ * @param {number | undefined} baseVersion
+ * @returns {Promise<number>} the version the commit left, to base the next commit on
+ */
+export async function commitLocally(deps, project, baseVersion) {
+  const { device, localStore, timers, queueCommit } = deps;
+  const current = await device.version(project.id);
+  if (baseVersion !== undefined && baseVersion !== current) {
+    const replaced = await localStore.get(project.id);
+    // A copy deleted underneath comes back with the commit: the push meets the tombstone, if any.
+    if (replaced && sameContent(replaced, project)) return current;
+    if (replaced) await keepReplacedCopy(deps, replaced);
+  }
+  // Queued before the store changes: an edit stored but not queued could be pulled over unseen.
+  await queueCommit(project.id);
+  const version = await device.bumpVersion(project.id, timers.now());
+  await localStore.put({ id: project.id, name: project.name, data: project.data });
+  return version;
+}
+
+/**
+ * @param {CommitDependencies} deps
+ * @param {LocalProject} replaced
+ */
+async function keepReplacedCopy(deps, replaced) {
+  if (deps.metadata && (await parkAsConflict(deps.metadata, deps.timers, replaced))) return;
+  const copy = { id: deps.newProjectId(), name: conflictedCopyName(replaced.name, deps.timers.now()), data: replaced.data };
+  await commitLocally(deps, copy, undefined);
+  deps.publishLocalChange(copy.id);
+}
+
+/**
+ * When the replaced copy is the server's copy as last synced, the commit meets it exactly as a
+ * push meeting a newer revision would: a conflict for the user, parked before it is queued.
+ * @param {SyncMetadata} metadata
+ * @param {Timers} timers
+ * @param {LocalProject} replaced
+ * @returns {Promise<boolean>} whether it was parked
+ */
+async function parkAsConflict(metadata, timers, replaced) {
+  const [queued, parked, revision] = await Promise.all([
+    metadata.queueEntry(replaced.id), metadata.error(replaced.id), metadata.lastSyncedRevision(replaced.id),
+  ]);
+  if (queued || parked || revision === 0) return false;
+  await metadata.setError({
+    projectId: replaced.id,
+    kind: 'conflict',
+    message: 'Changed on another device or tab while edited here',
+    at: timers.now(),
+    server: { id: replaced.id, name: replaced.name, data: replaced.data, revision, deletedAt: null },
+  });
+  return true;
+}
+
+/**
+ * @param {string} name
+ * @param {number} now
+ */
+export function conflictedCopyName(name, now) {
+  const at = new Date(now);
+  const pad = (/** @type {number} */ value) => String(value).padStart(2, '0');
+  const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+  return `${name} (conflicted copy, ${date} ${pad(at.getHours())}:${pad(at.getMinutes())})`;
+}
+
+/**
+ * @param {LocalProject} a
+ * @param {LocalProject} b
+ */
+function sameContent(a, b) {
+  return a.name === b.name && sameJson(a.data, b.data);
+}
