@@ -8,21 +8,27 @@
 /**
  * @param {object} options
  * @param {string} options.projectId
- * @param {{ project: LocalProject | undefined, version: number }} options.loaded
+ * @param {Promise<{ project: LocalProject | undefined, version: number }>} options.loading the stored copy and its version
  * @param {(project: LocalProject, baseVersion: number) => Promise<number>} options.commit
  * @param {() => Promise<{ project: LocalProject | undefined, version: number }>} options.readLocalCopy
  * @param {() => () => void} options.holdTyping
  * @param {() => void} options.typingEnded
  * @returns {EditingSession}
  */
-export function createEditingSession({ projectId, loaded, commit, readLocalCopy, holdTyping, typingEnded }) {
-  let { project, version } = loaded;
+export function createEditingSession({ projectId, loading, commit, readLocalCopy, holdTyping, typingEnded }) {
+  /** @type {LocalProject | undefined} */
+  let project;
+  let version = 0;
   /** @type {(() => void) | null} */
   let releaseTyping = null;
   let edits = 0;
   let closed = false;
-  /** @type {Promise<unknown>} */
-  let previous = Promise.resolve();
+  const ready = loading.then((loaded) => {
+    ({ project, version } = loaded);
+    return project;
+  });
+  /** @type {Promise<unknown>} commits and reloads wait for the load, then for each other */
+  let previous = ready.catch(() => undefined);
 
   /**
    * @template T
@@ -44,6 +50,7 @@ export function createEditingSession({ projectId, loaded, commit, readLocalCopy,
 
   return {
     projectId,
+    ready,
     get project() { return project; },
     edited() {
       if (closed) return;

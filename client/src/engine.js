@@ -270,10 +270,10 @@ export function createSyncEngine(options) {
   const engine = {
     setUser: (user) => changeUser(user, { announce: true }),
     saveProject: async (project, { baseVersion } = {}) => ({ version: await commit(project, baseVersion) }),
-    async openProject(projectId) {
+    openProject(projectId) {
       return createEditingSession({
         projectId,
-        loaded: await readLocalCopy(projectId),
+        loading: readLocalCopy(projectId),
         commit,
         readLocalCopy: () => readLocalCopy(projectId),
         holdTyping: () => tabs.holdTyping(projectId),

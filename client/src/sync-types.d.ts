@@ -267,7 +267,12 @@ export interface SyncEngineOptions {
  */
 export interface EditingSession {
   readonly projectId: string;
-  /** The copy the editor shows and commits on top of; undefined when it is not stored here. */
+  /**
+   * Resolves with the stored copy once it is read (undefined: not stored here). Show this copy:
+   * commits are based on it. Commits asked for earlier wait for it.
+   */
+  readonly ready: Promise<LocalProject | undefined>;
+  /** The copy commits are based on: the loaded one, then the last committed or reloaded one. */
   readonly project: LocalProject | undefined;
   /** The user changed something that is not committed yet. */
   edited(): void;
@@ -283,7 +288,7 @@ export interface SyncEngine {
   /** Who is signed in (null after sign-out). Claims and merges on sign-in, pauses on sign-out. */
   setUser(user: SignedInUser | null): Promise<void>;
   /** Opens a project for editing: what an editor that shows a project uses to commit to it. */
-  openProject(projectId: string): Promise<EditingSession>;
+  openProject(projectId: string): EditingSession;
   /**
    * Saves a project into the local store and queues it, under the project's lock. Without
    * `baseVersion` it replaces whatever is stored (a new project, an import); with the version an

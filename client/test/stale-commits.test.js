@@ -24,12 +24,19 @@ async function laptopAndPhone() {
   return { server, laptop, phone };
 }
 
+/** @param {any} engine @param {string} projectId */
+async function opened(engine, projectId) {
+  const editing = engine.openProject(projectId);
+  await editing.ready;
+  return editing;
+}
+
 /** @param {any} editing @param {string} text */
 const commitText = (editing, text) => editing.commit({ name: 'Project p1', data: { text } });
 
 test('a commit based on a copy that a pull replaced is a conflict, not an overwrite', async () => {
   const { server, laptop, phone } = await laptopAndPhone();
-  const editing = await laptop.engine.openProject('p1');
+  const editing = await opened(laptop.engine, 'p1');
   assert.equal(/** @type {any} */ (editing.project?.data).text, 'original');
 
   await phone.save('p1', "the phone's paragraph");
@@ -56,7 +63,7 @@ test('a commit based on a copy that a pull replaced is a conflict, not an overwr
 
 test('a pull waits while the open project has uncommitted typing, and says the server changed', async () => {
   const { server, laptop, phone } = await laptopAndPhone();
-  const editing = await laptop.engine.openProject('p1');
+  const editing = await opened(laptop.engine, 'p1');
   editing.edited();
 
   await phone.save('p1', "the phone's paragraph");
@@ -77,7 +84,7 @@ test('a pull waits while the open project has uncommitted typing, and says the s
 
 test('an editor closed without committing lets the held pull through', async () => {
   const { laptop, phone } = await laptopAndPhone();
-  const editing = await laptop.engine.openProject('p1');
+  const editing = await opened(laptop.engine, 'p1');
   editing.edited();
   await phone.save('p1', "the phone's paragraph");
   await phone.engine.idle();
@@ -94,7 +101,7 @@ test('an editor closed without committing lets the held pull through', async () 
 
 test('commits of one editing session build on each other, and reload() rebases it', async () => {
   const { server, laptop, phone } = await laptopAndPhone();
-  const editing = await laptop.engine.openProject('p1');
+  const editing = await opened(laptop.engine, 'p1');
   await Promise.all([commitText(editing, 'one'), commitText(editing, 'one two')]);
   await laptop.engine.idle();
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'one two' });
@@ -125,7 +132,7 @@ test('"take theirs" made underneath an editor turns its next commit into a confl
   await laptop.engine.idle();
   assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
 
-  const editing = await laptop.engine.openProject('p1');
+  const editing = await opened(laptop.engine, 'p1');
   await laptop.engine.takeTheirs('p1');
   await commitText(editing, 'laptop offline edit, typed on');
   await laptop.engine.idle();
@@ -154,8 +161,8 @@ async function twoTabs() {
 
 test('two tabs: a commit on a copy the other tab replaced, once synced, is a conflict', async () => {
   const { server, first, second } = await twoTabs();
-  const inFirst = await first.engine.openProject('p1');
-  const inSecond = await second.engine.openProject('p1');
+  const inFirst = await opened(first.engine, 'p1');
+  const inSecond = await opened(second.engine, 'p1');
   await commitText(inFirst, 'typed in tab one');
   await first.engine.idle();
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'typed in tab one' });
@@ -170,8 +177,8 @@ test('two tabs: a commit on a copy the other tab replaced, once synced, is a con
 
 test('two tabs: a commit on a copy the other tab replaced, not yet synced, keeps both copies', async () => {
   const { server, first, second } = await twoTabs();
-  const inFirst = await first.engine.openProject('p1');
-  const inSecond = await second.engine.openProject('p1');
+  const inFirst = await opened(first.engine, 'p1');
+  const inSecond = await opened(second.engine, 'p1');
   const held = server.holdNext({ method: 'PUT' });
   await commitText(inFirst, 'typed in tab one');
   await eventually(() => server.count('PUT') === 2, "tab one's push in flight");
@@ -197,8 +204,8 @@ test('signed out, a commit on a copy another tab replaced keeps both copies', as
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.save('p1', 'original');
-  const inFirst = await device.engine.openProject('p1');
-  const inSecond = await device.engine.openProject('p1');
+  const inFirst = await opened(device.engine, 'p1');
+  const inSecond = await opened(device.engine, 'p1');
   await commitText(inFirst, 'typed in tab one');
   await commitText(inSecond, 'typed in tab two');
 
@@ -210,7 +217,7 @@ test('signed out, a commit on a copy another tab replaced keeps both copies', as
 
 test('a commit with the same content as the copy that replaced its base is no conflict', async () => {
   const { server, laptop, phone } = await laptopAndPhone();
-  const editing = await laptop.engine.openProject('p1');
+  const editing = await opened(laptop.engine, 'p1');
   await phone.save('p1', 'same words');
   await phone.engine.idle();
   laptop.engine.syncNow();
