@@ -8,6 +8,10 @@ import { createSyncEngine, openIndexedDbProjectStore } from '../src/index.js';
 
 /** Typing is committed to the local store after this pause, not on every keystroke. */
 const SAVE_AFTER_TYPING_MS = 300;
+/** The conflict choices answer clicks only after this, so a click meant for what was under them is not a choice. */
+const CHOICES_ARM_AFTER_MS = 600;
+/** A sign-out made offline, finished against the server once the network is back. */
+const PENDING_SIGN_OUT_KEY = 'appframes-demo:pending-sign-out';
 
 /**
  * @template {HTMLElement} T
@@ -38,7 +42,8 @@ const view = {
   text: /** @type {HTMLTextAreaElement} */ (byTestId('project-text')),
   note: byTestId('project-note'),
   deleteProject: /** @type {HTMLButtonElement} */ (byTestId('delete-project')),
-  conflict: /** @type {HTMLDialogElement} */ (byTestId('conflict-dialog')),
+  conflict: byTestId('conflict-dialog'),
+  conflictResult: byTestId('conflict-result'),
   conflictProject: byTestId('conflict-project'),
   conflictReason: byTestId('conflict-reason'),
   conflictMine: byTestId('conflict-mine'),
@@ -46,6 +51,8 @@ const view = {
   keepMine: /** @type {HTMLButtonElement} */ (byTestId('keep-mine')),
   takeTheirs: /** @type {HTMLButtonElement} */ (byTestId('take-theirs')),
   resolveLater: /** @type {HTMLButtonElement} */ (byTestId('resolve-later')),
+  signInAgain: /** @type {HTMLButtonElement} */ (byTestId('sign-in-again')),
+  signInMessage: byTestId('sign-in-message'),
 };
 
 const localStore = await openIndexedDbProjectStore({ indexedDB, name: 'appframes-demo-projects' });
@@ -60,10 +67,12 @@ const state = {
   openProjectId: null,
   /** @type {ReturnType<typeof setTimeout> | null} typing not yet committed to the local store */
   pendingSave: null,
-  /** @type {string | null} the project the conflict dialog is about */
-  conflictProjectId: null,
-  /** Conflicts the user put off with "Later": not shown again until they change. */
-  postponedConflicts: new Set(),
+  /** @type {import('../src/index.js').EditingSession | null} the open project's editing session */
+  editing: null,
+  /** @type {string | null} the conflict the panel shows, as `${projectId}@${revision}` */
+  shownConflict: null,
+  /** Conflicts the user put off with "Later" or answered: not offered again. */
+  settledConflicts: new Set(),
 };
 
 // ---- the local project list -------------------------------------------------------------------
@@ -93,8 +102,11 @@ function renderStatus(status) {
   view.badge.dataset.state = status.state;
   view.detail.textContent = status.detail ?? '';
   view.syncNow.hidden = !state.user;
-  view.signInForm.hidden = Boolean(state.user);
-  view.account.hidden = !state.user;
+  view.signInAgain.hidden = !status.signInRequired;
+  if (!status.signInRequired || view.signInForm.hidden) {
+    view.signInForm.hidden = Boolean(state.user);
+    view.account.hidden = !state.user;
+  }
   view.userEmail.textContent = state.user?.email ?? '';
 }
 
@@ -127,7 +139,7 @@ function projectListItem(project, status) {
   badge.className = 'project-state';
   badge.dataset.testid = 'project-state';
   badge.dataset.state = projectStatus?.state ?? (state.user ? 'synced' : 'local');
-  badge.textContent = projectStatus?.state.replace('-', ' ') ?? (state.user ? 'synced' : 'local');
+  badge.textContent = projectStatus?.state.replaceAll('-', ' ') ?? (state.user ? 'synced' : 'local');
   if (projectStatus?.message) badge.title = projectStatus.message;
   item.append(open, badge);
 
@@ -144,17 +156,30 @@ function projectListItem(project, status) {
 
 // ---- the editor -------------------------------------------------------------------------------
 
-/** @param {string} projectId */
-function openEditor(projectId) {
+/**
+ * Shows the project once its editing session has read it: the copy shown is the copy commits are
+ * based on. A new project is shown at once (`shown`): nothing else can have changed it yet.
+ * @param {string} projectId
+ * @param {LocalProject} [shown]
+ */
+async function openEditor(projectId, shown) {
   flushTyping();
+  state.editing?.close();
+  const editing = engine.openProject(projectId);
+  state.editing = editing;
   state.openProjectId = projectId;
-  fillEditor();
+  if (shown) fillEditor(shown);
+  render();
+  const loaded = await editing.ready;
+  if (state.editing === editing && loaded && !state.pendingSave) fillEditor(loaded);
   render();
 }
 
 function closeEditor() {
   if (state.pendingSave) clearTimeout(state.pendingSave);
   state.pendingSave = null;
+  state.editing?.close();
+  state.editing = null;
   state.openProjectId = null;
 }
 
@@ -162,12 +187,18 @@ function openProject() {
   return state.projects.find((project) => project.id === state.openProjectId);
 }
 
-/** Puts the stored project into the fields; never while the user's typing is uncommitted. */
-function fillEditor() {
-  const project = openProject();
-  if (!project || state.pendingSave) return;
+/** @param {LocalProject} project */
+function fillEditor(project) {
   view.name.value = project.name;
   view.text.value = textOf(project);
+}
+
+/** After sync changed the open project: show the new copy, unless typing is not committed yet. */
+async function refreshOpenProject() {
+  const editing = state.editing;
+  if (!editing || state.pendingSave) return;
+  const stored = await editing.reload();
+  if (state.editing === editing && stored && !state.pendingSave) fillEditor(stored);
 }
 
 function renderEditor() {
@@ -181,21 +212,24 @@ function renderEditor() {
 function scheduleSave() {
   // Tests (and curious users in devtools) can tell when typing has reached the local store.
   document.body.dataset.localSave = 'pending';
+  state.editing?.edited();
   if (state.pendingSave) clearTimeout(state.pendingSave);
   state.pendingSave = setTimeout(flushTyping, SAVE_AFTER_TYPING_MS);
 }
 
-/** Commits the typing to the local store, which queues it for sync. */
+/** Commits the typing on top of the copy the editor loaded; the engine queues it for sync. */
 function flushTyping() {
   if (!state.pendingSave) return;
   clearTimeout(state.pendingSave);
   state.pendingSave = null;
-  const project = openProject();
-  if (!project) return;
-  const data = { .../** @type {object} */ (project.data ?? {}), text: view.text.value };
-  const saved = { id: project.id, name: view.name.value, data };
-  Object.assign(project, saved);
-  engine.saveProject(saved).catch(showSaveFailure).finally(() => {
+  const editing = state.editing;
+  if (!editing) return;
+  const base = editing.project ?? openProject();
+  const data = { .../** @type {object} */ (base?.data ?? {}), text: view.text.value };
+  const committed = { id: editing.projectId, name: view.name.value, data };
+  const listed = state.projects.find((project) => project.id === committed.id);
+  if (listed) Object.assign(listed, committed);
+  editing.commit(committed).catch(showSaveFailure).finally(() => {
     if (!state.pendingSave) document.body.dataset.localSave = 'done';
     render();
   });
@@ -211,9 +245,10 @@ async function createProject() {
   const project = { id: crypto.randomUUID(), name: `Untitled ${state.projects.length + 1}`, data: { text: '' } };
   // The editor switches at once: typing that follows the click belongs to the new project.
   state.projects.push(project);
-  openEditor(project.id);
+  const saved = engine.saveProject(project).catch(showSaveFailure);
+  const opened = openEditor(project.id, project);
   view.name.select();
-  await engine.saveProject(project).catch(showSaveFailure);
+  await Promise.all([saved, opened]);
   await reloadProjects();
 }
 
@@ -226,18 +261,25 @@ async function deleteOpenProject() {
 }
 
 // ---- conflicts --------------------------------------------------------------------------------
+// The panel never takes the keyboard: it opens beside the editor without moving focus, and its
+// buttons answer only a deliberate click (or Tab and Enter) once they have been on screen a moment.
 
-/** Opens the dialog for the first conflict the user has not put off yet. */
-/** @param {SyncStatus} status */
+/** @param {string} projectId @param {{ revision: number }} server */
+const conflictKey = (projectId, server) => `${projectId}@${server.revision}`;
+
+/**
+ * Shows the first conflict not yet answered or put off, and closes the panel when its conflict is
+ * gone (answered in another tab, or resolved by a later sync).
+ * @param {SyncStatus} status
+ */
 function offerConflictResolution(status) {
-  if (view.conflict.open) return;
-  for (const [projectId, projectStatus] of Object.entries(status.projects)) {
-    if (projectStatus.state !== 'conflict' || !projectStatus.server) continue;
-    const conflictKey = `${projectId}@${projectStatus.server.revision}`;
-    if (state.postponedConflicts.has(conflictKey)) continue;
-    showConflict(projectId, status);
-    return;
-  }
+  const conflicts = Object.entries(status.projects)
+    .filter(([, projectStatus]) => projectStatus.state === 'conflict' && projectStatus.server)
+    .map(([projectId, projectStatus]) => ({ key: conflictKey(projectId, /** @type {{ revision: number }} */ (projectStatus.server)), projectId }));
+  if (state.shownConflict && conflicts.some((conflict) => conflict.key === state.shownConflict)) return;
+  const next = conflicts.find((conflict) => !state.settledConflicts.has(conflict.key));
+  if (next) showConflict(next.projectId, status);
+  else hideConflict();
 }
 
 /**
@@ -246,34 +288,56 @@ function offerConflictResolution(status) {
  */
 function showConflict(projectId, status) {
   const server = status.projects[projectId]?.server;
-  const mine = state.projects.find((project) => project.id === projectId);
   if (!server) return;
-  state.conflictProjectId = projectId;
+  const mine = state.projects.find((project) => project.id === projectId);
+  state.shownConflict = conflictKey(projectId, server);
+  view.conflict.dataset.projectId = projectId;
   view.conflictProject.textContent = mine?.name ?? server.name;
   view.conflictReason.textContent = status.projects[projectId]?.message ?? '';
   view.conflictMine.textContent = mine ? textOf(mine) : '(deleted on this device)';
   view.conflictTheirs.textContent = server.deletedAt ? '(deleted on the other device)' : textOf(server);
-  if (!view.conflict.open) view.conflict.showModal();
+  view.conflictResult.textContent = '';
+  view.conflict.hidden = false;
+  armChoices();
 }
 
-/** @param {(projectId: string) => Promise<void>} choice */
-async function resolveConflict(choice) {
-  const projectId = state.conflictProjectId;
-  view.conflict.close();
-  state.conflictProjectId = null;
-  if (!projectId) return;
+function armChoices() {
+  const choices = [view.keepMine, view.takeTheirs, view.resolveLater];
+  for (const button of choices) button.disabled = true;
+  const armedFor = state.shownConflict;
+  setTimeout(() => {
+    if (state.shownConflict === armedFor) for (const button of choices) button.disabled = false;
+  }, CHOICES_ARM_AFTER_MS);
+}
+
+function hideConflict() {
+  state.shownConflict = null;
+  view.conflict.hidden = true;
+}
+
+/**
+ * @param {(projectId: string) => Promise<void>} choice
+ * @param {string} result what the choice did, told to the user once it is done
+ */
+async function resolveConflict(choice, result) {
+  const key = state.shownConflict;
+  const projectId = view.conflict.dataset.projectId;
+  if (!key || !projectId) return;
+  // Answered: never offered again, even by a status computed before the answer landed.
+  state.settledConflicts.add(key);
+  hideConflict();
   if (state.openProjectId === projectId) flushTyping();
   await choice(projectId);
   await reloadProjects();
-  fillEditor();
+  await refreshOpenProject();
+  const name = state.projects.find((project) => project.id === projectId)?.name ?? 'the project';
+  view.conflictResult.textContent = result.replace('{name}', `“${name}”`);
 }
 
 function postponeConflict() {
-  const projectId = state.conflictProjectId;
-  const server = projectId ? engine.status().projects[projectId]?.server : undefined;
-  if (projectId && server) state.postponedConflicts.add(`${projectId}@${server.revision}`);
-  view.conflict.close();
-  state.conflictProjectId = null;
+  if (state.shownConflict) state.settledConflicts.add(state.shownConflict);
+  hideConflict();
+  render();
 }
 
 // ---- dev sign-in (the local server's stand-in for Better Auth's sign-in UI) -------------------
@@ -281,7 +345,7 @@ function postponeConflict() {
 /**
  * @param {string} path
  * @param {object} [body]
- * @returns {Promise<{ user?: SignedInUser } | null>}
+ * @returns {Promise<{ user?: SignedInUser } | null>} null when the server said no; rejects offline
  */
 async function callDevAuth(path, body) {
   const response = await fetch(path, {
@@ -301,14 +365,40 @@ async function useAccount(user) {
 }
 
 async function signIn() {
-  const answer = await callDevAuth('/api/dev/sign-in', { email: view.email.value.trim() });
-  if (answer?.user) await useAccount(answer.user);
+  view.signInMessage.textContent = '';
+  try {
+    const answer = await callDevAuth('/api/dev/sign-in', { email: view.email.value.trim() });
+    if (answer?.user) await useAccount(answer.user);
+    else view.signInMessage.textContent = 'Signing in did not work; try again.';
+  } catch {
+    view.signInMessage.textContent = 'Signing in needs the network: your projects are saved here meanwhile.';
+  }
 }
 
+/** Signing out works offline: sync pauses at once, and the server forgets the session once it can be told. */
 async function signOut() {
   flushTyping();
-  await callDevAuth('/api/dev/sign-out', {});
+  localStorage.setItem(PENDING_SIGN_OUT_KEY, '1');
   await useAccount(null);
+  await finishPendingSignOut();
+}
+
+async function finishPendingSignOut() {
+  if (!localStorage.getItem(PENDING_SIGN_OUT_KEY)) return;
+  try {
+    await callDevAuth('/api/dev/sign-out', {});
+    localStorage.removeItem(PENDING_SIGN_OUT_KEY);
+  } catch {
+    // Still offline: tried again on the `online` event and at the next page load.
+  }
+}
+
+/** After "Sign in again": the form comes back with the account's email filled in. */
+function offerSignInAgain() {
+  view.email.value = state.user?.email ?? view.email.value;
+  view.signInForm.hidden = false;
+  view.account.hidden = true;
+  view.email.focus();
 }
 
 // ---- wiring -----------------------------------------------------------------------------------
@@ -321,9 +411,9 @@ engine.on('status', (status) => {
   }
   render();
 });
-engine.on('local-change', async () => {
+engine.on('local-change', async ({ projectId }) => {
   await reloadProjects();
-  fillEditor();
+  if (projectId === state.openProjectId) await refreshOpenProject();
 });
 
 view.name.addEventListener('input', scheduleSave);
@@ -336,9 +426,11 @@ view.signInForm.addEventListener('submit', (event) => {
   signIn();
 });
 view.signOut.addEventListener('click', signOut);
-view.keepMine.addEventListener('click', () => resolveConflict(engine.keepMine));
-view.takeTheirs.addEventListener('click', () => resolveConflict(engine.takeTheirs));
+view.keepMine.addEventListener('click', () => resolveConflict(engine.keepMine, "Kept this device's copy of {name}; it is syncing."));
+view.takeTheirs.addEventListener('click', () => resolveConflict(engine.takeTheirs, "{name} now has the other device's copy."));
 view.resolveLater.addEventListener('click', postponeConflict);
+view.signInAgain.addEventListener('click', offerSignInAgain);
+window.addEventListener('online', finishPendingSignOut);
 // Typing still waiting for its pause is committed before the page goes away.
 window.addEventListener('pagehide', flushTyping);
 window.addEventListener('beforeunload', (event) => {
@@ -348,6 +440,12 @@ window.addEventListener('beforeunload', (event) => {
 });
 
 await reloadProjects();
-const session = await callDevAuth('/api/dev/session');
+await finishPendingSignOut();
+/** @type {{ user?: SignedInUser } | null} */
+let session = null;
+if (!localStorage.getItem(PENDING_SIGN_OUT_KEY)) {
+  // Offline at load: signed out until the network says who is signed in.
+  session = await callDevAuth('/api/dev/session').catch(() => null);
+}
 await useAccount(session?.user ?? null);
 document.body.dataset.ready = 'true';

@@ -15,6 +15,7 @@ import { retryDelayMs } from './backoff.js';
  * @property {(stop: Stop) => void} backOff
  * @property {(passStartedAt: number) => void} recovered a pass that started then went through: forget the failures
  * @property {() => string | undefined} trouble what stops every project right now, for the status
+ * @property {() => boolean} signInRequired the session ended: only a new sign-in resumes sync
  * @property {() => boolean} hasPassPending
  * @property {() => void} cancel
  */
@@ -43,6 +44,7 @@ export function createPassScheduler({ timers, settings, random, canRun, runPass,
   let pauseSetAt = -Infinity;
   /** @type {string | undefined} */
   let trouble;
+  let signInRequired = false;
 
   /** @param {number} delayMs */
   function schedule(delayMs) {
@@ -96,6 +98,7 @@ export function createPassScheduler({ timers, settings, random, canRun, runPass,
     if (stop.kind === 'unauthorized') {
       // No retry loop without a session: the next sign-in (or edit) tries again.
       trouble = 'Your session has ended: sign in again to sync';
+      signInRequired = true;
       onTroubleChanged();
       return;
     }
@@ -122,6 +125,7 @@ export function createPassScheduler({ timers, settings, random, canRun, runPass,
     pausedUntil = 0;
     pausedByServer = false;
     trouble = undefined;
+    signInRequired = false;
   }
 
 
@@ -138,6 +142,7 @@ export function createPassScheduler({ timers, settings, random, canRun, runPass,
     backOff,
     recovered,
     trouble: () => trouble,
+    signInRequired: () => signInRequired,
     hasPassPending: () => passTimer !== null,
     cancel,
   };

@@ -18,12 +18,13 @@ import { describeLocalError, summarizeStatus } from './status.js';
  * @param {() => boolean} options.canReport this tab leads and the session is not stopped
  * @param {() => boolean} options.isBusy a push or a merge is running
  * @param {() => string | undefined} options.trouble what stops every project right now
+ * @param {() => boolean} options.signInRequired
  * @param {() => Promise<void>} options.alongside reads that must be as fresh as the status (the unsynced-edits answer)
  * @param {(status: SyncStatus) => void} options.publish
  * @param {() => void} options.onSettled nothing is being recomputed any more
  * @returns {StatusReporter}
  */
-export function createStatusReporter({ context, canReport, isBusy, trouble, alongside, publish, onSettled }) {
+export function createStatusReporter({ context, canReport, isBusy, trouble, signInRequired, alongside, publish, onSettled }) {
   let dirty = false;
   /** @type {Promise<void> | null} */
   let running = null;
@@ -69,6 +70,7 @@ export function createStatusReporter({ context, canReport, isBusy, trouble, alon
       otherAccountIds: [...projectsOfOtherAccounts(records, user.id)],
       busy: isBusy() || inFlight.size > 0,
       trouble: trouble(),
+      signInRequired: signInRequired(),
     });
   }
 

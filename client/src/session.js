@@ -112,6 +112,7 @@ export function startSyncSession(deps) {
     canReport: canRun,
     isBusy: () => activeWork > 0,
     trouble: scheduler.trouble,
+    signInRequired: scheduler.signInRequired,
     alongside: unsyncedEdits.refresh,
     publish: (computed) => deps.publishStatus(computed, true),
     onSettled: settleIdleWaiters,

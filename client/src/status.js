@@ -18,13 +18,14 @@ export const SAVED_LOCALLY = Object.freeze({ state: 'saved-locally', label: 'Sav
  * @property {string[]} otherAccountIds local projects edited here that belong to another account
  * @property {boolean} busy a push or a merge is running
  * @property {string} [trouble] what stops every project: offline, server busy, storage full, session gone
+ * @property {boolean} [signInRequired] the session ended: the editor offers to sign in again
  */
 
 /**
  * @param {StatusInput} input
  * @returns {SyncStatus}
  */
-export function summarizeStatus({ userId, queue, errors, retrying, changedOnServer, otherAccountIds, busy, trouble }) {
+export function summarizeStatus({ userId, queue, errors, retrying, changedOnServer, otherAccountIds, busy, trouble, signInRequired }) {
   /** @type {Record<string, ProjectStatus>} */
   const projects = {};
   for (const projectId of otherAccountIds) projects[projectId] = { state: 'other-account', message: 'Belongs to another account' };
@@ -35,7 +36,7 @@ export function summarizeStatus({ userId, queue, errors, retrying, changedOnServ
     projects[record.projectId] = { state: record.kind, message: record.message, ...(record.server ? { server: record.server } : {}) };
   }
   const base = { userId, projects };
-  if (trouble) return { ...base, state: 'error', label: 'Sync error', detail: trouble };
+  if (trouble) return { ...base, state: 'error', label: 'Sync error', detail: trouble, ...(signInRequired ? { signInRequired } : {}) };
   if (errors.length) return { ...base, state: 'error', label: 'Sync error', detail: describeProjectErrors(errors) };
   if (retrying.length) return { ...base, state: 'error', label: 'Sync error', detail: describeRetrying(retrying) };
   if (queue.length || busy) {

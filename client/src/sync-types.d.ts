@@ -200,8 +200,10 @@ export interface SyncStatus {
   state: OverallState;
   /** The badge text: "Saved locally", "Syncing", "Synced" or "Sync error". */
   label: string;
-  /** Why, when it is not plain: "Server busy (HTTP 429), retrying in 2s", "Storage is full". */
+  /** Why, when it is not plain, as a sentence: "The server is unavailable for a moment, retrying in 2s". */
   detail?: string;
+  /** The session ended (a 401): sync resumes after the user signs in again; queued edits wait. */
+  signInRequired?: boolean;
   userId: string | null;
   /** Only projects that are not synced appear here. */
   projects: Record<string, ProjectStatus>;

@@ -184,12 +184,14 @@ test('a 401 pauses sync with a visible reason, keeps the queue, and signing in a
   await device.save('p1', 'needs a session');
   await device.engine.idle();
   assert.match(device.engine.status().detail ?? '', /session has ended/);
+  assert.equal(device.engine.status().signInRequired, true, 'the editor can offer "Sign in again"');
   assert.equal(device.engine.status().projects.p1?.state, 'pending');
   assert.equal(server.count('PUT'), 1, 'no retry loop without a session');
 
   await device.signIn(ALICE);
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'needs a session' });
   assert.equal(device.engine.status().label, 'Synced');
+  assert.equal(device.engine.status().signInRequired, undefined);
   await device.close();
 });
 

@@ -123,7 +123,7 @@ def test_offline_edit_survives_a_reload_and_syncs_when_back_online(open_device, 
     laptop.context.set_offline(True)
     laptop.edit_text("day two, written on the train")
     expect(laptop.status).to_have_text("Sync error", timeout=SYNC_TIMEOUT_MS)
-    expect(laptop.status_detail).to_contain_text("Offline or server unreachable")
+    expect(laptop.status_detail).to_contain_text("You are offline or the server cannot be reached")
     expect(laptop.project_state("Travel log")).to_have_text("pending")
 
     # Reload while the API is still unreachable (the page itself must load to be reloaded).
@@ -169,12 +169,12 @@ def test_a_429_and_a_503_are_retried_and_the_status_shows_it(open_device, email)
     project_id = laptop.create_project("Busy server", "v1")
     laptop.expect_synced()
 
-    for status, wording in ((429, "Server busy"), (503, "Server unavailable")):
+    for status, wording in ((429, "The server is busy with too many changes"), (503, "The server is unavailable")):
         handler, failed = _fail_first_put_with(status, retry_after_seconds=2)
         laptop.page.route("**/api/projects/*", handler)
         laptop.edit_text(f"after a {status}")
         expect(laptop.status).to_have_text("Sync error", timeout=SYNC_TIMEOUT_MS)
-        expect(laptop.status_detail).to_have_text(re.compile(rf"{wording} \(HTTP {status}.*retrying in 2s"))
+        expect(laptop.status_detail).to_have_text(re.compile(rf"^{wording}.*, retrying in 2s$"))
         laptop.expect_synced()
         assert failed, f"the injected {status} was served"
         assert laptop.server_copy(project_id)["data"] == {"text": f"after a {status}"}
