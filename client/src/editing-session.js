@@ -68,8 +68,14 @@ export function createEditingSession({ projectId, loading, commit, readLocalCopy
       });
     },
     reload() {
+      const editsAsked = edits;
       return inOrder(async () => {
-        ({ project, version } = await readLocalCopy());
+        const stored = await readLocalCopy();
+        // Typing that came after the reload was asked for was made on the copy shown before:
+        // its commit stays based on that copy. No input can come between this check and the
+        // caller showing the copy: both run in the same task.
+        if (edits !== editsAsked) return undefined;
+        ({ project, version } = stored);
         return project;
       });
     },

@@ -280,7 +280,11 @@ export interface EditingSession {
   edited(): void;
   /** Saves the editor's copy locally and queues it; resolves once it is stored. */
   commit(change: { name: string; data: unknown }): Promise<void>;
-  /** Re-reads the stored copy (after a `local-change` while nothing is uncommitted) and bases later commits on it. */
+  /**
+   * Re-reads the stored copy (after a `local-change` while nothing is uncommitted) and bases later
+   * commits on it; show the copy it resolves with. Resolves with undefined, and keeps the old base,
+   * when the user edited after `reload()` was called (or the project is no longer stored).
+   */
   reload(): Promise<LocalProject | undefined>;
   /** The editor closed the project; typing still uncommitted no longer holds pulls back. */
   close(): void;

@@ -121,6 +121,25 @@ test('commits of one editing session build on each other, and reload() rebases i
   await Promise.all([laptop.close(), phone.close()]);
 });
 
+test('typing that starts while a reload is on its way keeps its commit based on the copy it was typed on', async () => {
+  const { server, laptop, phone } = await laptopAndPhone();
+  const editing = await opened(laptop.engine, 'p1');
+  await phone.save('p1', "the phone's paragraph");
+  await phone.engine.idle();
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  const reloading = editing.reload();
+  editing.edited(); // the user types on the copy still shown, before the reload lands
+  assert.equal(await reloading, undefined, 'nothing to show: the typing came first');
+  await commitText(editing, 'original, typed on the laptop');
+  await laptop.engine.idle();
+
+  assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: "the phone's paragraph" });
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
 test('"take theirs" made underneath an editor turns its next commit into a conflict again', async () => {
   const { server, laptop, phone } = await laptopAndPhone();
   laptop.setOffline(true);

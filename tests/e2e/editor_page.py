@@ -6,14 +6,38 @@ from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
 
 # The demo commits typing to IndexedDB after a 300 ms pause; the sync engine debounces 400 ms more.
 SYNC_TIMEOUT_MS = 15_000
+# A quick typist: about 12 keys a second.
+TYPING_DELAY_MS = 80
+
+LOCAL_TEXTS_SCRIPT = """async () => {
+  const readAll = (name, store) => new Promise((resolve, reject) => {
+    const opening = indexedDB.open(name);
+    opening.onerror = () => reject(opening.error);
+    opening.onsuccess = () => {
+      const db = opening.result;
+      if (!db.objectStoreNames.contains(store)) { db.close(); resolve([]); return; }
+      const rows = db.transaction(store).objectStore(store).getAll();
+      rows.onsuccess = () => { db.close(); resolve(rows.result); };
+      rows.onerror = () => reject(rows.error);
+    };
+  });
+  const texts = (await readAll('appframes-demo-projects', 'projects')).map((project) => project.data?.text);
+  for (const { name } of await indexedDB.databases()) {
+    if (!name.startsWith('appframes-sync:user:')) continue;
+    for (const record of await readAll(name, 'syncErrorsByProjectId')) texts.push(record.server?.data?.text);
+  }
+  return texts.filter((text) => typeof text === 'string');
+}"""
 
 
 class EditorPage:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.dialogs: list[str] = []
+        self.page_errors: list[str] = []
         # Accept the "unsynced edits" warning so reloads go ahead, but remember that it was shown.
         page.on("dialog", self._accept_dialog)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
     @classmethod
     def open(cls, context: BrowserContext) -> "EditorPage":
@@ -92,6 +116,19 @@ class EditorPage:
     def edit_text(self, text: str) -> None:
         self.page.get_by_test_id("project-text").fill(text)
         self.wait_for_local_save()
+
+    def type_at_end(self, text: str, delay_ms: int = TYPING_DELAY_MS) -> None:
+        """Real key events into the text, at a person's pace, after what is already there."""
+        self.text.click()
+        self.page.keyboard.press("Control+End")
+        self.page.keyboard.type(text, delay=delay_ms)
+
+    def focused_test_id(self) -> str | None:
+        return self.page.evaluate("document.activeElement?.dataset?.testid ?? null")
+
+    def local_texts(self) -> list[str]:
+        """Every text this browser keeps: each local project and each conflict's other copy."""
+        return self.page.evaluate(LOCAL_TEXTS_SCRIPT)
 
     def wait_for_local_save(self) -> None:
         """The demo commits typing to IndexedDB after a pause; this waits for that commit."""
