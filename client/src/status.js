@@ -57,7 +57,9 @@ function describeRetrying(retrying) {
 /** @param {SyncErrorRecord[]} errors */
 function describeProjectErrors(errors) {
   const conflicts = errors.filter((record) => record.kind === 'conflict').length;
-  if (conflicts === errors.length) return `${conflicts} project(s) need you to resolve a conflict`;
+  if (conflicts === errors.length) {
+    return conflicts === 1 ? 'A project needs you to resolve a conflict' : `${conflicts} projects need you to resolve a conflict`;
+  }
   return errors.find((record) => record.kind === 'error')?.message ?? '';
 }
 
