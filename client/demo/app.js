@@ -431,8 +431,11 @@ view.takeTheirs.addEventListener('click', () => resolveConflict(engine.takeTheir
 view.resolveLater.addEventListener('click', postponeConflict);
 view.signInAgain.addEventListener('click', offerSignInAgain);
 window.addEventListener('online', finishPendingSignOut);
-// Typing still waiting for its pause is committed before the page goes away.
+// Typing still waiting for its pause is committed before the page goes away, and when the user
+// turns to another tab or window: that tab then shows it instead of typing on an older copy.
 window.addEventListener('pagehide', flushTyping);
+window.addEventListener('blur', flushTyping);
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') flushTyping(); });
 window.addEventListener('beforeunload', (event) => {
   if (!state.pendingSave) return;
   flushTyping();
