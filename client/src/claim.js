@@ -2,8 +2,7 @@
 // queued. The local store is shared by everyone who uses this browser; the device table is what
 // keeps one account's projects out of another's.
 
-/** @typedef {import('./session-context.js').SessionContext} SessionContext */
-/** @typedef {import('./sync-types.js').DeviceProjectRecord} DeviceProjectRecord */
+/** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 
 /**
  * Auto-claim (the spec's recommended v1 behaviour): every local project no account owns yet,
@@ -43,15 +42,4 @@ export async function queueLocalCommit({ user, device, metadata, timers }, proje
   await metadata.enqueue([projectId], timers.now());
   if (!record?.ownerId || record.editedWithoutSession) await device.claim([projectId], user.id);
   return true;
-}
-
-/**
- * @param {Map<string, DeviceProjectRecord>} records
- * @param {string} userId
- * @returns {Set<string>} local projects that belong to another account of this browser
- */
-export function projectsOfOtherAccounts(records, userId) {
-  return new Set([...records.values()]
-    .filter((record) => record.ownerId && record.ownerId !== userId)
-    .map((record) => record.projectId));
 }

@@ -1,9 +1,9 @@
 // The user's answer to "Resolve conflict", from any tab. Both run under the project's lock and only
 // act on a project that is still parked as a conflict.
 
-import { forgetProject, replaceLocalCopy } from './local-commits.js';
+import { adoptServerCopy, forgetProject } from './local-commits.js';
 
-/** @typedef {import('./session-context.js').SessionContext} SessionContext */
+/** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 
 /**
  * "Keep mine": push this device's copy on top of the revision the user saw. If the server moved
@@ -37,8 +37,7 @@ export async function takeTheirs(context, projectId) {
     if (server.deletedAt) {
       await forgetProject(context, projectId);
     } else {
-      await replaceLocalCopy(context, server);
-      await metadata.acceptServer(projectId, server.revision);
+      await adoptServerCopy(context, server);
     }
     return true;
   });

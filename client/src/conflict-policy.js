@@ -36,7 +36,7 @@ export function decideDeleteConflict(server, recreatedLocally) {
 }
 
 /**
- * Structural equality of JSON values. Key order is ignored because Postgres jsonb reorders keys.
+ * Structural equality of JSON values. Key order is ignored: two devices' serializers need not agree on it.
  * @param {unknown} a
  * @param {unknown} b
  * @returns {boolean}

@@ -10,7 +10,7 @@ import { createDefaultTabCoordination } from './adapters/tabs.js';
 import { createEditingSession } from './editing-session.js';
 import { commitLocally } from './local-commits.js';
 import { startSyncSession } from './session.js';
-import { SAVED_LOCALLY, describeLocalError } from './status.js';
+import { SAVED_LOCALLY, describeLocalError, localFailure, withSaveFailure } from './status.js';
 
 /** @typedef {import('./sync-types.js').SyncEngine} SyncEngine */
 /** @typedef {import('./sync-types.js').SyncEngineOptions} SyncEngineOptions */
@@ -96,8 +96,7 @@ export function createSyncEngine(options) {
 
   /** @returns {SyncStatus} */
   function currentStatus() {
-    if (!storageTrouble) return sessionStatus;
-    return { ...sessionStatus, state: 'error', label: session ? 'Sync error' : 'Not saved', detail: storageTrouble };
+    return storageTrouble ? withSaveFailure(sessionStatus, storageTrouble, Boolean(session)) : sessionStatus;
   }
 
   /**
@@ -180,7 +179,7 @@ export function createSyncEngine(options) {
       session = await startSessionFor(user);
     } catch (error) {
       // Signed in but not syncing: edits are kept as made without a session and claimed next time.
-      publishStatus({ state: 'error', label: 'Sync error', detail: describeLocalError(error), userId: user.id, projects: {} }, false);
+      publishStatus(localFailure(user.id, error), false);
       throw error;
     }
   }

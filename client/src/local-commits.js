@@ -15,6 +15,8 @@ import { sameJson } from './conflict-policy.js';
 /** @typedef {import('./sync-types.js').LocalProjectStore} LocalProjectStore */
 /** @typedef {import('./sync-types.js').SyncMetadata} SyncMetadata */
 /** @typedef {import('./sync-types.js').Timers} Timers */
+/** @typedef {import('./sync-types.js').ServerCopy} ServerCopy */
+/** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 
 /**
  * @typedef {object} LocalWrites
@@ -43,6 +45,18 @@ import { sameJson } from './conflict-policy.js';
 export async function replaceLocalCopy({ device, localStore, timers }, project) {
   await device.bumpVersion(project.id, timers.now());
   await localStore.put({ id: project.id, name: project.name, data: project.data });
+}
+
+/**
+ * This device takes the server's copy: stored here, recorded as synced at its revision (nothing
+ * left queued or parked for it), owned by the signed-in user.
+ * @param {SessionContext} context
+ * @param {ServerCopy} server
+ */
+export async function adoptServerCopy(context, server) {
+  await replaceLocalCopy(context, server);
+  await context.metadata.acceptServer(server.id, server.revision);
+  await context.device.claim([server.id], context.user.id);
 }
 
 /**

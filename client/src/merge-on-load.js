@@ -2,13 +2,12 @@
 // A pull never overwrites a project with unsynced edits: that is re-checked under the project's
 // lock, because an edit may have been saved after the plan was made. Nor does it replace a project
 // an editor holds uncommitted typing on: that pull waits, and the project shows `changed-on-server`.
-import { projectsOfOtherAccounts } from './claim.js';
-import { forgetProject, replaceLocalCopy } from './local-commits.js';
+import { adoptServerCopy, forgetProject } from './local-commits.js';
 import { planMerge } from './merge.js';
 import { forEachConcurrently } from './pool.js';
 import { stopFor } from './stops.js';
 
-/** @typedef {import('./session-context.js').SessionContext} SessionContext */
+/** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 /** @typedef {import('./sync-types.js').ServerListEntry} ServerListEntry */
 /** @typedef {import('./stops.js').Stop} Stop */
 
@@ -21,13 +20,13 @@ export async function mergeWithServer(context) {
   const listed = await transport.listProjects();
   if (listed.kind !== 'ok') return stopFor(listed);
   // Read local state after the list arrived, so a push that finished meanwhile is accounted for.
-  const [localProjects, queue, lastSynced, records] = await Promise.all([
-    localStore.list(), metadata.queue(), metadata.lastSyncedRevisions(), device.all(),
+  const [localProjects, queue, lastSynced, otherAccountIds] = await Promise.all([
+    localStore.list(), metadata.queue(), metadata.lastSyncedRevisions(), device.projectsOfOtherAccounts(user.id),
   ]);
   const plan = planMerge({
     serverList: listed.body,
     localIds: new Set(localProjects.map((project) => project.id)),
-    otherAccountIds: projectsOfOtherAccounts(records, user.id),
+    otherAccountIds,
     queuedIds: new Set(queue.map((entry) => entry.projectId)),
     lastSynced,
   });
@@ -48,7 +47,7 @@ export async function mergeWithServer(context) {
  * @returns {Promise<Stop | undefined>}
  */
 async function pullProject(context, entry) {
-  const { transport, tabs, metadata, localStore, device, user } = context;
+  const { transport, tabs, metadata, localStore } = context;
   if (await heldByTyping(context, entry.id)) return undefined;
   const fetched = await transport.getProject(entry.id);
   if (fetched.kind === 'not-found') return undefined;
@@ -64,9 +63,7 @@ async function pullProject(context, entry) {
     if (await heldByTyping(context, server.id)) return false;
     const alreadyHere = (await metadata.lastSyncedRevision(server.id)) >= server.revision && (await localStore.get(server.id));
     if (alreadyHere) return false;
-    await replaceLocalCopy(context, server);
-    await metadata.setLastSyncedRevision(server.id, server.revision);
-    await device.claim([server.id], user.id);
+    await adoptServerCopy(context, server);
     return true;
   });
   if (pulled) context.publishLocalChange(server.id);

@@ -28,10 +28,9 @@ import { retryDelayMs } from './backoff.js';
  * @param {() => boolean} options.canRun this tab leads and the session is not stopped
  * @param {() => void} options.runPass
  * @param {() => void} options.onPoll the polling interval elapsed (a merge is due)
- * @param {() => void} options.onTroubleChanged
  * @returns {PassScheduler}
  */
-export function createPassScheduler({ timers, settings, random, canRun, runPass, onPoll, onTroubleChanged }) {
+export function createPassScheduler({ timers, settings, random, canRun, runPass, onPoll }) {
   /** @type {unknown} */
   let passTimer = null;
   let passDueAt = Infinity;
@@ -99,7 +98,6 @@ export function createPassScheduler({ timers, settings, random, canRun, runPass,
       // No retry loop without a session: the next sign-in (or edit) tries again.
       trouble = 'Your session has ended: sign in again to sync';
       signInRequired = true;
-      onTroubleChanged();
       return;
     }
     failedAttempts += 1;
@@ -114,7 +112,6 @@ export function createPassScheduler({ timers, settings, random, canRun, runPass,
       trouble = `${stop.message}, retrying in ${Math.max(1, Math.round(delay / 1000))}s`;
     }
     scheduleFrom(now, 0);
-    onTroubleChanged();
   }
 
   /** @param {number} passStartedAt */

@@ -3,11 +3,11 @@
 // recorded, so a lost response never turns into a duplicate or a conflict. The conflict policy
 // itself is in conflict-policy.js; this file only applies its decisions.
 import { decideDeleteConflict, decidePushConflict } from './conflict-policy.js';
-import { forgetProject, replaceLocalCopy } from './local-commits.js';
+import { adoptServerCopy, forgetProject } from './local-commits.js';
 import { forEachConcurrently } from './pool.js';
 import { concernsOnlyThisProject, mostPressingStop, stopFor } from './stops.js';
 
-/** @typedef {import('./session-context.js').SessionContext} SessionContext */
+/** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 /** @typedef {import('./sync-types.js').PendingWrite} PendingWrite */
 /** @typedef {import('./sync-types.js').ServerProject} ServerProject */
 /** @template T @typedef {import('./sync-types.js').TransportOutcome<T>} TransportOutcome */
@@ -176,14 +176,13 @@ async function recordPutConflict(context, projectId, write, server) {
  * @returns {Promise<PushResult>}
  */
 async function recordDeleteConflict(context, projectId, write, server) {
-  const { localStore, metadata } = context;
+  const { localStore } = context;
   const recreatedLocally = Boolean(await localStore.get(projectId));
   switch (decideDeleteConflict(server, recreatedLocally)) {
     case 'already-deleted':
       return recordAccepted(context, projectId, write, server.revision);
     case 'restore-server-copy':
-      await replaceLocalCopy(context, server);
-      await metadata.acceptServer(projectId, server.revision);
+      await adoptServerCopy(context, server);
       context.publishLocalChange(projectId);
       return { kind: 'settled' };
     default:

@@ -1,5 +1,7 @@
-// The sync client's vocabulary: what the editor hands in (ports) and what it gets back (status).
+// The sync client's vocabulary: what the editor hands in (ports) and what it gets back (status),
+// and what the parts of one signed-in user's session share (SessionContext).
 // The JavaScript modules are checked against these interfaces by `tsc --checkJs`.
+import type { ProjectRetries } from './project-retries.js';
 
 /** A project as the editor keeps it in its local store. `data` is the full payload. */
 export interface LocalProject {
@@ -114,6 +116,8 @@ export interface DeviceProjectRecord {
 export interface DeviceProjects {
   all(): Promise<Map<string, DeviceProjectRecord>>;
   get(projectId: string): Promise<DeviceProjectRecord | undefined>;
+  /** Local projects that belong to another account of this browser: never claimed, pulled over or pushed for `userId`. */
+  projectsOfOtherAccounts(userId: string): Promise<Set<string>>;
   /** Marks the projects as owned by `userId` and clears their `editedWithoutSession` flag. */
   claim(projectIds: string[], userId: string): Promise<void>;
   markEditedWithoutSession(projectId: string): Promise<void>;
@@ -317,4 +321,41 @@ export interface SyncEngine {
   /** Resolves once nothing is being synced and nothing is scheduled (polling aside). */
   idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface SessionSettings {
+  debounceMs: number;
+  pollMs: number;
+  concurrency: number;
+  backoff: BackoffSettings;
+}
+
+/**
+ * What every part of one signed-in user's session works with. The parts (claim, merge, push,
+ * conflict choices, status) are plain functions of this context, so each can be read on its own.
+ */
+export interface SessionContext {
+  user: SignedInUser;
+  /** This user's queue, revisions and errors. */
+  metadata: SyncMetadata;
+  /** Who owns each local project of this browser, and each local copy's version. */
+  device: DeviceProjects;
+  localStore: LocalProjectStore;
+  transport: SyncTransport;
+  tabs: TabCoordination;
+  timers: Timers;
+  settings: SessionSettings;
+  newWriteId: () => string;
+  /** The engine changed the local store. */
+  publishLocalChange: (projectId: string) => void;
+  /** Something the status shows changed. */
+  statusChanged: () => void;
+  /** The user signed out or the page closes: start nothing new. */
+  isStopped: () => boolean;
+  /** push-queue.js's: projects with a request in flight, at most one each. */
+  inFlight: Set<string>;
+  /** Projects backing off alone after a server error of their own. */
+  projectRetries: ProjectRetries;
+  /** Newer on the server, not pulled in the last merge because an editor was typing on them. */
+  heldPulls: Set<string>;
 }

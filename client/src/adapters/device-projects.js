@@ -45,6 +45,11 @@ export async function openDeviceProjects(factory) {
       return new Map(rows.map((row) => [row.projectId, row]));
     },
     get: (projectId) => readOne(db, PROJECTS, projectId),
+    async projectsOfOtherAccounts(userId) {
+      /** @type {DeviceProjectRecord[]} */
+      const rows = await readAll(db, PROJECTS);
+      return new Set(rows.filter((row) => row.ownerId && row.ownerId !== userId).map((row) => row.projectId));
+    },
     claim: async (projectIds, userId) => {
       await update(projectIds, (known) => ({ ...known, ownerId: userId, editedWithoutSession: false }));
     },
