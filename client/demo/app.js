@@ -10,6 +10,8 @@ import { createSyncEngine, openIndexedDbProjectStore } from '../src/index.js';
 const SAVE_AFTER_TYPING_MS = 300;
 /** The conflict choices answer clicks only after this, so a click meant for what was under them is not a choice. */
 const CHOICES_ARM_AFTER_MS = 600;
+/** How long the result of a conflict choice stays on screen. */
+const RESULT_SHOWN_MS = 8_000;
 /** A sign-out made offline, finished against the server once the network is back. */
 const PENDING_SIGN_OUT_KEY = 'appframes-demo:pending-sign-out';
 
@@ -69,6 +71,8 @@ const state = {
   pendingSave: null,
   /** @type {import('../src/index.js').EditingSession | null} the open project's editing session */
   editing: null,
+  /** @type {string | null} a new project whose first save has not landed yet */
+  creatingProjectId: null,
   /** @type {string | null} the conflict the panel shows, as `${projectId}@${revision}` */
   shownConflict: null,
   /** Conflicts the user put off with "Later" or answered: not offered again. */
@@ -78,8 +82,18 @@ const state = {
 // ---- the local project list -------------------------------------------------------------------
 
 async function reloadProjects() {
-  state.projects = await localStore.list();
-  if (state.openProjectId && !state.projects.some((project) => project.id === state.openProjectId)) closeEditor();
+  const stored = await localStore.list();
+  const open = state.openProjectId;
+  const openIsGone = open !== null && !stored.some((project) => project.id === open);
+  if (openIsGone && (state.pendingSave || open === state.creatingProjectId)) {
+    // Deleted elsewhere while typed on here (or not stored yet): the typing is committed and
+    // brings it back; an unwanted project is easy to delete again, lost typing is not.
+    const shown = state.projects.find((project) => project.id === open);
+    if (shown) stored.push(shown);
+  } else if (openIsGone) {
+    closeEditor();
+  }
+  state.projects = stored;
   render();
 }
 
@@ -169,8 +183,9 @@ async function openEditor(projectId, shown) {
   state.editing = editing;
   state.openProjectId = projectId;
   if (shown) fillEditor(shown);
+  else fillEditor({ id: projectId, name: '', data: { text: '' } });
   render();
-  const loaded = await editing.ready;
+  const loaded = await editing.ready.catch(showSaveFailure);
   if (state.editing === editing && loaded && !state.pendingSave) fillEditor(loaded);
   render();
 }
@@ -245,10 +260,12 @@ async function createProject() {
   const project = { id: crypto.randomUUID(), name: `Untitled ${state.projects.length + 1}`, data: { text: '' } };
   // The editor switches at once: typing that follows the click belongs to the new project.
   state.projects.push(project);
+  state.creatingProjectId = project.id;
   const saved = engine.saveProject(project).catch(showSaveFailure);
   const opened = openEditor(project.id, project);
   view.name.select();
   await Promise.all([saved, opened]);
+  if (state.creatingProjectId === project.id) state.creatingProjectId = null;
   await reloadProjects();
 }
 
@@ -301,12 +318,14 @@ function showConflict(projectId, status) {
   armChoices();
 }
 
+let showings = 0;
+
 function armChoices() {
   const choices = [view.keepMine, view.takeTheirs, view.resolveLater];
   for (const button of choices) button.disabled = true;
-  const armedFor = state.shownConflict;
+  const showing = (showings += 1);
   setTimeout(() => {
-    if (state.shownConflict === armedFor) for (const button of choices) button.disabled = false;
+    if (showing === showings && !view.conflict.hidden) for (const button of choices) button.disabled = false;
   }, CHOICES_ARM_AFTER_MS);
 }
 
@@ -327,11 +346,23 @@ async function resolveConflict(choice, result) {
   state.settledConflicts.add(key);
   hideConflict();
   if (state.openProjectId === projectId) flushTyping();
-  await choice(projectId);
-  await reloadProjects();
-  await refreshOpenProject();
+  try {
+    await choice(projectId);
+    await reloadProjects();
+    await refreshOpenProject();
+  } catch (error) {
+    showSaveFailure(error);
+    return;
+  }
   const name = state.projects.find((project) => project.id === projectId)?.name ?? 'the project';
-  view.conflictResult.textContent = result.replace('{name}', `“${name}”`);
+  showResult(result.replace('{name}', `“${name}”`));
+}
+
+/** @param {string} text what a choice did, shown for a while */
+function showResult(text) {
+  view.conflictResult.textContent = text;
+  const shownText = text;
+  setTimeout(() => { if (view.conflictResult.textContent === shownText) view.conflictResult.textContent = ''; }, RESULT_SHOWN_MS);
 }
 
 function postponeConflict() {
@@ -366,28 +397,36 @@ async function useAccount(user) {
 
 async function signIn() {
   view.signInMessage.textContent = '';
+  /** @type {{ user?: SignedInUser } | null} */
+  let answer;
   try {
-    const answer = await callDevAuth('/api/dev/sign-in', { email: view.email.value.trim() });
-    if (answer?.user) await useAccount(answer.user);
-    else view.signInMessage.textContent = 'Signing in did not work; try again.';
+    answer = await callDevAuth('/api/dev/sign-in', { email: view.email.value.trim() });
   } catch {
     view.signInMessage.textContent = 'Signing in needs the network: your projects are saved here meanwhile.';
+    return;
   }
+  if (!answer?.user) {
+    view.signInMessage.textContent = 'Signing in did not work; try again.';
+    return;
+  }
+  // A sign-out still waiting for the network belongs to the session this sign-in replaced.
+  localStorage.removeItem(PENDING_SIGN_OUT_KEY);
+  await useAccount(answer.user).catch(showSaveFailure);
 }
 
 /** Signing out works offline: sync pauses at once, and the server forgets the session once it can be told. */
 async function signOut() {
   flushTyping();
   localStorage.setItem(PENDING_SIGN_OUT_KEY, '1');
-  await useAccount(null);
+  await useAccount(null).catch(showSaveFailure);
   await finishPendingSignOut();
 }
 
 async function finishPendingSignOut() {
   if (!localStorage.getItem(PENDING_SIGN_OUT_KEY)) return;
   try {
-    await callDevAuth('/api/dev/sign-out', {});
-    localStorage.removeItem(PENDING_SIGN_OUT_KEY);
+    const response = await fetch('/api/dev/sign-out', { method: 'POST', credentials: 'same-origin' });
+    if (response.ok) localStorage.removeItem(PENDING_SIGN_OUT_KEY);
   } catch {
     // Still offline: tried again on the `online` event and at the next page load.
   }
@@ -407,13 +446,18 @@ engine.on('status', (status) => {
   // Another tab may have signed in or out: the engine follows it, and so does the header.
   if ((status.userId ?? null) !== (state.user?.id ?? null)) {
     state.user = status.userId ? { id: status.userId, email: state.user?.email } : null;
-    if (state.user) callDevAuth('/api/dev/session').then((answer) => { state.user = answer?.user ?? state.user; render(); });
+    if (state.user) {
+      callDevAuth('/api/dev/session')
+        .then((answer) => { state.user = answer?.user ?? state.user; render(); })
+        .catch(() => undefined); // offline: the header shows the account's id until the next status
+    }
   }
   render();
 });
-engine.on('local-change', async ({ projectId }) => {
-  await reloadProjects();
-  if (projectId === state.openProjectId) await refreshOpenProject();
+engine.on('local-change', ({ projectId }) => {
+  reloadProjects()
+    .then(() => (projectId === state.openProjectId ? refreshOpenProject() : undefined))
+    .catch(showSaveFailure);
 });
 
 view.name.addEventListener('input', scheduleSave);

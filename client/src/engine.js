@@ -216,7 +216,9 @@ export function createSyncEngine(options) {
       return commitLocally({
         device: await device(), localStore, timers, queueCommit,
         metadata: session?.metadata ?? null,
+        userId: session?.user.id ?? null,
         newProjectId: options.newProjectId ?? (() => globalThis.crypto.randomUUID()),
+        withProjectLock: tabs.withProjectLock,
         publishLocalChange,
       }, project, baseVersion);
     }));
@@ -255,6 +257,12 @@ export function createSyncEngine(options) {
       case 'queued':
         if (leading && message.userId === session?.user.id) session?.nudge();
         break;
+      case 'sync-now':
+        if (leading && message.userId === session?.user.id) session?.syncSoon({ overrideBackoff: message.overrideBackoff });
+        break;
+      case 'typing-ended':
+        if (leading && message.userId === session?.user.id) session?.typingEnded(message.projectId);
+        break;
       case 'local-change':
         emit('local-change', { projectId: message.projectId });
         break;
@@ -277,7 +285,7 @@ export function createSyncEngine(options) {
         readLocalCopy: () => readLocalCopy(projectId),
         holdTyping: () => tabs.holdTyping(projectId),
         // A pull held back for the typing may now go through.
-        typingEnded: () => session?.nudge(),
+        typingEnded: () => session?.typingEnded(projectId),
       });
     },
     deleteProject: (projectId) =>

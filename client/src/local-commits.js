@@ -32,7 +32,9 @@ import { sameJson } from './conflict-policy.js';
  * @property {Timers} timers
  * @property {(projectId: string) => Promise<void>} queueCommit puts the project in the signed-in user's queue (or remembers it for the next sign-in)
  * @property {SyncMetadata | null} metadata the signed-in user's, or null while signed out
+ * @property {string | null} userId the signed-in user, or null
  * @property {() => string} newProjectId
+ * @property {<T>(projectId: string, work: () => Promise<T>) => Promise<T>} withProjectLock
  * @property {(projectId: string) => void} publishLocalChange
  */
 
@@ -99,25 +101,34 @@ export async function commitLocally(deps, project, baseVersion) {
  * @param {LocalProject} replaced
  */
 async function keepReplacedCopy(deps, replaced) {
-  if (deps.metadata && (await parkAsConflict(deps.metadata, deps.timers, replaced))) return;
+  if (await parkAsConflict(deps, replaced)) return;
   const copy = { id: deps.newProjectId(), name: conflictedCopyName(replaced.name, deps.timers.now()), data: replaced.data };
-  await commitLocally(deps, copy, undefined);
+  // The copy belongs to whoever the project belongs to: another account's copy waits for them.
+  const ownerId = (await deps.device.get(replaced.id))?.ownerId;
+  // Under its own lock too: the syncing tab must not push the copy between queue and store.
+  await deps.withProjectLock(copy.id, async () => {
+    if (ownerId) await deps.device.claim([copy.id], ownerId);
+    await commitLocally(deps, copy, undefined);
+  });
   deps.publishLocalChange(copy.id);
 }
 
 /**
- * When the replaced copy is the server's copy as last synced, the commit meets it exactly as a
- * push meeting a newer revision would: a conflict for the user, parked before it is queued.
- * @param {SyncMetadata} metadata
- * @param {Timers} timers
+ * When the replaced copy is the signed-in user's server copy as last synced here, the commit meets
+ * it exactly as a push meeting a newer revision would: a conflict for the user, parked before it
+ * is queued. Anything else (edits not pushed yet, not claimed yet, another account's) is not the
+ * server's copy.
+ * @param {CommitDependencies} deps
  * @param {LocalProject} replaced
  * @returns {Promise<boolean>} whether it was parked
  */
-async function parkAsConflict(metadata, timers, replaced) {
-  const [queued, parked, revision] = await Promise.all([
-    metadata.queueEntry(replaced.id), metadata.error(replaced.id), metadata.lastSyncedRevision(replaced.id),
+async function parkAsConflict({ metadata, userId, device, timers }, replaced) {
+  if (!metadata || !userId) return false;
+  const [queued, parked, revision, record] = await Promise.all([
+    metadata.queueEntry(replaced.id), metadata.error(replaced.id), metadata.lastSyncedRevision(replaced.id), device.get(replaced.id),
   ]);
-  if (queued || parked || revision === 0) return false;
+  const syncedHere = revision > 0 && record?.ownerId === userId && !record.editedWithoutSession;
+  if (queued || parked || !syncedHere) return false;
   await metadata.setError({
     projectId: replaced.id,
     kind: 'conflict',

@@ -30,37 +30,51 @@ export async function mergeWithServer(context) {
     queuedIds: new Set(queue.map((entry) => entry.projectId)),
     lastSynced,
   });
-  context.heldPulls.clear();
+  // Until this merge ends, the pulls the last one held stay known: typing that ends meanwhile
+  // asks for the next merge by them.
+  /** @type {Set<string>} */
+  const held = new Set();
   for (const tombstone of plan.forget) await metadata.forget(tombstone.id);
-  for (const tombstone of plan.removeLocally) await removeTombstonedLocally(context, tombstone);
+  for (const tombstone of plan.removeLocally) await removeTombstonedLocally(context, held, tombstone);
   /** @type {Stop | undefined} */
   let stop;
   await forEachConcurrently(plan.pull, settings.concurrency, async (entry) => {
-    if (!stop && !context.isStopped()) stop = await pullProject(context, entry);
+    if (!stop && !context.isStopped()) stop = await pullProject(context, held, entry);
   });
+  context.heldPulls = held;
   return stop;
 }
 
 /**
+ * Whether a pull this merge held back is free to go: its typing ended while the merge ran.
  * @param {SessionContext} context
+ */
+export async function heldPullsReleased({ tabs, heldPulls }) {
+  const typing = await Promise.all([...heldPulls].map((projectId) => tabs.isTyping(projectId)));
+  return typing.some((isTyping) => !isTyping);
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {Set<string>} held pulls held back for typing, in this merge
  * @param {ServerListEntry} entry
  * @returns {Promise<Stop | undefined>}
  */
-async function pullProject(context, entry) {
+async function pullProject(context, held, entry) {
   const { transport, tabs, metadata, localStore } = context;
-  if (await heldByTyping(context, entry.id)) return undefined;
+  if (await heldByTyping(tabs, held, entry.id)) return undefined;
   const fetched = await transport.getProject(entry.id);
   if (fetched.kind === 'not-found') return undefined;
   if (fetched.kind !== 'ok') return stopFor(fetched);
   const server = fetched.body;
   if (server.deletedAt) {
-    await removeTombstonedLocally(context, server);
+    await removeTombstonedLocally(context, held, server);
     return undefined;
   }
   const pulled = await tabs.withProjectLock(server.id, async () => {
     // An edit may have been saved since the plan was made: then the push decides, not the pull.
     if (await metadata.queueEntry(server.id)) return false;
-    if (await heldByTyping(context, server.id)) return false;
+    if (await heldByTyping(tabs, held, server.id)) return false;
     const alreadyHere = (await metadata.lastSyncedRevision(server.id)) >= server.revision && (await localStore.get(server.id));
     if (alreadyHere) return false;
     await adoptServerCopy(context, server);
@@ -71,12 +85,13 @@ async function pullProject(context, entry) {
 }
 
 /**
- * @param {SessionContext} context
+ * @param {SessionContext['tabs']} tabs
+ * @param {Set<string>} held
  * @param {string} projectId
  */
-async function heldByTyping({ tabs, heldPulls }, projectId) {
+async function heldByTyping(tabs, held, projectId) {
   if (!(await tabs.isTyping(projectId))) return false;
-  heldPulls.add(projectId);
+  held.add(projectId);
   return true;
 }
 
@@ -84,12 +99,13 @@ async function heldByTyping({ tabs, heldPulls }, projectId) {
  * A project tombstoned on the server goes here too, unless it has unsynced edits (then the push
  * that follows meets the tombstone and the user decides).
  * @param {SessionContext} context
+ * @param {Set<string>} held
  * @param {{ id: string }} tombstone
  */
-async function removeTombstonedLocally(context, tombstone) {
+async function removeTombstonedLocally(context, held, tombstone) {
   const removed = await context.tabs.withProjectLock(tombstone.id, async () => {
     if (await context.metadata.queueEntry(tombstone.id)) return false;
-    if (await heldByTyping(context, tombstone.id)) return false;
+    if (await heldByTyping(context.tabs, held, tombstone.id)) return false;
     await forgetProject(context, tombstone.id);
     return true;
   });

@@ -18,8 +18,9 @@ import { retryDelayMs } from './backoff.js';
  * @typedef {object} ProjectRetries
  * @property {(projectId: string) => boolean} isWaiting its next attempt is not due yet
  * @property {(projectId: string, failure: { message: string, retryAfterSeconds?: number }) => void} failed
- * @property {(projectId: string) => void} answered the server gave an answer that is not a server error
- * @property {() => number | undefined} nextDueAt
+ * @property {(projectId: string) => void} answered the server answered this project's request for good (accepted, conflict, refused)
+ * @property {(queuedIds: Set<string>) => void} keepQueued forgets projects no longer queued (synced by another tab, deleted)
+ * @property {(inFlight: Set<string>) => number | undefined} nextDueAt the next attempt to schedule; a retry already in flight has none
  * @property {() => ProjectRetry[]} all
  */
 
@@ -39,8 +40,11 @@ export function createProjectRetries({ timers, backoff, random }) {
       retries.set(projectId, { projectId, failures, dueAt: timers.now() + delay, message: `${message}, ${retryIn}` });
     },
     answered: (projectId) => { retries.delete(projectId); },
-    nextDueAt() {
-      const due = [...retries.values()].map((retry) => retry.dueAt);
+    keepQueued(queuedIds) {
+      for (const projectId of retries.keys()) if (!queuedIds.has(projectId)) retries.delete(projectId);
+    },
+    nextDueAt(inFlight) {
+      const due = [...retries.values()].filter((retry) => !inFlight.has(retry.projectId)).map((retry) => retry.dueAt);
       return due.length ? Math.min(...due) : undefined;
     },
     all: () => [...retries.values()],

@@ -25,6 +25,7 @@ export async function pushQueue(context) {
   const { metadata, settings, inFlight, projectRetries } = context;
   const [queue, errors] = await Promise.all([metadata.queue(), metadata.errors()]);
   const parked = new Set(errors.map((record) => record.projectId));
+  projectRetries.keepQueued(new Set(queue.map((entry) => entry.projectId)));
   const ready = queue
     .filter((entry) => !parked.has(entry.projectId) && !inFlight.has(entry.projectId) && !projectRetries.isWaiting(entry.projectId))
     .sort((a, b) => a.enqueuedAt - b.enqueuedAt);
@@ -120,7 +121,8 @@ async function recordOutcome(context, projectId, write, outcome) {
     context.projectRetries.failed(projectId, outcome);
     return { kind: 'settled' };
   }
-  context.projectRetries.answered(projectId);
+  // An outage or a lost session says nothing of this project: its own backoff stays as it was.
+  if (outcome.kind !== 'retry' && outcome.kind !== 'unauthorized') context.projectRetries.answered(projectId);
   switch (outcome.kind) {
     case 'ok':
       return recordAccepted(context, projectId, write, outcome.body.revision);

@@ -6,7 +6,7 @@
 // status, which follows the loop (status.js).
 import { claimLocalProjects, queueLocalCommit } from './claim.js';
 import { keepMine, takeTheirs } from './conflict-choices.js';
-import { mergeWithServer } from './merge-on-load.js';
+import { heldPullsReleased, mergeWithServer } from './merge-on-load.js';
 import { createProjectRetries } from './project-retries.js';
 import { pushQueue } from './push-queue.js';
 import { createStatusReporter, waitingForLeader } from './status.js';
@@ -47,7 +47,8 @@ import { trackUnsyncedEdits } from './unsynced-edits.js';
  * @property {() => boolean} isLeading
  * @property {(projectId: string) => Promise<void>} recordLocalCommit must run under the project's lock
  * @property {() => void} nudge re-read the queue (another tab or a conflict choice changed it)
- * @property {(options?: { overrideBackoff?: boolean }) => void} syncSoon merge with the server list, then push
+ * @property {(options?: { overrideBackoff?: boolean }) => void} syncSoon merge with the server list, then push (in the tab that syncs)
+ * @property {(projectId: string) => void} typingEnded an editor's typing on the project ended
  * @property {(projectId: string) => Promise<void>} keepMine
  * @property {(projectId: string) => Promise<void>} takeTheirs
  * @property {() => void} updateStatus
@@ -91,8 +92,9 @@ export function startSyncSession(deps) {
       claim: () => claimLocalProjects(context),
       merge: () => mergeWithServer(context),
       push: () => pushQueue(context),
-      nextProjectRetryAt: () => context.projectRetries.nextDueAt(),
+      nextProjectRetryAt: () => context.projectRetries.nextDueAt(context.inFlight),
       pullsHeld: () => context.heldPulls.size > 0,
+      heldPullsReleased: () => heldPullsReleased(context),
     },
   });
   const unsyncedEdits = trackUnsyncedEdits(metadata);
@@ -112,6 +114,22 @@ export function startSyncSession(deps) {
   function nudge() {
     if (loop.isLeading()) loop.nudge();
     else tabs.post({ type: 'queued', userId: user.id });
+  }
+
+  /** @param {{ overrideBackoff?: boolean }} [options] */
+  function syncSoon(options) {
+    if (loop.isLeading()) loop.syncSoon(options);
+    else tabs.post({ type: 'sync-now', userId: user.id, overrideBackoff: options?.overrideBackoff ?? false });
+  }
+
+  /**
+   * An editor's typing on the project ended (committed, or the editor closed): a pull held back
+   * for it may go now.
+   * @param {string} projectId
+   */
+  function typingEnded(projectId) {
+    if (!loop.isLeading()) tabs.post({ type: 'typing-ended', userId: user.id, projectId });
+    else if (context.heldPulls.has(projectId)) loop.syncSoon();
   }
 
   /** @param {string} projectId */
@@ -142,7 +160,8 @@ export function startSyncSession(deps) {
     isLeading: loop.isLeading,
     recordLocalCommit,
     nudge,
-    syncSoon: loop.syncSoon,
+    syncSoon,
+    typingEnded,
     keepMine: (projectId) => loop.track(chooseKeepMine(projectId)),
     takeTheirs: (projectId) => loop.track(chooseTakeTheirs(projectId)),
     updateStatus: status.update,

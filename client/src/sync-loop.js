@@ -32,6 +32,7 @@ import { describeLocalError } from './status.js';
  * @property {() => Promise<{ stop?: Stop, queuedAgain: boolean }>} push
  * @property {() => number | undefined} nextProjectRetryAt when a project backing off alone is due
  * @property {() => boolean} pullsHeld a merge left pulls waiting for typing to be committed
+ * @property {() => Promise<boolean>} heldPullsReleased the typing one of them waited for has ended
  */
 
 /**
@@ -168,9 +169,13 @@ export function createSyncLoop({ timers, settings, random, steps }) {
       merging = false;
     }
     if (stop) needsMerge = true;
-    else if (needsMerge) scheduler.schedule(0);
-    // Pulls held back for typing go through in the pass after the typing ends (which nudges).
-    else if (steps.pullsHeld()) needsMerge = true;
+    else if (needsMerge || (await steps.heldPullsReleased())) {
+      needsMerge = true;
+      scheduler.schedule(0);
+    } else if (steps.pullsHeld()) {
+      // Pulls held back for typing go through once the typing ends (the session asks for a merge).
+      needsMerge = true;
+    }
     return stop;
   }
 

@@ -180,6 +180,8 @@ export type TabMessage =
   | { type: 'status'; status: SyncStatus }
   | { type: 'status-request'; userId: string }
   | { type: 'queued'; userId: string }
+  | { type: 'sync-now'; userId: string; overrideBackoff: boolean }
+  | { type: 'typing-ended'; userId: string; projectId: string }
   | { type: 'local-change'; projectId: string }
   | { type: 'user'; user: SignedInUser | null };
 

@@ -337,3 +337,39 @@ test('a project whose pushes keep failing with 5xx backs off alone; the others s
   await eventually(() => brokenAttempts() === 2, 'the broken project retried on its own', 5_000);
   await device.close();
 });
+
+test('while a backed-off project is retried, other passes do not spin', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server, { engineOptions: { backoff: { baseMs: 1_000, maxMs: 60_000 } } });
+  await device.signIn(ALICE);
+  server.failNext({ method: 'PUT', path: /\/api\/projects\/broken$/, status: 500, times: 1 });
+  const held = server.holdNext({ method: 'PUT', path: /\/api\/projects\/broken$/ });
+  await device.save('broken', 'x', 'Broken');
+  await eventually(() => device.engine.status().projects.broken?.state === 'retrying', 'the first failure');
+  await eventually(() => server.requests.filter((request) => request.path === '/api/projects/broken').length === 2, 'the retry in flight');
+  await device.save('other', 'y');
+  const passesAtOnce = () => device.timers.requestedDelays.filter((ms) => ms === 0).length;
+  const before = passesAtOnce();
+  await new Promise((resolve) => setTimeout(resolve, 300)); // 30 s of engine time
+  const spun = passesAtOnce() - before;
+  held.release();
+  await device.engine.idle();
+  assert.ok(spun < 5, `${spun} passes scheduled at once while the retry was in flight`);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('an outage in between does not reset a failing project\'s own backoff', async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server, { engineOptions: { backoff: { baseMs: 20_000, maxMs: 60_000 } } });
+  await device.signIn(ALICE);
+  const broken = /\/api\/projects\/broken$/;
+  server.failNext({ method: 'PUT', path: broken, status: 500 });
+  server.failNext({ method: 'PUT', path: broken, status: 503 });
+  server.failNext({ method: 'PUT', path: broken, status: 500 });
+  await device.save('broken', 'x', 'Broken');
+  await eventually(() => /retrying in 15s/.test(device.engine.status().projects.broken?.message ?? ''), 'the first failure');
+  await eventually(() => server.count('PUT') === 3, 'the 503, then the second 500', 5_000);
+  await eventually(() => /retrying in 30s/.test(device.engine.status().projects.broken?.message ?? ''), 'the second failure backs off longer');
+  await device.close();
+});

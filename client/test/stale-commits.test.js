@@ -10,6 +10,7 @@ import { createFakeLockManager } from './support/fake-locks.js';
 import { createTabCoordination } from '../src/adapters/tabs.js';
 
 const ALICE = { id: 'user-alice' };
+const BOB = { id: 'user-bob' };
 
 /** Laptop and phone of Alice, both holding p1 at revision 1. */
 async function laptopAndPhone() {
@@ -248,4 +249,85 @@ test('a commit with the same content as the copy that replaced its base is no co
   assert.equal((await laptop.localStore.list()).length, 1);
   assert.equal(server.project(ALICE.id, 'p1')?.revision, 2);
   await Promise.all([laptop.close(), phone.close()]);
+});
+
+test("a conflicted copy of another account's project stays that account's, never uploaded to the signed-in one", async () => {
+  const server = createFakeServer();
+  const device = await createDevice(server);
+  await device.signIn(BOB);
+  await device.save('bobs', "Bob's private notes", "Bob's project");
+  await device.engine.idle();
+  await device.signOut();
+  await device.signIn(ALICE);
+  assert.equal(device.engine.status().projects.bobs?.state, 'other-account');
+
+  const inFirst = await opened(device.engine, 'bobs');
+  const inSecond = await opened(device.engine, 'bobs');
+  await inFirst.commit({ name: "Bob's project", data: { text: "Bob's notes, edited in tab one" } });
+  await inSecond.commit({ name: "Bob's project", data: { text: 'edited in tab two' } });
+  await device.engine.idle();
+  assert.equal(server.projects(ALICE.id).length, 0, "nothing of Bob's reaches Alice's account");
+  assert.equal((await device.localStore.list()).length, 2, 'both copies are kept here');
+
+  await device.signOut();
+  await device.signIn(BOB);
+  const texts = server.projects(BOB.id).map((project) => /** @type {any} */ (project.data).text).sort();
+  assert.deepEqual(texts, ["Bob's notes, edited in tab one", 'edited in tab two'], 'both reach Bob at his next sign-in');
+  await device.close();
+});
+
+test('a stale commit on an edit not claimed yet keeps both copies instead of calling it the server copy', async () => {
+  const server = createFakeServer();
+  const indexedDB = new IDBFactory();
+  const locks = createFakeLockManager();
+  const tabs = createTabCoordination({ locks, channel: new BroadcastChannel(`unclaimed-${Math.random()}`) });
+  const cookies = { userId: null };
+  const device = await createDevice(server, { indexedDB, cookies, tabs });
+  await device.signIn(ALICE);
+  await device.save('p1', 'original');
+  await device.engine.idle();
+  await device.signOut();
+  const inSecond = await opened(device.engine, 'p1');
+  const inFirst = await opened(device.engine, 'p1');
+  await commitText(inFirst, 'edited signed out in tab one');
+  /** @type {() => void} */
+  let releaseLeader = () => {};
+  const leaderHeld = new Promise((resolve) => { releaseLeader = () => resolve(undefined); });
+  // Another tab leads and has not run the claim yet.
+  locks.request(`appframes-sync:leader:${ALICE.id}`, () => leaderHeld);
+  cookies.userId = ALICE.id;
+  await device.engine.setUser(ALICE);
+  await commitText(inSecond, 'typed in tab two');
+  releaseLeader();
+  await eventually(() => server.projects(ALICE.id).length === 2, 'both copies on the server');
+  await device.engine.idle();
+
+  const texts = server.projects(ALICE.id).map((project) => /** @type {any} */ (project.data).text).sort();
+  assert.deepEqual(texts, ['edited signed out in tab one', 'typed in tab two']);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a pull held for typing goes through when the typing ends during the merge that held it', async () => {
+  const server = createFakeServer();
+  const laptop = await createDevice(server);
+  await laptop.signIn(ALICE);
+  await laptop.save('p1', 'original 1');
+  await laptop.save('p2', 'original 2');
+  await laptop.engine.idle();
+  const editing = await opened(laptop.engine, 'p1');
+  editing.edited();
+  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'phone 1' } });
+  server.writeAsOtherDevice(ALICE.id, { id: 'p2', name: 'Project p2', data: { text: 'phone 2' } });
+  const slowGet = server.holdNext({ method: 'GET', path: /\/api\/projects\/p2$/ });
+  laptop.engine.syncNow();
+  await eventually(() => server.requests.some((request) => request.method === 'GET' && request.path === '/api/projects/p2'), 'the merge fetching p2');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  editing.close();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  slowGet.release();
+  await eventually(async () => (await laptop.text('p1')) === 'phone 1', 'the held pull of p1 after the editor closed', 1_500);
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  await laptop.close();
 });

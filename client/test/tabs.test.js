@@ -88,3 +88,17 @@ test('a tab that is not syncing knows of its own unsynced save at once (beforeun
   await eventually(() => !second.engine.hasUnsyncedEdits(), 'tab two to learn that it is synced');
   await Promise.all([first.close(), second.close()]);
 });
+
+test('signing in again in a tab that does not sync resumes the sync in the tab that does', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  server.failNext({ method: 'PUT', status: 401 });
+  await second.save('p1', 'typed while the session had ended');
+  await eventually(() => second.engine.status().signInRequired === true, 'sign-in required in tab two');
+
+  await second.engine.setUser(ALICE);
+  await eventually(() => server.project(ALICE.id, 'p1') !== undefined, 'the pending edit syncs after signing in again', 1_500);
+  await eventually(() => second.engine.status().signInRequired === undefined, 'tab two no longer asks to sign in');
+  await Promise.all([first.close(), second.close()]);
+});
