@@ -25,6 +25,25 @@ def test_a_malformed_project_id_is_400(api, new_user, call, args):
     assert_error(getattr(api, call)(new_user(), *args), 400, "invalid_request")
 
 
+def test_a_project_is_reachable_under_its_canonical_id_only(api, new_user):
+    user = new_user()
+    project_id = str(api.create(user))
+    other_spellings = [
+        project_id.upper(),
+        "{" + project_id + "}",
+        "urn:uuid:" + project_id,
+        project_id.replace("-", ""),
+        project_id[:4] + "-" + project_id[4:].replace("-", "", 1),
+        project_id.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),
+        project_id.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+    ]
+    for spelling in other_spellings:
+        for response in (api.get(user, spelling), api.delete(user, spelling)):
+            error = assert_error(response, 400, "invalid_request")
+            assert "lower-case" in error["message"], spelling
+    assert api.get(user, project_id).json()["deletedAt"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

@@ -12,7 +12,8 @@ from typing import Protocol
 
 from sync_core.domain.errors import InvalidField, InvalidRequest, PayloadTooLarge
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,19})"\s*$')
+_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,19})"\s*$')
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_REVISION = 2**63 - 1
 
 
@@ -66,10 +67,14 @@ class ProjectsStore(Protocol):
 
 
 def parse_project_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise InvalidRequest(f"project id {raw[:80]!r} is not a UUID") from None
+    """The id in its one spelling only. `uuid.UUID` also takes upper case, braces, `urn:uuid:`, missing or
+    moved dashes and non-ASCII digits; each would be another URL for the same project to caches and logs."""
+    if not _CANONICAL_UUID.fullmatch(raw):
+        raise InvalidRequest(
+            f"project id {raw[:80]!r} is not a UUID in its canonical spelling: lower-case, hyphenated, ASCII "
+            "(8-4-4-4-12 hex digits, as crypto.randomUUID() writes it)"
+        )
+    return uuid.UUID(raw)
 
 
 def entity_tag(revision: int) -> str:
