@@ -46,3 +46,43 @@ def test_input_refused_before_sql_costs_no_round_trip(traced, new_user):
     invoke(handler, http_api_event("GET", "/api/projects/not-a-uuid", cookies=[user.cookie]))
     invoke(handler, http_api_event("GET", "/api/projects"))
     assert round_trips() == 0
+
+
+CREDENTIALS_WITHOUT_A_VALID_SIGNATURE = {
+    "none": {},
+    "an unsigned bearer": {"headers": {"Authorization": "Bearer x"}},
+    "a forged bearer signature": {"headers": {"Authorization": "Bearer x.AAAA"}},
+    "a forged cookie": {"cookies": ["better-auth.session_token=x.AAAA"]},
+}
+FLAWED_REQUESTS = {
+    "a malformed id": ("GET", "/api/projects/NOT-A-UUID", {}),
+    "a malformed If-None-Match": ("GET", f"/api/projects/{uuid.uuid4()}", {"headers": {"If-None-Match": "x"}}),
+    "a malformed flag": ("GET", "/api/projects", {"query": "includeDeleted=maybe"}),
+    "a malformed body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "{"}),
+    "an oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "x" * (4 * 1024 * 1024 + 1)}),
+    "a declared oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"headers": {"Content-Length": "99999999"}}),
+    "a malformed If-Match": ("DELETE", f"/api/projects/{uuid.uuid4()}", {"headers": {"If-Match": "1"}}),
+    "a malformed delete body": ("DELETE", f"/api/projects/{uuid.uuid4()}", {"body": "{"}),
+}
+
+
+@pytest.mark.parametrize(
+    "credentials", CREDENTIALS_WITHOUT_A_VALID_SIGNATURE.values(), ids=list(CREDENTIALS_WITHOUT_A_VALID_SIGNATURE)
+)
+@pytest.mark.parametrize("flawed", FLAWED_REQUESTS.values(), ids=list(FLAWED_REQUESTS))
+def test_without_a_validly_signed_session_every_request_is_401_at_no_cost_to_postgres(traced, credentials, flawed):
+    """Admission order: credentials shape, then signature, before anything else of the request is read."""
+    handler, round_trips = traced
+    method, path, request = flawed
+    headers = {**credentials.get("headers", {}), **request.get("headers", {})}
+    event = http_api_event(
+        method, path, cookies=credentials.get("cookies"), headers=headers, **_without(request, "headers")
+    )
+    response = invoke(handler, event)
+    assert response.status == 401, response
+    assert response.json()["error"]["code"] == "unauthenticated"
+    assert round_trips() == 0
+
+
+def _without(options: dict, name: str) -> dict:
+    return {key: value for key, value in options.items() if key != name}

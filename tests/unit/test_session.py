@@ -42,11 +42,15 @@ def test_bearer_wins_over_cookie():
     assert session_token(POLICY, authorization=bearer, cookie_header=cookie) == "from-bearer"
 
 
-def test_a_raw_bearer_token_is_accepted_unless_signatures_are_required():
-    assert session_token(POLICY, authorization="Bearer raw", cookie_header=None) == "raw"
-    strict = SessionPolicy(secret=SECRET, bearer_requires_signature=True)
-    with pytest.raises(Unauthenticated):
-        session_token(strict, authorization="Bearer raw", cookie_header=None)
+def test_a_raw_bearer_token_is_refused_unless_explicitly_allowed():
+    # Unsigned, any string would be worth a session lookup in Postgres; Better Auth's set-auth-token
+    # header gives clients the signed value.
+    with pytest.raises(Unauthenticated, match="not signed"):
+        session_token(POLICY, authorization="Bearer raw", cookie_header=None)
+    lenient = SessionPolicy(secret=SECRET, allow_unsigned_bearer=True)
+    assert session_token(lenient, authorization="Bearer raw", cookie_header=None) == "raw"
+    with pytest.raises(Unauthenticated, match="signature"):
+        session_token(lenient, authorization="Bearer raw.AAAA", cookie_header=None)
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def services_from(settings: Settings) -> Services:
         session_policy=SessionPolicy(
             secret=better_auth_secret(settings),
             cookie_prefix=settings.better_auth_cookie_prefix,
-            bearer_requires_signature=settings.better_auth_bearer_requires_signature,
+            allow_unsigned_bearer=settings.better_auth_allow_unsigned_bearer,
         ),
         max_body_bytes=settings.max_body_bytes,
         hooks=hooks,
@@ -122,20 +122,27 @@ put_project = APIRouter()
 delete_project = APIRouter()
 
 
+# Each route reads the request in admission order: the credentials and their signature first (no
+# Postgres), then the rest of the request line and headers (no Postgres), then the body; the session
+# and the limiter are asked in the statement, before it looks at the body.
+
+
 @list_projects.get("/api/projects")
 async def list_projects_route(request: Request) -> Response:
     services = _services(request)
+    token = _session_token(request)
     include_deleted = _flag(request.query_params.get("includeDeleted"), "includeDeleted")
-    listing = services.store.list_projects(_session_token(request), include_deleted=include_deleted)
+    listing = services.store.list_projects(token, include_deleted=include_deleted)
     return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
 
 
 @get_project.get("/api/projects/{project_id}")
 async def get_project_route(request: Request) -> Response:
     services = _services(request)
+    token = _session_token(request)
     project_uuid = _project_id(request)
     cached = projects.cached_revisions(request.headers.get("if-none-match"))
-    found = services.store.get_project(_session_token(request), project_uuid, cached)
+    found = services.store.get_project(token, project_uuid, cached)
     headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
     if isinstance(found, projects.NotModified):
         return Response(status_code=304, headers=headers)
@@ -145,8 +152,8 @@ async def get_project_route(request: Request) -> Response:
 @put_project.put("/api/projects/{project_id}")
 async def put_project_route(request: Request) -> Response:
     services = _services(request)
-    project_uuid = _project_id(request)
     token = _session_token(request)
+    project_uuid = _project_id(request)
     body = await _body(request, token)
     try:
         text = body.decode("utf-8")
@@ -162,8 +169,8 @@ async def put_project_route(request: Request) -> Response:
 @delete_project.delete("/api/projects/{project_id}")
 async def delete_project_route(request: Request) -> Response:
     services = _services(request)
-    project_uuid = _project_id(request)
     token = _session_token(request)
+    project_uuid = _project_id(request)
     body = await _body(request, token)
     base_revision = projects.base_revision_for_delete(body, request.headers.get("if-match"))
     tombstone = services.store.delete_project(token, project_uuid, base_revision=base_revision)

@@ -338,12 +338,12 @@ class PostgresProjectsStore:
         return ProjectDocument(revision, body)
 
     def report_body_too_large(self, session_token: str) -> None:
-        """A refused oversized body becomes a limit event for its user (this path only: one round trip)."""
-        if not self._hooks.enabled:
-            return
+        """A refused oversized body is refused as unauthenticated first, then becomes a limit event for its
+        user (this path only: one round trip)."""
         (user_id,) = self._database.fetch_row(WHO_IS_ASKING, {"session_token": session_token})
-        if user_id is not None:
-            self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
+        if user_id is None:
+            raise Unauthenticated(SESSION_ENDED)
+        self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
 
     def _admitted_row(self, scope: Scope, sql: str, params: dict) -> tuple:
         """Run a statement under the limiter; the row's own columns, once the user is known and admitted."""

@@ -20,7 +20,7 @@ SECURE_COOKIE_PREFIX = "__Secure-"
 class SessionPolicy:
     secret: bytes
     cookie_prefix: str = "better-auth"
-    bearer_requires_signature: bool = False
+    allow_unsigned_bearer: bool = False
 
     @property
     def cookie_names(self) -> tuple[str, str]:
@@ -32,7 +32,7 @@ def session_token(policy: SessionPolicy, *, authorization: str | None, cookie_he
     """The raw session token a request presents. A bearer token wins over the cookie, as in Better Auth."""
     bearer = _bearer_value(authorization)
     if bearer is not None:
-        return _verified_token(policy, unquote(bearer), signature_required=policy.bearer_requires_signature)
+        return _verified_token(policy, unquote(bearer), signature_required=not policy.allow_unsigned_bearer)
     cookies = _session_cookie_values(cookie_header, policy.cookie_names)
     if not cookies:
         raise Unauthenticated("sign in first: no Better Auth session cookie or bearer token")
