@@ -84,5 +84,28 @@ def test_without_a_validly_signed_session_every_request_is_401_at_no_cost_to_pos
     assert round_trips() == 0
 
 
+def test_a_signed_token_of_no_session_costs_one_round_trip_whatever_else_is_wrong(traced):
+    from sync_core.domain.session import sign_token
+    from tests.conftest import TEST_SECRET
+
+    handler, round_trips = traced
+    bearer = {"Authorization": f"Bearer {sign_token(TEST_SECRET.encode(), 'no-such-session')}"}
+    for method, path, request in (FLAWED_REQUESTS["a malformed body"], FLAWED_REQUESTS["an oversized body"]):
+        before = round_trips()
+        response = invoke(handler, http_api_event(method, path, headers=bearer, **request))
+        assert response.status == 401, response
+        assert round_trips() - before == 1
+
+
 def _without(options: dict, name: str) -> dict:
     return {key: value for key, value in options.items() if key != name}
+
+
+def test_a_refused_request_that_reached_the_limiter_is_one_round_trip_too(traced, new_user):
+    handler, round_trips = traced
+    user = new_user()
+    for method, path, request in (FLAWED_REQUESTS["a malformed body"], FLAWED_REQUESTS["an oversized body"]):
+        before = round_trips()
+        response = invoke(handler, http_api_event(method, path, cookies=[user.cookie], **request))
+        assert response.status in (400, 413), response
+        assert round_trips() - before == 1

@@ -47,8 +47,8 @@ class FakeStore:
     def report_body_too_large(self, session_token):
         self.calls.append(("report_body_too_large", session_token))
 
-    def delete_project(self, session_token, project_id, *, base_revision):
-        self._record("delete", session_token, project_id, base_revision)
+    def delete_project(self, session_token, project_id, deletion):
+        self._record("delete", session_token, project_id, deletion)
         return projects.ProjectDocument(7, '{"revision": 7}')
 
 
@@ -95,14 +95,23 @@ def test_put_hands_the_raw_body_to_the_store_with_a_fresh_fallback_write_id(hand
     invoke(handler, http_api_event("PUT", path, cookies=[COOKIE], body=body))
     invoke(handler, http_api_event("PUT", path, cookies=[COOKIE], body=body))
     first, second = store.calls[0][3], store.calls[1][3]
-    assert first.body == body
+    assert first.body == body.encode(), "the bytes as sent: Postgres decodes and parses them"
     assert first.fallback_write_id != second.fallback_write_id
 
 
 def test_a_base64_body_is_decoded(handler, store):
     body = '{"name": "é", "data": 1, "baseRevision": 0}'
     invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body=body.encode()))
-    assert store.calls[0][3].body == body
+    assert store.calls[0][3].body == body.encode()
+
+
+def test_delete_hands_the_body_and_if_match_to_the_store(handler, store):
+    path = f"/api/projects/{uuid.uuid4()}"
+    invoke(
+        handler,
+        http_api_event("DELETE", path, cookies=[COOKIE], body='{"baseRevision": 3}', headers={"If-Match": '"3"'}),
+    )
+    assert store.calls[0][3] == projects.ProjectDeletion(body=b'{"baseRevision": 3}', if_match_revision=3)
 
 
 def test_an_oversized_body_is_413_before_the_store(handler, store):

@@ -154,14 +154,7 @@ async def put_project_route(request: Request) -> Response:
     services = _services(request)
     token = _session_token(request)
     project_uuid = _project_id(request)
-    body = await _body(request, token)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidRequest("the body is not UTF-8") from None
-    if not text.strip():
-        raise InvalidField("the body must be a JSON object")
-    write = projects.ProjectWrite(body=text, fallback_write_id=uuid.uuid4())
+    write = projects.ProjectWrite(body=await _body(request, token), fallback_write_id=uuid.uuid4())
     receipt = services.store.put_project(token, project_uuid, write)
     return Response(receipt.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(receipt.revision)})
 
@@ -171,9 +164,9 @@ async def delete_project_route(request: Request) -> Response:
     services = _services(request)
     token = _session_token(request)
     project_uuid = _project_id(request)
-    body = await _body(request, token)
-    base_revision = projects.base_revision_for_delete(body, request.headers.get("if-match"))
-    tombstone = services.store.delete_project(token, project_uuid, base_revision=base_revision)
+    if_match = projects.if_match_revision(request.headers.get("if-match"))
+    deletion = projects.ProjectDeletion(body=await _body(request, token), if_match_revision=if_match)
+    tombstone = services.store.delete_project(token, project_uuid, deletion)
     return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
 
 
