@@ -3,6 +3,7 @@
 The fake stands in for the projects store port; everything Postgres decides is tested in integration/.
 """
 
+import asyncio
 import uuid
 
 import pytest
@@ -179,3 +180,49 @@ def test_cors_is_off_unless_configured():
         "OPTIONS", "/api/projects", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in invoke(handler, other).headers
+
+
+def asgi_put(app, chunks: int, chunk: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """PUT a body of `chunks` chunks straight through ASGI; returns (status, chunks the app pulled)."""
+    pulled = 0
+    statuses = []
+
+    async def receive():
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": chunk, "more_body": pulled < chunks}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    path = f"/api/projects/{uuid.uuid4()}"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PUT",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"local"), *headers],
+        "server": ("local", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+    asyncio.run(app(scope, receive, send))
+    return statuses[0], pulled
+
+
+def test_a_chunked_body_is_refused_the_moment_it_passes_the_limit(handler, store):
+    # Given a 64-byte limit and a body streamed in 16-byte chunks with no Content-Length
+    status, pulled = asgi_put(handler.app, 1000, b"x" * 16, [(b"cookie", COOKIE.encode())])
+    # Then the fifth chunk, the one that passes the limit, is the last one read
+    assert (status, pulled) == (413, 5)
+    assert store.calls == [("report_body_too_large", "tok")]
+
+
+def test_without_credentials_not_one_chunk_of_the_body_is_read(handler, store):
+    assert asgi_put(handler.app, 1000, b"x" * 16, []) == (401, 0)
+    assert store.calls == []

@@ -189,17 +189,22 @@ def _session_token(request: Request) -> str:
 
 
 async def _body(request: Request, token: str) -> bytes:
+    """The body, read with a running count and refused (413) the moment it passes MAX_BODY_BYTES, chunked
+    or not, without reading the rest. The session and the limiter are asked first: a refused oversized
+    body is answered 401 or 429 when those say no, and spends its token."""
     services = _services(request)
     try:
         declared = request.headers.get("content-length", "")
         if declared.isdigit():
             projects.check_body_size(int(declared), services.max_body_bytes)
-        body = await request.body()
-        projects.check_body_size(len(body), services.max_body_bytes)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            projects.check_body_size(len(body), services.max_body_bytes, complete=False)
     except PayloadTooLarge:
         services.store.report_body_too_large(token)
         raise
-    return body
+    return bytes(body)
 
 
 class FlushLimitHooks:

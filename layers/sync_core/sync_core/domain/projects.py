@@ -108,9 +108,11 @@ def if_match_revision(if_match: str | None) -> int | None:
     return _revision_from_tag(if_match)
 
 
-def check_body_size(size: int, limit: int) -> None:
+def check_body_size(size: int, limit: int, *, complete: bool = True) -> None:
+    """`size` is the whole body's, or (not `complete`) what of it was read so far."""
     if size > limit:
-        raise PayloadTooLarge(f"the request body is {size} bytes; the limit is {limit} bytes (MAX_BODY_BYTES)")
+        amount = f"{size} bytes" if complete else f"at least {size} bytes"
+        raise PayloadTooLarge(f"the request body is {amount}; the limit is {limit} bytes (MAX_BODY_BYTES)")
 
 
 def _revision_from_tag(tag: str) -> int:
