@@ -112,3 +112,22 @@ def test_an_answer_given_before_the_body_was_read_closes_the_connection(devserve
         assert (status, body["error"]["code"]) == (401, "unauthenticated")
         connection.settimeout(1)  # well before uvicorn's 5 s keep-alive timeout would close it
         assert connection.recv(1) == b"", "closed: uvicorn would otherwise read the refused upload to its end"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"NOT HTTP AT ALL\r\n\r\n", b"GET /api/projects HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n"],
+    ids=["garbage request line", "malformed header"],
+)
+def test_a_request_uvicorn_cannot_parse_is_answered_as_a_json_400(devserver, request_bytes):
+    url, _ = devserver
+    address = urllib.parse.urlparse(url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(request_bytes)
+        received = b""
+        while more := connection.recv(65536):
+            received += more
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/json" in head.lower()
+    assert json.loads(body)["error"]["code"] == "invalid_request"

@@ -95,7 +95,8 @@ def limit_hooks_from(settings: Settings) -> LimitHooks:
 
 def build_app(*routers: APIRouter, services: Services | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    # No slash redirects: Starlette builds their Location from the request's Host header.
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.services = services or services_from(settings)
     app.add_middleware(FlushLimitHooks, hooks=app.state.services.hooks)
     for router in routers:
@@ -124,10 +125,11 @@ delete_project = APIRouter()
 
 # Each route reads the request in admission order: the credentials and their signature first (no
 # Postgres), then the rest of the request line and headers (no Postgres), then the body; the session
-# and the limiter are asked in the statement, before it looks at the body.
+# and the limiter are asked in the statement, before it looks at the body. HEAD is answered as GET
+# is (the server in front drops the body).
 
 
-@list_projects.get("/api/projects")
+@list_projects.api_route("/api/projects", methods=["GET", "HEAD"])
 async def list_projects_route(request: Request) -> Response:
     services = _services(request)
     token = _session_token(request)
@@ -136,7 +138,7 @@ async def list_projects_route(request: Request) -> Response:
     return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
 
 
-@get_project.get("/api/projects/{project_id}")
+@get_project.api_route("/api/projects/{project_id}", methods=["GET", "HEAD"])
 async def get_project_route(request: Request) -> Response:
     services = _services(request)
     token = _session_token(request)
