@@ -52,7 +52,8 @@ appframes-sync local server: {base}  (demo editor at {base}/)
 Get a session (creates a Better Auth user + session row and sets the signed cookie):
   curl -c cookies.txt -H 'Content-Type: application/json' -d '{{"email":"ada@example.com"}}' {base}/api/dev/sign-in
   curl -b cookies.txt {base}/api/projects
-The sign-in answer also holds "token", usable as 'Authorization: Bearer <token>'.
+The sign-in answer also holds "token", signed as Better Auth's set-auth-token gives it: use it as \
+'Authorization: Bearer <token>'.
 Rate limits: {settings.rate_limit_write_burst} writes at once, then {settings.rate_limit_write_per_minute:g}/min; \
 {settings.rate_limit_throttles_to_block} throttles in {settings.rate_limit_strike_window_seconds}s block writes \
 for {settings.rate_limit_block_seconds}s.
