@@ -7,7 +7,7 @@ import pytest
 from mangum import Mangum
 
 from sync_core.adapters import http
-from tests.support.lambda_events import http_api_event, invoke
+from tests.support.lambda_events import FUNCTIONS, http_api_event, invoke, load_function
 from tests.support.round_trips import counting_services
 
 
@@ -109,3 +109,47 @@ def test_a_refused_request_that_reached_the_limiter_is_one_round_trip_too(traced
         response = invoke(handler, http_api_event(method, path, cookies=[user.cookie], **request))
         assert response.status in (400, 413), response
         assert round_trips() - before == 1
+
+
+@pytest.fixture
+def traced_functions(lambda_environment):
+    """Every project function as Lambda imports it, with its services over one traced connection."""
+    services, round_trips = counting_services()
+    handlers = [load_function(name).handler for name in FUNCTIONS]
+    for handler in handlers:
+        handler.app.state.services = services
+    return handlers, round_trips
+
+
+def test_every_route_of_every_function_judges_credentials_before_anything_else(traced_functions):
+    """The admission order for every route, those of later functions included: a request flawed in every
+    way the API checks, and signed by no one, is a 401 that costs Postgres nothing."""
+    handlers, round_trips = traced_functions
+    flawed = {"If-Match": "x", "If-None-Match": "x", "Content-Length": "99999999"}
+    checked = set()
+    for handler in handlers:
+        for method, path in served_routes(handler):
+            concrete = path.replace("{project_id}", "NOT-A-UUID")
+            for credentials in CREDENTIALS_WITHOUT_A_VALID_SIGNATURE.values():
+                headers = {**flawed, **credentials.get("headers", {})}
+                cookies = credentials.get("cookies")
+                event = http_api_event(
+                    method, concrete, cookies=cookies, headers=headers, query="x=1&includeDeleted=x", body="{"
+                )
+                response = invoke(handler, event)
+                assert (response.status, response.json()["error"]["code"]) == (401, "unauthenticated"), (method, path)
+            checked.add((method, path))
+    assert {
+        ("GET", "/api/projects"),
+        ("HEAD", "/api/projects/{project_id}"),
+        ("DELETE", "/api/projects/{project_id}"),
+    } <= checked
+    assert round_trips() == 0
+
+
+def served_routes(handler) -> set[tuple[str, str]]:
+    """(method, path) of every route a function's app serves, as its OpenAPI schema lists them (FastAPI
+    builds the schema from the routes even though the app publishes none)."""
+    return {
+        (method.upper(), path) for path, operations in handler.app.openapi()["paths"].items() for method in operations
+    }

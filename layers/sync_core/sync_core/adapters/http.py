@@ -129,7 +129,8 @@ delete_project = APIRouter()
 # is (the server in front drops the body).
 
 
-@list_projects.api_route("/api/projects", methods=["GET", "HEAD"])
+@list_projects.get("/api/projects")
+@list_projects.head("/api/projects")
 async def list_projects_route(request: Request) -> Response:
     services = _services(request)
     token = _session_token(request)
@@ -138,7 +139,8 @@ async def list_projects_route(request: Request) -> Response:
     return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
 
 
-@get_project.api_route("/api/projects/{project_id}", methods=["GET", "HEAD"])
+@get_project.get("/api/projects/{project_id}")
+@get_project.head("/api/projects/{project_id}")
 async def get_project_route(request: Request) -> Response:
     services = _services(request)
     token = _session_token(request)
