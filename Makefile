@@ -39,9 +39,11 @@ format: setup
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix .
 
-## make bench: every benchmark (request paths, limiter, cold start, client); prints the tables README.md shows.
-bench: setup-all
+## make bench: every benchmark (request paths, limiter, admission, cold start, client); prints the tables README.md shows.
+bench:
+	@bash scripts/setup.sh --bench
 	$(PYTHON) -m bench
+	$(PYTHON) -m bench.admission
 	$(PYTHON) bench/cold_start.py --samples 25 --python313 "$$(bash scripts/setup-sam-tools.sh)"
 	@if [ -f bench/client_bench.mjs ]; then node bench/client_bench.mjs; fi
 

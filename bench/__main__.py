@@ -93,7 +93,7 @@ class Bench:
 
         def raw():
             params = {"session_token": self.user.token, "project_id": raw_id, "fallback_write_id": uuid.uuid4()}
-            self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, "body": next(raw_bodies)})()
+            self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, "body": next(raw_bodies).encode()})()
 
         return median_ms(through_handler, rounds), median_ms(raw, rounds)
 

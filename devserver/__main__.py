@@ -7,6 +7,7 @@ from pathlib import Path
 import uvicorn
 
 from devserver.app import build_local_app
+from devserver.connections import JsonErrorsH11Protocol
 from devserver.database import REPO, prepare_schema, start_embedded_postgres
 from devserver.local_sqs import start_consumer_poller, start_local_sqs
 from sync_core.adapters.limit_consumer import build_consumer
@@ -29,7 +30,7 @@ def main() -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit, it lets the
     # atexit hook of the embedded Postgres stop the server instead of leaving it running.
     signal.signal(signal.SIGTERM, _exit_quietly)
-    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", http=JsonErrorsH11Protocol)
 
 
 def _exit_quietly(signal_number: int, frame: object) -> None:
@@ -51,7 +52,8 @@ appframes-sync local server: {base}  (demo editor at {base}/)
 Get a session (creates a Better Auth user + session row and sets the signed cookie):
   curl -c cookies.txt -H 'Content-Type: application/json' -d '{{"email":"ada@example.com"}}' {base}/api/dev/sign-in
   curl -b cookies.txt {base}/api/projects
-The sign-in answer also holds "token", usable as 'Authorization: Bearer <token>'.
+The sign-in answer also holds "token", signed as Better Auth's set-auth-token gives it: use it as \
+'Authorization: Bearer <token>'.
 Rate limits: {settings.rate_limit_write_burst} writes at once, then {settings.rate_limit_write_per_minute:g}/min; \
 {settings.rate_limit_throttles_to_block} throttles in {settings.rate_limit_strike_window_seconds}s block writes \
 for {settings.rate_limit_block_seconds}s.

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from devserver.connections import CloseUnreadBodies
 from devserver.dev_auth import dev_auth_router
 from sync_core.adapters import http
 from sync_core.adapters.settings import Settings
@@ -17,6 +18,7 @@ def build_local_app(settings: Settings) -> FastAPI:
     app = http.build_app(http.list_projects, http.get_project, http.put_project, http.delete_project, settings=settings)
     app.include_router(dev_auth_router(settings.database_url, app.state.services.session_policy))
     app.mount("/client", StaticFiles(directory=CLIENT), name="client")
+    app.add_middleware(CloseUnreadBodies)
 
     @app.get("/", include_in_schema=False)
     def demo_editor() -> FileResponse:

@@ -3,11 +3,13 @@
 # Re-runs are cheap: each step is skipped while its inputs are unchanged.
 #   scripts/setup.sh          the Python env and the Node packages (enough for `make dev`)
 #   scripts/setup.sh --all    also what the full test suite needs (Chromium, the SAM CLI env)
+#   scripts/setup.sh --bench  --all, and Debian's Postgres (pg_stat_statements) for bench/admission.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_all=false
+want_all=false want_bench=false
 [[ "${1:-}" == "--all" ]] && want_all=true
+[[ "${1:-}" == "--bench" ]] && want_all=true && want_bench=true
 
 apt_install() {
   local missing=()
@@ -47,6 +49,9 @@ for package_dir in client tests/contract; do
   when_changed "$package_dir/node_modules/.installed" "$package_dir/package-lock.json" install_node "$package_dir"
 done
 
+if $want_bench; then
+  compgen -G "/usr/lib/postgresql/*/lib/pg_stat_statements.so" >/dev/null || apt_install postgresql
+fi
 if $want_all; then
   [[ -f scripts/install-chromium.sh ]] && bash scripts/install-chromium.sh
   [[ -f scripts/setup-sam-tools.sh ]] && bash scripts/setup-sam-tools.sh

@@ -29,10 +29,15 @@ def fresh_database(server_url: str) -> str:
     return urlparse(server_url)._replace(path=f"/{name}").geturl()
 
 
-def better_auth(database_url: str, *args: str) -> dict:
+def better_auth(database_url: str, *args: str, secure_cookies: bool = False) -> dict:
     if not (HERE / "node_modules" / "better-auth").is_dir():
         pytest.fail("better-auth is not installed: run `make setup` (npm ci in tests/contract)")
-    environment = {**os.environ, "DATABASE_URL": database_url, "BETTER_AUTH_SECRET": SECRET}
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "BETTER_AUTH_SECRET": SECRET,
+        "BETTER_AUTH_SECURE_COOKIES": "1" if secure_cookies else "0",
+    }
     completed = subprocess.run(
         ["node", "better_auth.mjs", *args], cwd=HERE, env=environment, capture_output=True, text=True, timeout=60
     )
@@ -56,11 +61,22 @@ def handler(library_database):
     return Mangum(http.build_app(*routers, settings=settings), lifespan="off")
 
 
-@pytest.fixture
-def signed_up(library_database) -> dict:
-    issued = better_auth(library_database, "sign-up", f"{uuid.uuid4().hex[:10]}@example.com")
+def sign_up(library_database: str, *, secure_cookies: bool = False) -> dict:
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    issued = better_auth(library_database, "sign-up", email, secure_cookies=secure_cookies)
     issued["cookie"] = issued["setCookie"][0].split(";")[0]
     return issued
+
+
+@pytest.fixture
+def signed_up(library_database) -> dict:
+    return sign_up(library_database)
+
+
+@pytest.fixture
+def signed_up_securely(library_database) -> dict:
+    """A sign-up on an https deployment: the library's own __Secure- cookie."""
+    return sign_up(library_database, secure_cookies=True)
 
 
 def put_and_read(handler, **credentials):
@@ -88,12 +104,12 @@ def test_the_librarys_bearer_token_is_accepted(handler, signed_up):
     assert got.status == 200
 
 
-def test_the_raw_token_as_bearer_is_accepted(handler, signed_up):
+def test_the_raw_token_as_bearer_is_accepted_only_where_a_stage_allows_it(handler, signed_up, library_database):
     raw_token = signed_up["bearer"].rpartition(".")[0]
-    assert (
-        invoke(handler, http_api_event("GET", "/api/projects", headers={"Authorization": f"Bearer {raw_token}"})).status
-        == 200
-    )
+    event = http_api_event("GET", "/api/projects", headers={"Authorization": f"Bearer {raw_token}"})
+    assert invoke(handler, event).status == 401
+    lenient = Settings(database_url=library_database, better_auth_secret=SECRET, better_auth_allow_unsigned_bearer=True)
+    assert invoke(Mangum(http.build_app(http.list_projects, settings=lenient), lifespan="off"), event).status == 200
 
 
 def test_a_tampered_signature_is_refused(handler, signed_up):
@@ -145,3 +161,42 @@ def describe(database_url: str) -> dict:
             (list(BETTER_AUTH_TABLE_NAMES),),
         ).fetchall()
     return {"columns": columns, "constraints": constraints, "indexes": indexes}
+
+
+def listed_owner(handler, cookie_header: str) -> list[str]:
+    """The names of the projects the API lists for a request carrying exactly this Cookie header."""
+    cookies = [pair.strip() for pair in cookie_header.split(";")]
+    response = invoke(handler, http_api_event("GET", "/api/projects", cookies=cookies))
+    assert response.status == 200, response
+    return [project["name"] for project in response.json()]
+
+
+def put_named(handler, cookie: str, name: str) -> None:
+    body = json.dumps({"name": name, "data": {}, "baseRevision": 0})
+    response = invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[cookie], body=body))
+    assert response.status == 200, response
+
+
+@pytest.mark.parametrize("plain_first", [True, False])
+def test_with_both_cookies_the_api_acts_as_the_user_the_library_sees(
+    handler, library_database, signed_up_securely, plain_first
+):
+    victim, planted = signed_up_securely, sign_up(library_database)
+    assert victim["cookie"].startswith("__Secure-better-auth.session_token=")
+    put_named(handler, victim["cookie"], "victim's")
+    put_named(handler, planted["cookie"], "planted account's")
+    cookies = [planted["cookie"], victim["cookie"]]
+    header = "; ".join(cookies if plain_first else reversed(cookies))
+    # Given Better Auth on https reads the __Secure- cookie (the editor shows the victim)
+    assert better_auth(library_database, "get-session", header, secure_cookies=True)["userId"] == victim["userId"]
+    # Then sync acts as the victim too, never pushing into the planted account
+    assert listed_owner(handler, header) == ["victim's"]
+
+
+def test_a_planted_junk_plain_cookie_does_not_lock_out_the_librarys_secure_session(
+    handler, library_database, signed_up_securely
+):
+    header = f"better-auth.session_token=junk; {signed_up_securely['cookie']}"
+    seen = better_auth(library_database, "get-session", header, secure_cookies=True)
+    assert seen["userId"] == signed_up_securely["userId"]
+    assert listed_owner(handler, header) == []

@@ -257,3 +257,55 @@ def test_an_sqs_that_never_answers_delays_a_throttled_request_by_seconds_not_min
     assert put(handler, user).status == 429
     assert time.monotonic() - started < 5
     silent.close()
+
+
+REFUSED_BODIES = {
+    "invalid JSON": '{"name": "n", "data": {',
+    "a \\u0000 escape": '{"name": "n", "data": "\\u0000", "baseRevision": 0}',
+    "a number too large": '{"name": "n", "data": 1e1000000, "baseRevision": 0}',
+    "nesting too deep": '{"name": "n", "baseRevision": 0, "data": ' + "[" * 200_000 + "]" * 200_000 + "}",
+    "a wrong field": '{"name": 5, "data": {}, "baseRevision": 0}',
+}
+
+
+@pytest.mark.parametrize("body", REFUSED_BODIES.values(), ids=list(REFUSED_BODIES))
+def test_a_refused_body_spends_its_token(database_url, new_user, body):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=2))
+    user = new_user()
+    assert [put(handler, user, body=body).status // 100 for _ in range(2)] == [4, 4]
+    assert put(handler, user, body=body).status == 429
+    assert put(handler, user).status == 429, "the refused bodies emptied the bucket"
+
+
+def test_an_oversized_body_spends_its_token(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=2, max_body_bytes=1000))
+    user = new_user()
+    oversized = json.dumps({"name": "n", "data": "x" * 2000, "baseRevision": 0})
+    assert [put(handler, user, body=oversized).status for _ in range(3)] == [413, 413, 429]
+
+
+def test_a_throttled_user_gets_429_whatever_the_body(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=1, max_body_bytes=10_000))
+    user = new_user()
+    assert put(handler, user).status == 200
+    for body in [*REFUSED_BODIES.values(), json.dumps({"name": "n", "data": "x" * 20_000, "baseRevision": 0})]:
+        assert put(handler, user, body=body).status == 429
+    deleted = invoke(
+        handler, http_api_event("DELETE", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie], body="{")
+    )
+    assert deleted.status == 429
+
+
+def test_a_flood_of_malformed_bodies_is_throttled_then_blocked(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    settings = limited_settings(database_url, rate_limit_events_queue_url=queue)
+    handler, consumer = api_handler(settings), build_consumer(settings)
+    user = new_user()
+    statuses = [put(handler, user, body=REFUSED_BODIES["invalid JSON"]).status for _ in range(6)]
+    assert statuses == [400, 400, 400, 429, 429, 429]
+
+    assert deliver(client, queue, consumer) == {"batchItemFailures": []}
+    time.sleep(2)  # the bucket has a token again: only the block can refuse now
+    blocked = put(handler, user)
+    assert blocked.status == 429
+    assert "blocked" in blocked.json()["error"]["message"]

@@ -7,7 +7,7 @@ import pytest
 from mangum import Mangum
 
 from sync_core.adapters import http
-from tests.support.lambda_events import http_api_event, invoke
+from tests.support.lambda_events import FUNCTIONS, http_api_event, invoke, load_function
 from tests.support.round_trips import counting_services
 
 
@@ -46,3 +46,110 @@ def test_input_refused_before_sql_costs_no_round_trip(traced, new_user):
     invoke(handler, http_api_event("GET", "/api/projects/not-a-uuid", cookies=[user.cookie]))
     invoke(handler, http_api_event("GET", "/api/projects"))
     assert round_trips() == 0
+
+
+CREDENTIALS_WITHOUT_A_VALID_SIGNATURE = {
+    "none": {},
+    "an unsigned bearer": {"headers": {"Authorization": "Bearer x"}},
+    "a forged bearer signature": {"headers": {"Authorization": "Bearer x.AAAA"}},
+    "a forged cookie": {"cookies": ["better-auth.session_token=x.AAAA"]},
+}
+FLAWED_REQUESTS = {
+    "a malformed id": ("GET", "/api/projects/NOT-A-UUID", {}),
+    "a malformed If-None-Match": ("GET", f"/api/projects/{uuid.uuid4()}", {"headers": {"If-None-Match": "x"}}),
+    "a malformed flag": ("GET", "/api/projects", {"query": "includeDeleted=maybe"}),
+    "a malformed body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "{"}),
+    "an oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "x" * (4 * 1024 * 1024 + 1)}),
+    "a declared oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"headers": {"Content-Length": "99999999"}}),
+    "a malformed If-Match": ("DELETE", f"/api/projects/{uuid.uuid4()}", {"headers": {"If-Match": "1"}}),
+    "a malformed delete body": ("DELETE", f"/api/projects/{uuid.uuid4()}", {"body": "{"}),
+}
+
+
+@pytest.mark.parametrize(
+    "credentials", CREDENTIALS_WITHOUT_A_VALID_SIGNATURE.values(), ids=list(CREDENTIALS_WITHOUT_A_VALID_SIGNATURE)
+)
+@pytest.mark.parametrize("flawed", FLAWED_REQUESTS.values(), ids=list(FLAWED_REQUESTS))
+def test_without_a_validly_signed_session_every_request_is_401_at_no_cost_to_postgres(traced, credentials, flawed):
+    """Admission order: credentials shape, then signature, before anything else of the request is read."""
+    handler, round_trips = traced
+    method, path, request = flawed
+    headers = {**credentials.get("headers", {}), **request.get("headers", {})}
+    event = http_api_event(
+        method, path, cookies=credentials.get("cookies"), headers=headers, **_without(request, "headers")
+    )
+    response = invoke(handler, event)
+    assert response.status == 401, response
+    assert response.json()["error"]["code"] == "unauthenticated"
+    assert round_trips() == 0
+
+
+def test_a_signed_token_of_no_session_costs_one_round_trip_whatever_else_is_wrong(traced):
+    from sync_core.domain.session import sign_token
+    from tests.conftest import TEST_SECRET
+
+    handler, round_trips = traced
+    bearer = {"Authorization": f"Bearer {sign_token(TEST_SECRET.encode(), 'no-such-session')}"}
+    for method, path, request in (FLAWED_REQUESTS["a malformed body"], FLAWED_REQUESTS["an oversized body"]):
+        before = round_trips()
+        response = invoke(handler, http_api_event(method, path, headers=bearer, **request))
+        assert response.status == 401, response
+        assert round_trips() - before == 1
+
+
+def _without(options: dict, name: str) -> dict:
+    return {key: value for key, value in options.items() if key != name}
+
+
+def test_a_refused_request_that_reached_the_limiter_is_one_round_trip_too(traced, new_user):
+    handler, round_trips = traced
+    user = new_user()
+    for method, path, request in (FLAWED_REQUESTS["a malformed body"], FLAWED_REQUESTS["an oversized body"]):
+        before = round_trips()
+        response = invoke(handler, http_api_event(method, path, cookies=[user.cookie], **request))
+        assert response.status in (400, 413), response
+        assert round_trips() - before == 1
+
+
+@pytest.fixture
+def traced_functions(lambda_environment):
+    """Every project function as Lambda imports it, with its services over one traced connection."""
+    services, round_trips = counting_services()
+    handlers = [load_function(name).handler for name in FUNCTIONS]
+    for handler in handlers:
+        handler.app.state.services = services
+    return handlers, round_trips
+
+
+def test_every_route_of_every_function_judges_credentials_before_anything_else(traced_functions):
+    """The admission order for every route, those of later functions included: a request flawed in every
+    way the API checks, and signed by no one, is a 401 that costs Postgres nothing."""
+    handlers, round_trips = traced_functions
+    flawed = {"If-Match": "x", "If-None-Match": "x", "Content-Length": "99999999"}
+    checked = set()
+    for handler in handlers:
+        for method, path in served_routes(handler):
+            concrete = path.replace("{project_id}", "NOT-A-UUID")
+            for credentials in CREDENTIALS_WITHOUT_A_VALID_SIGNATURE.values():
+                headers = {**flawed, **credentials.get("headers", {})}
+                cookies = credentials.get("cookies")
+                event = http_api_event(
+                    method, concrete, cookies=cookies, headers=headers, query="x=1&includeDeleted=x", body="{"
+                )
+                response = invoke(handler, event)
+                assert (response.status, response.json()["error"]["code"]) == (401, "unauthenticated"), (method, path)
+            checked.add((method, path))
+    assert {
+        ("GET", "/api/projects"),
+        ("HEAD", "/api/projects/{project_id}"),
+        ("DELETE", "/api/projects/{project_id}"),
+    } <= checked
+    assert round_trips() == 0
+
+
+def served_routes(handler) -> set[tuple[str, str]]:
+    """(method, path) of every route a function's app serves, as its OpenAPI schema lists them (FastAPI
+    builds the schema from the routes even though the app publishes none)."""
+    return {
+        (method.upper(), path) for path, operations in handler.app.openapi()["paths"].items() for method in operations
+    }

@@ -29,16 +29,35 @@ def test_the_secure_cookie_name_is_accepted(handlers, new_user):
     assert call_list(handlers, cookies=[cookie]).status == 200
 
 
-def test_the_bearer_token_is_accepted_signed_or_raw(handlers, new_user):
+def test_the_signed_bearer_token_is_accepted_and_the_raw_one_refused(handlers, new_user):
     user = new_user()
     assert call_list(handlers, headers={"Authorization": f"Bearer {user.signed_token}"}).status == 200
-    assert call_list(handlers, headers={"Authorization": f"Bearer {user.token}"}).status == 200
+    assert_unauthenticated(call_list(handlers, headers={"Authorization": f"Bearer {user.token}"}))
+
+
+def test_a_stage_may_allow_raw_bearer_tokens(database_url, new_user):
+    from mangum import Mangum
+
+    from sync_core.adapters.http import build_app, list_projects
+    from sync_core.adapters.settings import Settings
+
+    settings = Settings(
+        database_url=database_url, better_auth_secret=TEST_SECRET, better_auth_allow_unsigned_bearer=True
+    )
+    handler = Mangum(build_app(list_projects, settings=settings), lifespan="off")
+    user = new_user()
+    event = http_api_event("GET", "/api/projects", headers={"Authorization": f"Bearer {user.token}"})
+    assert invoke(handler, event).status == 200
 
 
 def test_the_bearer_token_wins_over_the_cookie(handlers, new_user):
     owner, other = new_user(), new_user()
-    response = call_list(handlers, cookies=[other.cookie], headers={"Authorization": f"Bearer {owner.token}"})
+    response = call_list(handlers, cookies=[other.cookie], headers={"Authorization": f"Bearer {owner.signed_token}"})
     assert response.status == 200
+    # and a refused bearer does not fall back to the cookie
+    assert_unauthenticated(
+        call_list(handlers, cookies=[other.cookie], headers={"Authorization": f"Bearer {owner.token}"})
+    )
 
 
 def test_no_credentials_is_401_on_every_route(api):

@@ -19,6 +19,13 @@ START_TIMEOUT_SECONDS = 90
 @contextmanager
 def running_devserver(database_url: str, log: Path, **environment: str) -> Iterator[str]:
     """The server on the shared test database; yields its base URL, stops it on the way out."""
+    with devserver_process(database_url, log, **environment) as (url, _):
+        yield url
+
+
+@contextmanager
+def devserver_process(database_url: str, log: Path, **environment: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As `running_devserver`, yielding the process too."""
     port = free_port()
     variables = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url, **environment}
     variables.pop("RATE_LIMIT_EVENTS_QUEUE_URL", None)  # the server starts its own local SQS
@@ -29,7 +36,7 @@ def running_devserver(database_url: str, log: Path, **environment: str) -> Itera
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(f"{url}/", server, log)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         try:

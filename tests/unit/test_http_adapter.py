@@ -3,6 +3,7 @@
 The fake stands in for the projects store port; everything Postgres decides is tested in integration/.
 """
 
+import asyncio
 import uuid
 
 import pytest
@@ -47,8 +48,8 @@ class FakeStore:
     def report_body_too_large(self, session_token):
         self.calls.append(("report_body_too_large", session_token))
 
-    def delete_project(self, session_token, project_id, *, base_revision):
-        self._record("delete", session_token, project_id, base_revision)
+    def delete_project(self, session_token, project_id, deletion):
+        self._record("delete", session_token, project_id, deletion)
         return projects.ProjectDocument(7, '{"revision": 7}')
 
 
@@ -95,14 +96,23 @@ def test_put_hands_the_raw_body_to_the_store_with_a_fresh_fallback_write_id(hand
     invoke(handler, http_api_event("PUT", path, cookies=[COOKIE], body=body))
     invoke(handler, http_api_event("PUT", path, cookies=[COOKIE], body=body))
     first, second = store.calls[0][3], store.calls[1][3]
-    assert first.body == body
+    assert first.body == body.encode(), "the bytes as sent: Postgres decodes and parses them"
     assert first.fallback_write_id != second.fallback_write_id
 
 
 def test_a_base64_body_is_decoded(handler, store):
     body = '{"name": "é", "data": 1, "baseRevision": 0}'
     invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body=body.encode()))
-    assert store.calls[0][3].body == body
+    assert store.calls[0][3].body == body.encode()
+
+
+def test_delete_hands_the_body_and_if_match_to_the_store(handler, store):
+    path = f"/api/projects/{uuid.uuid4()}"
+    invoke(
+        handler,
+        http_api_event("DELETE", path, cookies=[COOKIE], body='{"baseRevision": 3}', headers={"If-Match": '"3"'}),
+    )
+    assert store.calls[0][3] == projects.ProjectDeletion(body=b'{"baseRevision": 3}', if_match_revision=3)
 
 
 def test_an_oversized_body_is_413_before_the_store(handler, store):
@@ -170,3 +180,49 @@ def test_cors_is_off_unless_configured():
         "OPTIONS", "/api/projects", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
     )
     assert "access-control-allow-origin" not in invoke(handler, other).headers
+
+
+def asgi_put(app, chunks: int, chunk: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """PUT a body of `chunks` chunks straight through ASGI; returns (status, chunks the app pulled)."""
+    pulled = 0
+    statuses = []
+
+    async def receive():
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": chunk, "more_body": pulled < chunks}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    path = f"/api/projects/{uuid.uuid4()}"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "PUT",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"local"), *headers],
+        "server": ("local", 80),
+        "client": ("127.0.0.1", 5000),
+    }
+    asyncio.run(app(scope, receive, send))
+    return statuses[0], pulled
+
+
+def test_a_chunked_body_is_refused_the_moment_it_passes_the_limit(handler, store):
+    # Given a 64-byte limit and a body streamed in 16-byte chunks with no Content-Length
+    status, pulled = asgi_put(handler.app, 1000, b"x" * 16, [(b"cookie", COOKIE.encode())])
+    # Then the fifth chunk, the one that passes the limit, is the last one read
+    assert (status, pulled) == (413, 5)
+    assert store.calls == [("report_body_too_large", "tok")]
+
+
+def test_without_credentials_not_one_chunk_of_the_body_is_read(handler, store):
+    assert asgi_put(handler.app, 1000, b"x" * 16, []) == (401, 0)
+    assert store.calls == []

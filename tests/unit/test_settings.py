@@ -42,3 +42,13 @@ def test_body_limit_stays_under_lambdas_payload_limit(environment):
     environment.setenv("MAX_BODY_BYTES", "6000000")
     with pytest.raises(ConfigurationError, match="MAX_BODY_BYTES"):
         load_settings()
+
+
+def test_bearer_tokens_must_be_signed_unless_a_stage_says_otherwise(environment):
+    environment.setenv("BETTER_AUTH_SECRET", "s")
+    environment.setenv("DATABASE_URL", "postgresql://x")
+    environment.delenv("BETTER_AUTH_ALLOW_UNSIGNED_BEARER", raising=False)
+    assert load_settings().better_auth_allow_unsigned_bearer is False
+    load_settings.cache_clear()
+    environment.setenv("BETTER_AUTH_ALLOW_UNSIGNED_BEARER", "true")
+    assert load_settings().better_auth_allow_unsigned_bearer is True

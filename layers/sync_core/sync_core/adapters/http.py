@@ -67,7 +67,7 @@ def services_from(settings: Settings) -> Services:
         session_policy=SessionPolicy(
             secret=better_auth_secret(settings),
             cookie_prefix=settings.better_auth_cookie_prefix,
-            bearer_requires_signature=settings.better_auth_bearer_requires_signature,
+            allow_unsigned_bearer=settings.better_auth_allow_unsigned_bearer,
         ),
         max_body_bytes=settings.max_body_bytes,
         hooks=hooks,
@@ -95,7 +95,8 @@ def limit_hooks_from(settings: Settings) -> LimitHooks:
 
 def build_app(*routers: APIRouter, services: Services | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    # No slash redirects: Starlette builds their Location from the request's Host header.
+    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.services = services or services_from(settings)
     app.add_middleware(FlushLimitHooks, hooks=app.state.services.hooks)
     for router in routers:
@@ -122,20 +123,30 @@ put_project = APIRouter()
 delete_project = APIRouter()
 
 
+# Each route reads the request in admission order: the credentials and their signature first (no
+# Postgres), then the rest of the request line and headers (no Postgres), then the body; the session
+# and the limiter are asked in the statement, before it looks at the body. HEAD is answered as GET
+# is (the server in front drops the body).
+
+
 @list_projects.get("/api/projects")
+@list_projects.head("/api/projects")
 async def list_projects_route(request: Request) -> Response:
     services = _services(request)
+    token = _session_token(request)
     include_deleted = _flag(request.query_params.get("includeDeleted"), "includeDeleted")
-    listing = services.store.list_projects(_session_token(request), include_deleted=include_deleted)
+    listing = services.store.list_projects(token, include_deleted=include_deleted)
     return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
 
 
 @get_project.get("/api/projects/{project_id}")
+@get_project.head("/api/projects/{project_id}")
 async def get_project_route(request: Request) -> Response:
     services = _services(request)
+    token = _session_token(request)
     project_uuid = _project_id(request)
     cached = projects.cached_revisions(request.headers.get("if-none-match"))
-    found = services.store.get_project(_session_token(request), project_uuid, cached)
+    found = services.store.get_project(token, project_uuid, cached)
     headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
     if isinstance(found, projects.NotModified):
         return Response(status_code=304, headers=headers)
@@ -145,16 +156,9 @@ async def get_project_route(request: Request) -> Response:
 @put_project.put("/api/projects/{project_id}")
 async def put_project_route(request: Request) -> Response:
     services = _services(request)
-    project_uuid = _project_id(request)
     token = _session_token(request)
-    body = await _body(request, token)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidRequest("the body is not UTF-8") from None
-    if not text.strip():
-        raise InvalidField("the body must be a JSON object")
-    write = projects.ProjectWrite(body=text, fallback_write_id=uuid.uuid4())
+    project_uuid = _project_id(request)
+    write = projects.ProjectWrite(body=await _body(request, token), fallback_write_id=uuid.uuid4())
     receipt = services.store.put_project(token, project_uuid, write)
     return Response(receipt.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(receipt.revision)})
 
@@ -162,11 +166,11 @@ async def put_project_route(request: Request) -> Response:
 @delete_project.delete("/api/projects/{project_id}")
 async def delete_project_route(request: Request) -> Response:
     services = _services(request)
-    project_uuid = _project_id(request)
     token = _session_token(request)
-    body = await _body(request, token)
-    base_revision = projects.base_revision_for_delete(body, request.headers.get("if-match"))
-    tombstone = services.store.delete_project(token, project_uuid, base_revision=base_revision)
+    project_uuid = _project_id(request)
+    if_match = projects.if_match_revision(request.headers.get("if-match"))
+    deletion = projects.ProjectDeletion(body=await _body(request, token), if_match_revision=if_match)
+    tombstone = services.store.delete_project(token, project_uuid, deletion)
     return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
 
 
@@ -189,17 +193,22 @@ def _session_token(request: Request) -> str:
 
 
 async def _body(request: Request, token: str) -> bytes:
+    """The body, read with a running count and refused (413) the moment it passes MAX_BODY_BYTES, chunked
+    or not, without reading the rest. The session and the limiter are asked first: a refused oversized
+    body is answered 401 or 429 when those say no, and spends its token."""
     services = _services(request)
     try:
         declared = request.headers.get("content-length", "")
         if declared.isdigit():
             projects.check_body_size(int(declared), services.max_body_bytes)
-        body = await request.body()
-        projects.check_body_size(len(body), services.max_body_bytes)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            projects.check_body_size(len(body), services.max_body_bytes, complete=False)
     except PayloadTooLarge:
         services.store.report_body_too_large(token)
         raise
-    return body
+    return bytes(body)
 
 
 class FlushLimitHooks:

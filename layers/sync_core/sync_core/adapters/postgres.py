@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 
 from sync_core.adapters.settings import Settings
-from sync_core.domain.errors import DatabaseUnavailable, InvalidRequest
+from sync_core.domain.errors import DatabaseUnavailable
 
 RETRY_AFTER_SECONDS = 1
 
@@ -51,11 +51,7 @@ class Database:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchone()
-        except psycopg.Error as error:
-            if _refused_input(error):
-                raise InvalidRequest(f"Postgres refused the input: {error.diag.message_primary or error}") from None
-            if not isinstance(error, psycopg.OperationalError):
-                raise
+        except psycopg.OperationalError:
             if connection.broken or connection.closed:
                 self.close()
                 raise _ConnectionLost from None
@@ -77,13 +73,6 @@ class Database:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-
-
-def _refused_input(error: psycopg.Error) -> bool:
-    """Data exceptions (22: bad JSON, NUL characters, out-of-range numbers; or psycopg's own refusal
-    of a NUL byte in a text parameter) and program limits (54: nesting too deep for the parser's
-    stack) come from what the client sent."""
-    return isinstance(error, psycopg.DataError) or (error.sqlstate or "").startswith("54")
 
 
 def connector(settings: Settings) -> Connect:

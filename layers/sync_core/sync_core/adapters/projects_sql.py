@@ -1,23 +1,30 @@
 """The projects store on Postgres: each method is one SQL statement, so one round trip.
 
-Each statement checks the Better Auth session itself (the `viewer` CTE), scopes every row to that
-user, applies the revision rule, and builds the response JSON in Postgres so that `data` is never
-decoded into Python objects. The revision rule lives here and nowhere else.
+Each statement checks the Better Auth session itself (the `viewer` CTE), takes the limiter's token
+(`admission`), and only then reads the body (`parsed_body`), scopes every row to that user, applies the
+revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
+objects. No statement raises on what a client sent: a refused request still spends its token. The
+revision rule and the body's rules live here and nowhere else.
 """
 
 import uuid
+
+from aws_lambda_powertools import Logger
 
 from sync_core.adapters.postgres import Database
 from sync_core.domain.errors import (
     DatabaseUnavailable,
     InvalidField,
+    InvalidRequest,
     ProjectNotFound,
     RateLimited,
     RevisionConflict,
     Unauthenticated,
 )
 from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
-from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDocument, ProjectWrite
+from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDeletion, ProjectDocument, ProjectWrite
+
+logger = Logger(service="appframes-sync", child=True)
 
 # A live session of a user who is not banned. Better Auth's admin plugin adds "banned" and
 # "banExpires" to "user"; reading them through to_jsonb works whether or not the plugin is installed.
@@ -109,8 +116,8 @@ def _write_receipt(alias: str) -> str:
     return f"""json_build_object('id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {updated_at})"""
 
 
-def _current_unless(change: str) -> str:
-    """The project as it now is, read only when the `change` CTE changed nothing.
+def _current_unless(change: str, accepted: str) -> str:
+    """The project as it now is, read only when the request was `accepted` and `change` changed nothing.
 
     A locking read returns the latest committed version of a row the snapshot saw, even when a
     concurrent write updated it since, so a conflict reports the copy that won. A row first inserted
@@ -119,7 +126,7 @@ def _current_unless(change: str) -> str:
     return f"""current AS (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE NOT EXISTS (SELECT FROM {change}) AND {ADMITTED}
+    WHERE NOT EXISTS (SELECT FROM {change}) AND EXISTS (SELECT FROM {accepted})
       AND project."userId" = viewer.user_id AND project.id = %(project_id)s
     FOR SHARE OF project
 )"""
@@ -155,45 +162,77 @@ LEFT JOIN (
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
-# The body is parsed by Postgres in a MATERIALIZED CTE: the checks below then run in order at
-# execution time, so a cast is only reached once the field's type has been checked. The parameter
-# is cast to text first: it is read as jsonb here and as json for `data`, and an untyped parameter
-# would take the type of its first cast (json would then be printed from jsonb, respelled).
-PUT_PROJECT = f"""
-WITH {VIEWER}, {ADMISSION},
-sent AS MATERIALIZED (
-    SELECT %(body)s::text::jsonb AS body
+# The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
+# MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
+# parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
+# parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
+# refused body leaves the token spent; `problem` says why in our words, `refusal` in Postgres' own.
+PARSED_BODY = """
+admitted_body AS MATERIALIZED (
+    SELECT %(body)s::bytea AS sent
+    FROM viewer, limit_check
+    WHERE limit_check.admitted
 ),
+parsed_body AS MATERIALIZED (
+    SELECT parsed.document, parsed.data, parsed.problem, parsed.refusal
+    FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
+)"""
+
+
+def _base_revision(document: str) -> str:
+    """`baseRevision` as a bigint when it is a whole number from 0 to 2^63-1 with no fractional digits
+    (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. PUT and DELETE both read it this way.
+    CASE keeps the casts behind the checks; AND would not promise an order."""
+    text = f"({document} ->> 'baseRevision')"
+    return f"""CASE
+        WHEN jsonb_typeof({document} -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
+        WHEN {text} !~ '^[0-9]{{1,19}}$' THEN NULL
+        WHEN {text}::numeric > 9223372036854775807 THEN NULL
+        ELSE {text}::bigint
+    END"""
+
+
+BASE_REVISION_PROBLEM = "baseRevision must be a whole number, 0 or more"
+
+# Refusals, in the two kinds the HTTP adapter maps: unreadable (400) and wrong fields (422).
+REFUSALS = """
+    (SELECT problem FROM parsed_body) AS unreadable,
+    (SELECT refusal FROM parsed_body) AS refusal,
+    (SELECT field_problem FROM request) AS field_problem"""
+
+# The write reads `data` as the exact text it was sent as (the parse function takes it from a json
+# parse of the body): numbers keep their spelling (1e400 stays 1e400) and the stored text can never
+# print larger than the body that carried it.
+PUT_PROJECT = f"""
+WITH {VIEWER}, {ADMISSION}, {PARSED_BODY},
 request AS (
     SELECT
-        body,
+        document,
+        data,
         CASE
-            WHEN jsonb_typeof(body) <> 'object' THEN 'the body must be a JSON object'
-            WHEN jsonb_typeof(body -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length(body ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT body ? 'data' THEN 'data is required'
-            WHEN jsonb_typeof(body -> 'baseRevision') IS DISTINCT FROM 'number'
-                OR (body -> 'baseRevision')::numeric NOT BETWEEN 0 AND 9223372036854775807
-                OR (body -> 'baseRevision')::numeric <> trunc((body -> 'baseRevision')::numeric)
-                THEN 'baseRevision must be a whole number, 0 or more'
-            WHEN coalesce(jsonb_typeof(body -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(body -> 'writeId') = 'string' AND body ->> 'writeId' ~* {UUID_PATTERN})
+            WHEN problem IS NOT NULL THEN NULL
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
+            WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
+            WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
+            WHEN NOT document ? 'data' THEN 'data is required'
+            WHEN {_base_revision("document")} IS NULL THEN '{BASE_REVISION_PROBLEM}'
+            WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
+                AND NOT (jsonb_typeof(document -> 'writeId') = 'string' AND document ->> 'writeId' ~* {UUID_PATTERN})
                 THEN 'writeId must be a UUID'
-            WHEN coalesce(jsonb_typeof(body -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
+            WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
                 THEN 'clientUpdatedAt must be a string'
-        END AS problem
-    FROM sent
+        END AS field_problem,
+        problem
+    FROM parsed_body
 ),
 write AS (
     SELECT
-        body ->> 'name' AS name,
-        -- `data` is stored as the exact text it was sent as: numbers keep their spelling (1e400 stays
-        -- 1e400) and the stored text can never print larger than the body that carried it.
-        (SELECT %(body)s::text::json -> 'data') AS data,
-        (body -> 'baseRevision')::numeric::bigint AS base_revision,
-        coalesce((body ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
+        document ->> 'name' AS name,
+        data,
+        {_base_revision("document")} AS base_revision,
+        coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
     FROM request
-    WHERE problem IS NULL
+    WHERE problem IS NULL AND field_problem IS NULL
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
@@ -201,7 +240,6 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
     SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
     FROM viewer, write
-    WHERE {ADMITTED}
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now()
@@ -209,9 +247,8 @@ written AS (
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"
 ),
-{_current_unless("written")}
-SELECT {LIMIT_COLUMNS},
-    (SELECT problem FROM request) AS problem,
+{_current_unless("written", "write")}
+SELECT {LIMIT_COLUMNS}, {REFUSALS},
     CASE
         WHEN written.id IS NOT NULL THEN 'written'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
@@ -229,20 +266,44 @@ LEFT JOIN current ON true
 """
 
 # Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
-# revision, so a retried DELETE whose first attempt committed still succeeds.
+# revision, so a retried DELETE whose first attempt committed still succeeds. The base revision comes
+# from the body or If-Match (parsed by the adapter); when both are given they must agree.
 DELETE_PROJECT = f"""
-WITH {VIEWER}, {ADMISSION},
+WITH {VIEWER}, {ADMISSION}, {PARSED_BODY},
+request AS (
+    SELECT
+        CASE
+            WHEN problem IS NOT NULL OR document IS NULL THEN NULL
+            WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
+            WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
+                AND {_base_revision("document")} IS NULL THEN '{BASE_REVISION_PROBLEM}'
+        END AS field_problem,
+        problem,
+        CASE WHEN jsonb_typeof(document) = 'object' THEN {_base_revision("document")} END AS from_body
+    FROM parsed_body
+),
+deletion AS (
+    SELECT
+        coalesce(from_body, %(if_match_revision)s::bigint) AS base_revision,
+        from_body <> %(if_match_revision)s::bigint AS disagreeing
+    FROM request
+    WHERE problem IS NULL AND field_problem IS NULL
+),
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL
-    FROM viewer
-    WHERE project."userId" = viewer.user_id AND project.id = %(project_id)s AND {ADMITTED}
-      AND project."deletedAt" IS NULL
-      AND (%(base_revision)s::bigint IS NULL OR project.revision = %(base_revision)s::bigint)
+    FROM viewer, deletion
+    -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
+    WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
+      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
+      AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
+      AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
 ),
-{_current_unless("tombstoned")}
-SELECT {LIMIT_COLUMNS},
+{_current_unless("tombstoned", "deletion WHERE disagreeing IS NOT TRUE")}
+SELECT {LIMIT_COLUMNS}, {REFUSALS},
+    CASE WHEN (SELECT disagreeing FROM deletion) THEN 'baseRevision in the body and If-Match disagree' END
+        AS disagreement,
     CASE
         WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN 'tombstoned'
         WHEN current.id IS NOT NULL THEN 'conflict'
@@ -258,9 +319,11 @@ LEFT JOIN tombstoned ON true
 LEFT JOIN current ON true
 """
 
-SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
+# Session and limiter alone, for a request refused before its body could be sent (too large): it is
+# answered 401 or 429 like any other, and spends its token.
+ADMIT = f"WITH {VIEWER}, {ADMISSION} SELECT {LIMIT_COLUMNS}, (SELECT user_id FROM viewer)"
 
-WHO_IS_ASKING = f"WITH {VIEWER} SELECT (SELECT user_id FROM viewer)"
+SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
 
 
 def limit_parameters(limits: RateLimits, scope: Scope) -> dict:
@@ -310,27 +373,30 @@ class PostgresProjectsStore:
             "body": write.body,
             "fallback_write_id": write.fallback_write_id,
         }
-        problem, outcome, revision, body = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
-        if problem is None and outcome is None:
+        row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
+        if all(column is None for column in row):
             # ON CONFLICT met a first write committed after this statement's snapshot, which the
             # locking read cannot see; a new statement sees it (409 or replay). Rare: two first writes.
-            problem, outcome, revision, body = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
-        if problem is not None:
-            raise InvalidField(problem)
+            row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
+        outcome, revision, body = _refused_unless_readable(row)
         if outcome == "conflict":
             raise RevisionConflict(body)
         if outcome is None:
             raise DatabaseUnavailable("the write raced another; retry it", retry_after_seconds=1)
         return ProjectDocument(revision, body)
 
-    def delete_project(
-        self, session_token: str, project_id: uuid.UUID, *, base_revision: int | None
-    ) -> ProjectDocument:
-        outcome, revision, body = self._admitted_row(
-            Scope.WRITE,
-            DELETE_PROJECT,
-            {"session_token": session_token, "project_id": project_id, "base_revision": base_revision},
+    def delete_project(self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion) -> ProjectDocument:
+        params = {
+            "session_token": session_token,
+            "project_id": project_id,
+            "body": deletion.body,
+            "if_match_revision": deletion.if_match_revision,
+        }
+        disagreement, outcome, revision, body = _refused_unless_readable(
+            self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
         )
+        if disagreement is not None:
+            raise InvalidRequest(disagreement)
         if outcome is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
         if outcome == "conflict":
@@ -338,12 +404,10 @@ class PostgresProjectsStore:
         return ProjectDocument(revision, body)
 
     def report_body_too_large(self, session_token: str) -> None:
-        """A refused oversized body becomes a limit event for its user (this path only: one round trip)."""
-        if not self._hooks.enabled:
-            return
-        (user_id,) = self._database.fetch_row(WHO_IS_ASKING, {"session_token": session_token})
-        if user_id is not None:
-            self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
+        """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
+        then a limit event for its user."""
+        (user_id,) = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
+        self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
 
     def _admitted_row(self, scope: Scope, sql: str, params: dict) -> tuple:
         """Run a statement under the limiter; the row's own columns, once the user is known and admitted."""
@@ -361,3 +425,14 @@ class PostgresProjectsStore:
         if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
             self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
         return tuple(row)
+
+
+def _refused_unless_readable(row: tuple) -> tuple:
+    """The row's own columns after the REFUSALS, once the body is known readable and its fields right."""
+    unreadable, refusal, field_problem, *rest = row
+    if unreadable is not None:
+        logger.info("request body refused", extra={"problem": unreadable, "postgres": refusal})
+        raise InvalidRequest(unreadable)
+    if field_problem is not None:
+        raise InvalidField(field_problem)
+    return tuple(rest)

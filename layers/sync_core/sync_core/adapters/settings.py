@@ -34,7 +34,11 @@ class Settings(BaseModel):
     better_auth_secret_id: str | None = Field(default=None, min_length=1)
     better_auth_secret_max_age_seconds: int = Field(default=300, ge=0)
     better_auth_cookie_prefix: str = Field(default="better-auth", min_length=1)
-    better_auth_bearer_requires_signature: bool = False
+    # Bearer tokens must carry Better Auth's signature (the value its `set-auth-token` header gives), so
+    # a guessed or garbage token is refused before Postgres. Allow raw tokens only for a client that
+    # cannot get the signed value (one reading the token from Better Auth's session JSON): each raw
+    # bearer then costs a session lookup, and a token leaked from the session table works as it is.
+    better_auth_allow_unsigned_bearer: bool = False
     max_body_bytes: int = Field(default=FOUR_MIB, gt=0, le=LAMBDA_BODY_CEILING)
     cors_allow_origins: str = ""
     port: int = Field(default=8000, gt=0, lt=65536)

@@ -1,18 +1,19 @@
 """Projects as the sync API sees them: ids, revisions, tombstones, and the store port.
 
-A project's `data` is never turned into Python objects: it travels as JSON text between the
-client and Postgres, which parses, validates and stores it (see adapters/projects_sql.py).
+A request body is never turned into Python objects, nor even decoded: it travels as the bytes sent
+to Postgres, which parses and checks it once the session and the limiter admitted the request, and
+stores `data` as the exact text it was sent as (see adapters/projects_sql.py).
 """
 
-import json
 import re
 import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from sync_core.domain.errors import InvalidField, InvalidRequest, PayloadTooLarge
+from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"(\d{1,19})"\s*$')
+_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,19})"\s*$')
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MAX_REVISION = 2**63 - 1
 
 
@@ -39,14 +40,23 @@ class CachedRevisions:
 
 @dataclass(frozen=True)
 class ProjectWrite:
-    """A PUT as received: the raw JSON body (parsed and checked by Postgres) and a fallback writeId.
+    """A PUT as received: the body's bytes (parsed and checked by Postgres) and a fallback writeId.
 
     The fallback writeId is made here, once per request, so that retrying the same statement
     after a lost connection is recognised as the same write rather than a conflict.
     """
 
-    body: str
+    body: bytes
     fallback_write_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ProjectDeletion:
+    """A DELETE as received: the body's bytes (empty, or JSON with `baseRevision`, read by Postgres) and
+    the revision `If-Match` names (None: absent or `*`). With neither, the delete is unconditional."""
+
+    body: bytes
+    if_match_revision: int | None
 
 
 class ProjectsStore(Protocol):
@@ -61,15 +71,21 @@ class ProjectsStore(Protocol):
     def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument: ...
 
     def delete_project(
-        self, session_token: str, project_id: uuid.UUID, *, base_revision: int | None
+        self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion
     ) -> ProjectDocument: ...
+
+    def report_body_too_large(self, session_token: str) -> None: ...
 
 
 def parse_project_id(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise InvalidRequest(f"project id {raw[:80]!r} is not a UUID") from None
+    """The id in its one spelling only. `uuid.UUID` also takes upper case, braces, `urn:uuid:`, missing or
+    moved dashes and non-ASCII digits; each would be another URL for the same project to caches and logs."""
+    if not _CANONICAL_UUID.fullmatch(raw):
+        raise InvalidRequest(
+            f"project id {raw[:80]!r} is not a UUID in its canonical spelling: lower-case, hyphenated, ASCII "
+            "(8-4-4-4-12 hex digits, as crypto.randomUUID() writes it)"
+        )
+    return uuid.UUID(raw)
 
 
 def entity_tag(revision: int) -> str:
@@ -85,18 +101,18 @@ def cached_revisions(if_none_match: str | None) -> CachedRevisions:
     return CachedRevisions(revisions=frozenset(_revision_from_tag(tag) for tag in if_none_match.split(",")))
 
 
-def base_revision_for_delete(body: bytes, if_match: str | None) -> int | None:
-    """The base revision of a DELETE, from its JSON body or `If-Match`; None deletes unconditionally."""
-    from_body = _base_revision_from_body(body)
-    from_header = None if if_match is None or if_match.strip() == "*" else _revision_from_tag(if_match)
-    if from_body is not None and from_header is not None and from_body != from_header:
-        raise InvalidRequest("baseRevision in the body and If-Match disagree")
-    return from_body if from_body is not None else from_header
+def if_match_revision(if_match: str | None) -> int | None:
+    """The revision an `If-Match` header names; None when there is none or it is `*` (any revision)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    return _revision_from_tag(if_match)
 
 
-def check_body_size(size: int, limit: int) -> None:
+def check_body_size(size: int, limit: int, *, complete: bool = True) -> None:
+    """`size` is the whole body's, or (not `complete`) what of it was read so far."""
     if size > limit:
-        raise PayloadTooLarge(f"the request body is {size} bytes; the limit is {limit} bytes (MAX_BODY_BYTES)")
+        amount = f"{size} bytes" if complete else f"at least {size} bytes"
+        raise PayloadTooLarge(f"the request body is {amount}; the limit is {limit} bytes (MAX_BODY_BYTES)")
 
 
 def _revision_from_tag(tag: str) -> int:
@@ -104,24 +120,3 @@ def _revision_from_tag(tag: str) -> int:
     if not match or int(match.group(1)) > MAX_REVISION:
         raise InvalidRequest(f"{tag.strip()[:40]!r} is not an ETag of this API (expected a quoted revision)")
     return int(match.group(1))
-
-
-def _base_revision_from_body(body: bytes) -> int | None:
-    if not body.strip():
-        return None
-    try:
-        document = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
-        raise InvalidRequest("the body is not valid JSON") from None
-    if not isinstance(document, dict):
-        raise InvalidField("the body must be a JSON object")
-    revision = document.get("baseRevision")
-    if revision is None:
-        return None
-    if isinstance(revision, bool) or not isinstance(revision, int) or not 0 <= revision <= MAX_REVISION:
-        raise InvalidField("baseRevision must be a whole number, 0 or more")
-    return revision
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")

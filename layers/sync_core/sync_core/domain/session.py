@@ -20,7 +20,7 @@ SECURE_COOKIE_PREFIX = "__Secure-"
 class SessionPolicy:
     secret: bytes
     cookie_prefix: str = "better-auth"
-    bearer_requires_signature: bool = False
+    allow_unsigned_bearer: bool = False
 
     @property
     def cookie_names(self) -> tuple[str, str]:
@@ -32,11 +32,11 @@ def session_token(policy: SessionPolicy, *, authorization: str | None, cookie_he
     """The raw session token a request presents. A bearer token wins over the cookie, as in Better Auth."""
     bearer = _bearer_value(authorization)
     if bearer is not None:
-        return _verified_token(policy, unquote(bearer), signature_required=policy.bearer_requires_signature)
-    cookie = _cookie_value(cookie_header, policy.cookie_names)
-    if cookie is not None:
-        return _verified_token(policy, unquote(cookie), signature_required=True)
-    raise Unauthenticated("sign in first: no Better Auth session cookie or bearer token")
+        return _verified_token(policy, unquote(bearer), signature_required=not policy.allow_unsigned_bearer)
+    cookies = _session_cookie_values(cookie_header, policy.cookie_names)
+    if not cookies:
+        raise Unauthenticated("sign in first: no Better Auth session cookie or bearer token")
+    return _first_verified_cookie(policy, cookies)
 
 
 def sign_token(secret: bytes, token: str) -> str:
@@ -57,6 +57,17 @@ def _verified_token(policy: SessionPolicy, value: str, *, signature_required: bo
     return token
 
 
+def _first_verified_cookie(policy: SessionPolicy, cookies: list[str]) -> str:
+    """The first copy our secret signed (Better Auth, too, reads the first copy); else why the first fails."""
+    refusals = []
+    for cookie in cookies:
+        try:
+            return _verified_token(policy, unquote(cookie), signature_required=True)
+        except Unauthenticated as refusal:
+            refusals.append(refusal)
+    raise refusals[0]
+
+
 def _signature(secret: bytes, token: str) -> str:
     digest = hmac.new(secret, token.encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
@@ -71,12 +82,16 @@ def _bearer_value(authorization: str | None) -> str | None:
     return value.strip()
 
 
-def _cookie_value(cookie_header: str | None, names: tuple[str, str]) -> str | None:
-    """The first non-empty session cookie, plain name before the `__Secure-` one."""
-    if not cookie_header:
-        return None
-    cookies: dict[str, str] = {}
-    for pair in cookie_header.split(";"):
+def _session_cookie_values(cookie_header: str | None, names: tuple[str, str]) -> list[str]:
+    """Every non-empty copy of the session cookie, in the order sent: the `__Secure-` name's copies
+    whenever there is one (a plain-HTTP page or a sibling subdomain can plant the plain name, and
+    Better Auth on https reads only the `__Secure-` one), else the plain name's. Every copy is kept,
+    so a planted first copy cannot shadow a valid one."""
+    plain_name, secure_name = names
+    copies: dict[str, list[str]] = {plain_name: [], secure_name: []}
+    for pair in (cookie_header or "").split(";"):
         name, _, value = pair.strip().partition("=")
-        cookies.setdefault(name, value.strip().strip('"'))
-    return next((cookies[name] for name in names if cookies.get(name)), None)
+        value = value.strip().strip('"')
+        if name in copies and value:
+            copies[name].append(value)
+    return copies[secure_name] or copies[plain_name]

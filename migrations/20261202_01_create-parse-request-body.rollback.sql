@@ -1,0 +1,1 @@
+DROP FUNCTION public.parse_request_body(bytea);

@@ -1,0 +1,79 @@
+"""What a refused request costs Postgres, read from what Postgres executed for it: a token of no session
+costs one index lookup, and no body is parsed before the session and the limiter said yes."""
+
+import json
+import uuid
+
+import psycopg
+import pytest
+from mangum import Mangum
+
+from sync_core.adapters import http
+from sync_core.adapters.settings import Settings
+from sync_core.domain.session import sign_token
+from tests.conftest import TEST_SECRET
+from tests.support.lambda_events import http_api_event, invoke
+from tests.support.plans import explained_services
+
+SESSION_LOOKUP = ("Index Scan", "session")
+MALFORMED = '{"name": "n", "data": {'
+VALID = json.dumps({"name": "n", "data": {"v": 1}, "baseRevision": 0})
+
+
+@pytest.fixture
+def explained(database_url):
+    """The four routes over a store whose every statement Postgres also explains; returns (handler, executions)."""
+    settings = Settings(database_url=database_url, better_auth_secret=TEST_SECRET)
+    services, executions = explained_services(settings, http.services_from(settings))
+    routers = (http.list_projects, http.get_project, http.put_project, http.delete_project)
+    return Mangum(http.build_app(*routers, services=services, settings=settings), lifespan="off"), executions
+
+
+def requests_with_a_body(body: str) -> list[tuple[str, str, str]]:
+    project = f"/api/projects/{uuid.uuid4()}"
+    return [("PUT", project, body), ("DELETE", project, body)]
+
+
+def every_request(body: str) -> list[tuple[str, str, str | None]]:
+    return [("GET", "/api/projects", None), ("GET", f"/api/projects/{uuid.uuid4()}", None), *requests_with_a_body(body)]
+
+
+@pytest.mark.parametrize("body", [VALID, MALFORMED], ids=["valid body", "malformed body"])
+def test_a_signed_token_of_no_session_costs_one_index_lookup_and_no_parse(explained, body):
+    handler, executions = explained
+    bearer = {"Authorization": f"Bearer {sign_token(TEST_SECRET.encode(), 'no-such-session')}"}
+    for method, path, sent in every_request(body):
+        response = invoke(handler, http_api_event(method, path, headers=bearer, body=sent))
+        assert response.status == 401, (method, response)
+        (execution,) = executions[-1:]
+        assert execution.error is None, (method, execution.error)
+        assert execution.scans == [SESSION_LOOKUP], method
+        assert execution.bodies_parsed == 0, method
+        assert not execution.parsed_while_planning, method
+
+
+@pytest.mark.parametrize("body", [VALID, MALFORMED], ids=["valid body", "malformed body"])
+def test_a_throttled_users_body_is_never_parsed(explained, new_user, database_url, body):
+    handler, executions = explained
+    user = new_user()
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            """INSERT INTO rate_limits ("userId", scope, tokens, "refilledAt") VALUES (%s, 'write', -1000, now())""",
+            (user.id,),
+        )
+    for method, path, sent in requests_with_a_body(body):
+        response = invoke(handler, http_api_event(method, path, cookies=[user.cookie], body=sent))
+        assert response.status == 429, (method, response)
+        (execution,) = executions[-1:]
+        assert execution.error is None, (method, execution.error)
+        assert execution.bodies_parsed == 0, method
+        assert not execution.parsed_while_planning, method
+
+
+def test_an_admitted_body_is_parsed_once_in_the_requests_one_statement(explained, new_user):
+    handler, executions = explained
+    user = new_user()
+    for method, path, sent in requests_with_a_body(VALID):
+        before = len(executions)
+        assert invoke(handler, http_api_event(method, path, cookies=[user.cookie], body=sent)).status in (200, 409)
+        assert [execution.bodies_parsed for execution in executions[before:]] == [1], method
