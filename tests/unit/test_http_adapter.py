@@ -12,7 +12,7 @@ from mangum import Mangum
 from sync_core.adapters import http
 from sync_core.adapters.settings import Settings
 from sync_core.domain import projects
-from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict
+from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict, WriteRaced
 from sync_core.domain.limits import LimitHooks
 from sync_core.domain.session import SessionPolicy, sign_token
 from tests.support.lambda_events import http_api_event, invoke
@@ -134,6 +134,14 @@ def test_an_unavailable_database_is_503_with_retry_after(handler, store):
     assert response.status == 503
     assert response.headers["retry-after"] == "1"
     assert response.json() == {"error": {"code": "database_unavailable", "message": "down"}}
+
+
+def test_a_raced_write_is_503_with_retry_after_and_its_own_code(handler, store):
+    store.failure = WriteRaced("raced", retry_after_seconds=1)
+    response = invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body="{}"))
+    assert response.status == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "write_raced"
 
 
 def test_an_unexpected_failure_is_a_json_500_and_logged(handler, store):

@@ -31,6 +31,7 @@ from sync_core.domain.errors import (
     RevisionConflict,
     SyncError,
     Unauthenticated,
+    WriteRaced,
 )
 from sync_core.domain.limits import Bucket, LimitHooks, RateLimits
 from sync_core.domain.session import SessionPolicy, session_token
@@ -46,6 +47,7 @@ STATUS_BY_ERROR: dict[type[SyncError], int] = {
     InvalidField: 422,
     RateLimited: 429,
     DatabaseUnavailable: 503,
+    WriteRaced: 503,
 }
 JSON = "application/json"
 

@@ -82,10 +82,11 @@ def build_consumer(settings: Settings | None = None) -> Callable[[dict, object],
 
     def record_handler(record: SQSRecord) -> None:
         event = LimitEvent.from_json(record.body)
-        counted, blocked_until = database.fetch_row(RECORD_EVENT, _parameters(event, escalation))
-        if blocked_until is not None:
-            logger.warning("writes blocked", extra={"user_id": event.user_id, "until": blocked_until.isoformat()})
-        elif not counted:
+        recorded = database.fetch_row(RECORD_EVENT, _parameters(event, escalation))
+        if recorded["blocked_until"] is not None:
+            until = recorded["blocked_until"].isoformat()
+            logger.warning("writes blocked", extra={"user_id": event.user_id, "until": until})
+        elif not recorded["counted"]:
             logger.info("limit event already counted or for an unknown user", extra={"event_id": str(event.id)})
 
     def handler(event: dict, context: object) -> dict:

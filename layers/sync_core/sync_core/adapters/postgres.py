@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from sync_core.adapters.settings import Settings
 from sync_core.domain.errors import DatabaseUnavailable
@@ -27,8 +28,8 @@ class Database:
         self._connect = connect
         self._connection: psycopg.Connection | None = None
 
-    def fetch_row(self, sql: str, params: Mapping[str, Any]) -> tuple:
-        """Run one statement and return its single row.
+    def fetch_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one statement and return its single row, keyed by column name.
 
         A connection found dead mid-statement is replaced and the statement sent once more:
         every statement here is safe to repeat (reads, and writes keyed by a writeId or a
@@ -45,10 +46,10 @@ class Database:
                 "the database connection was lost", retry_after_seconds=RETRY_AFTER_SECONDS
             ) from None
 
-    def _run(self, sql: str, params: Mapping[str, Any]) -> tuple:
+    def _run(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
         connection = self._live_connection()
         try:
-            with connection.cursor() as cursor:
+            with connection.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchone()
         except psycopg.OperationalError:

@@ -8,23 +8,45 @@ revision rule and the body's rules live here and nowhere else.
 """
 
 import uuid
+from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from sync_core.adapters.postgres import Database
 from sync_core.domain.errors import (
-    DatabaseUnavailable,
     InvalidField,
     InvalidRequest,
     ProjectNotFound,
     RateLimited,
     RevisionConflict,
     Unauthenticated,
+    WriteRaced,
 )
 from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
 from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDeletion, ProjectDocument, ProjectWrite
 
 logger = Logger(service="appframes-sync", child=True)
+
+
+class WriteOutcome(StrEnum):
+    """What PUT's statement did, in its `outcome` column."""
+
+    WRITTEN = "written"
+    REPLAYED = "replayed"  # the same writeId was applied before: its receipt again
+    CONFLICT = "conflict"
+    # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
+    # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
+    RACED = "raced"
+
+
+class DeleteOutcome(StrEnum):
+    """What DELETE's statement did, in its `outcome` column."""
+
+    TOMBSTONED = "tombstoned"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+
 
 # A live session of a user who is not banned. Better Auth's admin plugin adds "banned" and
 # "banExpires" to "user"; reading them through to_jsonb works whether or not the plugin is installed.
@@ -250,9 +272,10 @@ written AS (
 {_current_unless("written", "write")}
 SELECT {LIMIT_COLUMNS}, {REFUSALS},
     CASE
-        WHEN written.id IS NOT NULL THEN 'written'
-        WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
-        WHEN current.id IS NOT NULL THEN 'conflict'
+        WHEN written.id IS NOT NULL THEN '{WriteOutcome.WRITTEN}'
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN '{WriteOutcome.REPLAYED}'
+        WHEN current.id IS NOT NULL THEN '{WriteOutcome.CONFLICT}'
+        WHEN EXISTS (SELECT FROM write) THEN '{WriteOutcome.RACED}'
     END AS outcome,
     coalesce(written.revision, current.revision) AS revision,
     CASE
@@ -305,8 +328,9 @@ SELECT {LIMIT_COLUMNS}, {REFUSALS},
     CASE WHEN (SELECT disagreeing FROM deletion) THEN 'baseRevision in the body and If-Match disagree' END
         AS disagreement,
     CASE
-        WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN 'tombstoned'
-        WHEN current.id IS NOT NULL THEN 'conflict'
+        WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN '{DeleteOutcome.TOMBSTONED}'
+        WHEN current.id IS NOT NULL THEN '{DeleteOutcome.CONFLICT}'
+        WHEN EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE) THEN '{DeleteOutcome.NOT_FOUND}'
     END AS outcome,
     coalesce(tombstoned.revision, current.revision) AS revision,
     CASE
@@ -321,7 +345,7 @@ LEFT JOIN current ON true
 
 # Session and limiter alone, for a request refused before its body could be sent (too large): it is
 # answered 401 or 429 like any other, and spends its token.
-ADMIT = f"WITH {VIEWER}, {ADMISSION} SELECT {LIMIT_COLUMNS}, (SELECT user_id FROM viewer)"
+ADMIT = f"WITH {VIEWER}, {ADMISSION} SELECT {LIMIT_COLUMNS}"
 
 SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
 
@@ -344,15 +368,15 @@ class PostgresProjectsStore:
         self._hooks = hooks
 
     def list_projects(self, session_token: str, *, include_deleted: bool) -> str:
-        (projects,) = self._admitted_row(
+        row = self._admitted_row(
             Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
-        return projects
+        return row["projects"]
 
     def get_project(
         self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
     ) -> ProjectDocument | NotModified:
-        revision, document = self._admitted_row(
+        row = self._admitted_row(
             Scope.READ,
             GET_PROJECT,
             {
@@ -362,9 +386,11 @@ class PostgresProjectsStore:
                 "cached_revisions": sorted(cached.revisions),
             },
         )
-        if revision is None:
+        if row["revision"] is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
-        return NotModified(revision) if document is None else ProjectDocument(revision, document)
+        if row["document"] is None:
+            return NotModified(row["revision"])
+        return ProjectDocument(row["revision"], row["document"])
 
     def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument:
         params = {
@@ -374,16 +400,15 @@ class PostgresProjectsStore:
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
-        if all(column is None for column in row):
-            # ON CONFLICT met a first write committed after this statement's snapshot, which the
-            # locking read cannot see; a new statement sees it (409 or replay). Rare: two first writes.
+        if row["outcome"] == WriteOutcome.RACED:
             row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
-        outcome, revision, body = _refused_unless_readable(row)
-        if outcome == "conflict":
-            raise RevisionConflict(body)
-        if outcome is None:
-            raise DatabaseUnavailable("the write raced another; retry it", retry_after_seconds=1)
-        return ProjectDocument(revision, body)
+        _refuse_unless_readable(row)
+        outcome = WriteOutcome(row["outcome"])
+        if outcome is WriteOutcome.CONFLICT:
+            raise RevisionConflict(row["body"])
+        if outcome is WriteOutcome.RACED:
+            raise WriteRaced("the write raced another first write of this project; retry it", retry_after_seconds=1)
+        return ProjectDocument(row["revision"], row["body"])
 
     def delete_project(self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion) -> ProjectDocument:
         params = {
@@ -392,47 +417,45 @@ class PostgresProjectsStore:
             "body": deletion.body,
             "if_match_revision": deletion.if_match_revision,
         }
-        disagreement, outcome, revision, body = _refused_unless_readable(
-            self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
-        )
-        if disagreement is not None:
-            raise InvalidRequest(disagreement)
-        if outcome is None:
+        row = self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
+        _refuse_unless_readable(row)
+        if row["disagreement"] is not None:
+            raise InvalidRequest(row["disagreement"])
+        outcome = DeleteOutcome(row["outcome"])
+        if outcome is DeleteOutcome.NOT_FOUND:
             raise ProjectNotFound(f"no project {project_id} in this account")
-        if outcome == "conflict":
-            raise RevisionConflict(body)
-        return ProjectDocument(revision, body)
+        if outcome is DeleteOutcome.CONFLICT:
+            raise RevisionConflict(row["body"])
+        return ProjectDocument(row["revision"], row["body"])
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
         then a limit event for its user."""
-        (user_id,) = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
-        self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
+        row = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
+        self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, row["user_id"], Scope.WRITE))
 
-    def _admitted_row(self, scope: Scope, sql: str, params: dict) -> tuple:
-        """Run a statement under the limiter; the row's own columns, once the user is known and admitted."""
-        user_id, admitted, tokens_left, wait_seconds, blocked, *row = self._database.fetch_row(
-            sql, {**params, **limit_parameters(self._limits, scope)}
-        )
-        if user_id is None:
+    def _admitted_row(self, scope: Scope, sql: str, params: dict) -> dict[str, Any]:
+        """Run a statement under the limiter; its row, once the user is known and admitted."""
+        row = self._database.fetch_row(sql, {**params, **limit_parameters(self._limits, scope)})
+        if row["user_id"] is None:
             raise Unauthenticated(SESSION_ENDED)
-        if not admitted:
-            self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, scope))
-            reason = "writes are blocked for repeated throttling" if blocked else f"over the {scope} rate limit"
+        if not row["admitted"]:
+            self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, row["user_id"], scope))
+            reason = "writes are blocked for repeated throttling" if row["blocked"] else f"over the {scope} rate limit"
             # No wait known: the bucket row was created by a request this statement could not see.
-            wait = wait_seconds if wait_seconds is not None else 1 / self._limits.bucket(scope).per_second
+            wait = row["wait_seconds"]
+            wait = wait if wait is not None else 1 / self._limits.bucket(scope).per_second
             raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
+        tokens_left = row["tokens_left"]
         if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
-            self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
-        return tuple(row)
+            self._hooks.publish(LimitEvent(LimitEventKind.BURST, row["user_id"], scope))
+        return row
 
 
-def _refused_unless_readable(row: tuple) -> tuple:
-    """The row's own columns after the REFUSALS, once the body is known readable and its fields right."""
-    unreadable, refusal, field_problem, *rest = row
-    if unreadable is not None:
-        logger.info("request body refused", extra={"problem": unreadable, "postgres": refusal})
-        raise InvalidRequest(unreadable)
-    if field_problem is not None:
-        raise InvalidField(field_problem)
-    return tuple(rest)
+def _refuse_unless_readable(row: dict[str, Any]) -> None:
+    """Raise when the body is unreadable (400) or its fields are wrong (422)."""
+    if row["unreadable"] is not None:
+        logger.info("request body refused", extra={"problem": row["unreadable"], "postgres": row["refusal"]})
+        raise InvalidRequest(row["unreadable"])
+    if row["field_problem"] is not None:
+        raise InvalidField(row["field_problem"])
