@@ -23,7 +23,7 @@ from devserver.__main__ import LOCAL_ONLY_SECRET
 from devserver.database import prepare_schema, start_embedded_postgres
 from devserver.functions import load_function
 from sync_core.adapters import projects_sql
-from sync_core.adapters.http import build_app, rate_limits_from
+from sync_core.adapters.assembly import api_app, rate_limits_from
 from sync_core.adapters.settings import load_settings
 from sync_core.domain.limits import Scope
 from tests.support.accounts import create_signed_in_user
@@ -152,7 +152,7 @@ def bare_handler_ms(body: str, rounds: int) -> float:
     async def bare() -> Response:
         return Response(body, media_type="application/json")
 
-    handler = Mangum(build_app(router), lifespan="off")
+    handler = Mangum(api_app(router), lifespan="off")
     return median_ms(lambda: handler(http_api_event("GET", "/bare"), None), rounds)
 
 

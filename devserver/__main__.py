@@ -10,7 +10,7 @@ from devserver.app import build_local_app
 from devserver.connections import JsonErrorsH11Protocol
 from devserver.database import REPO, prepare_schema, start_embedded_postgres
 from devserver.local_sqs import start_consumer_poller, start_local_sqs
-from sync_core.adapters.limit_consumer import build_consumer
+from sync_core.adapters.assembly import limit_consumer
 from sync_core.adapters.settings import Settings, load_settings
 
 # Only this local server has a default; a deployed stage must be given its own secret.
@@ -24,7 +24,7 @@ def main() -> None:
         os.environ["RATE_LIMIT_EVENTS_QUEUE_URL"] = start_local_sqs()
     settings = load_settings()
     prepare_schema(settings.database_url)
-    start_consumer_poller(settings.rate_limit_events_queue_url, build_consumer(settings))
+    start_consumer_poller(settings.rate_limit_events_queue_url, limit_consumer(settings))
     app = build_local_app(settings)
     print(_banner(settings), flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit, it lets the

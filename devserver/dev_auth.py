@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sync_core.adapters.http import error_body
+from sync_core.adapters.http.errors import error_body
 from sync_core.domain.errors import Unauthenticated
 from sync_core.domain.session import SessionPolicy, session_token, sign_token
 

@@ -9,8 +9,8 @@ import uuid
 import pytest
 from mangum import Mangum
 
-from sync_core.adapters import http
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.http.app import build_app
+from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
 from sync_core.domain import projects
 from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict, WriteRaced
 from sync_core.domain.limits import LimitHooks
@@ -60,19 +60,8 @@ def store():
 
 @pytest.fixture
 def handler(store):
-    services = http.Services(
-        store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
-    )
-    settings = Settings(database_url="postgresql://unused", better_auth_secret="unused")
-    app = http.build_app(
-        http.list_projects,
-        http.get_project,
-        http.put_project,
-        http.delete_project,
-        services=services,
-        settings=settings,
-    )
-    return Mangum(app, lifespan="off")
+    services = Services(store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks())
+    return Mangum(build_app(*ROUTERS.values(), services=services), lifespan="off")
 
 
 def test_get_sets_the_etag_and_304_has_no_body(handler, store):
@@ -165,13 +154,11 @@ def test_include_deleted_flag(handler, store):
 
 
 def test_cors_is_off_unless_configured():
-    settings = Settings(
-        database_url="postgresql://unused", better_auth_secret="s", cors_allow_origins="https://app.example"
-    )
-    services = http.Services(
+    services = Services(
         store=FakeStore(), session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
     )
-    handler = Mangum(http.build_app(http.list_projects, services=services, settings=settings), lifespan="off")
+    app = build_app(list_projects_router, services=services, cors_origins=["https://app.example"])
+    handler = Mangum(app, lifespan="off")
     preflight = http_api_event(
         "OPTIONS",
         "/api/projects",
