@@ -11,7 +11,7 @@ from devserver.connections import JsonErrorsH11Protocol
 from devserver.database import REPO, prepare_schema, start_embedded_postgres
 from devserver.local_sqs import start_consumer_poller, start_local_sqs
 from sync_core.adapters.assembly import limit_consumer
-from sync_core.adapters.settings import Settings, load_settings
+from sync_core.adapters.settings import LocalServerSettings, load_settings
 
 # Only this local server has a default; a deployed stage must be given its own secret.
 LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
@@ -22,7 +22,7 @@ def main() -> None:
     use_local_database()
     if not os.environ.get("RATE_LIMIT_EVENTS_QUEUE_URL"):
         os.environ["RATE_LIMIT_EVENTS_QUEUE_URL"] = start_local_sqs()
-    settings = load_settings()
+    settings = load_settings(LocalServerSettings)
     prepare_schema(settings.database_url)
     start_consumer_poller(settings.rate_limit_events_queue_url, limit_consumer(settings))
     app = build_local_app(settings)
@@ -45,7 +45,7 @@ def use_local_database() -> str:
     return os.environ["DATABASE_URL"]
 
 
-def _banner(settings: Settings) -> str:
+def _banner(settings: LocalServerSettings) -> str:
     base = f"http://127.0.0.1:{settings.port}"
     return f"""
 appframes-sync local server: {base}  (demo editor at {base}/)

@@ -10,12 +10,12 @@ from devserver.connections import CloseUnreadBodies
 from devserver.dev_auth import dev_auth_router
 from sync_core.adapters.assembly import api_app
 from sync_core.adapters.http.routes import ROUTERS
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.settings import ApiSettings
 
 CLIENT = Path(__file__).resolve().parent.parent / "client"
 
 
-def build_local_app(settings: Settings) -> FastAPI:
+def build_local_app(settings: ApiSettings) -> FastAPI:
     app = api_app(*ROUTERS.values(), settings=settings)
     app.include_router(dev_auth_router(settings.database_url, app.state.services.session_policy))
     app.mount("/client", StaticFiles(directory=CLIENT), name="client")

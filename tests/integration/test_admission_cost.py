@@ -10,7 +10,7 @@ from mangum import Mangum
 
 from sync_core.adapters.assembly import api_app
 from sync_core.adapters.http.routes import ROUTERS
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.settings import ApiSettings
 from sync_core.domain.session import sign_token
 from tests.conftest import TEST_SECRET
 from tests.support.lambda_events import http_api_event, invoke
@@ -24,7 +24,7 @@ VALID = json.dumps({"name": "n", "data": {"v": 1}, "baseRevision": 0})
 @pytest.fixture
 def explained(database_url):
     """The four routes over a store whose every statement Postgres also explains; returns (handler, executions)."""
-    settings = Settings(database_url=database_url, better_auth_secret=TEST_SECRET)
+    settings = ApiSettings(database_url=database_url, better_auth_secret=TEST_SECRET)
     database = ExplainedDatabase(settings)
     return Mangum(api_app(*ROUTERS.values(), settings=settings, database=database), lifespan="off"), database.executions
 

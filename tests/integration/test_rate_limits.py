@@ -15,7 +15,7 @@ from devserver.local_sqs import create_limit_event_queues, poll_once
 from devserver.local_sqs import sqs_record as local_sqs_record
 from sync_core.adapters.assembly import api_app, limit_consumer
 from sync_core.adapters.http.routes import ROUTERS
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.settings import LocalServerSettings
 from sync_core.domain.limits import LimitEvent, LimitEventKind, Scope
 from tests.conftest import AWS_REGION as REGION
 from tests.conftest import TEST_SECRET
@@ -31,7 +31,7 @@ def sqs(aws):
     return client, queue, dlq
 
 
-def limited_settings(database_url: str, **overrides) -> Settings:
+def limited_settings(database_url: str, **overrides) -> LocalServerSettings:
     defaults = {
         "database_url": database_url,
         "better_auth_secret": TEST_SECRET,
@@ -43,10 +43,10 @@ def limited_settings(database_url: str, **overrides) -> Settings:
         "rate_limit_throttles_to_block": 3,
         "rate_limit_block_seconds": 3,
     }
-    return Settings(**{**defaults, **overrides})
+    return LocalServerSettings(**{**defaults, **overrides})
 
 
-def api_handler(settings: Settings):
+def api_handler(settings: LocalServerSettings):
     return Mangum(api_app(*ROUTERS.values(), settings=settings), lifespan="off")
 
 

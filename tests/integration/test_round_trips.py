@@ -8,7 +8,7 @@ from mangum import Mangum
 
 from sync_core.adapters.assembly import api_app, api_services
 from sync_core.adapters.http.routes import ROUTERS
-from sync_core.adapters.settings import load_settings
+from sync_core.adapters.settings import ApiSettings, load_settings
 from tests.support.lambda_events import FUNCTIONS, http_api_event, invoke, load_function
 from tests.support.round_trips import counting_database
 
@@ -116,7 +116,7 @@ def test_a_refused_request_that_reached_the_limiter_is_one_round_trip_too(traced
 def traced_functions(lambda_environment):
     """Every project function as Lambda imports it, with its services over one traced connection."""
     database, round_trips = counting_database()
-    services = api_services(load_settings(), database)
+    services = api_services(load_settings(ApiSettings), database)
     handlers = [load_function(name).handler for name in FUNCTIONS]
     for handler in handlers:
         handler.app.state.services = services

@@ -40,9 +40,9 @@ def test_a_stage_may_allow_raw_bearer_tokens(database_url, new_user):
 
     from sync_core.adapters.assembly import api_app
     from sync_core.adapters.http.routes import list_projects_router
-    from sync_core.adapters.settings import Settings
+    from sync_core.adapters.settings import ApiSettings
 
-    settings = Settings(
+    settings = ApiSettings(
         database_url=database_url, better_auth_secret=TEST_SECRET, better_auth_allow_unsigned_bearer=True
     )
     handler = Mangum(api_app(list_projects_router, settings=settings), lifespan="off")

@@ -6,7 +6,7 @@ import psycopg
 from psycopg.pq import Trace
 
 from sync_core.adapters.postgres import Database, connector
-from sync_core.adapters.settings import load_settings
+from sync_core.adapters.settings import DatabaseSettings, load_settings
 
 
 class TracedConnections:
@@ -17,7 +17,7 @@ class TracedConnections:
     """
 
     def __init__(self):
-        self._connect = connector(load_settings())
+        self._connect = connector(load_settings(DatabaseSettings))
         self._trace = tempfile.TemporaryFile()  # noqa: SIM115 -- open as long as the traced connections
         self._connections: list[psycopg.Connection] = []
 

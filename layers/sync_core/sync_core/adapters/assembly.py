@@ -10,19 +10,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sync_core.adapters.postgres import Database, connector
-from sync_core.adapters.settings import Settings, load_settings
+from sync_core.adapters.settings import ApiSettings, ConsumerSettings, DatabaseSettings, load_settings
 from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits
 
 
-def api_app(*routers, settings: Settings | None = None, database: Database | None = None):
+def api_app(*routers, settings: ApiSettings | None = None, database: Database | None = None):
     """The FastAPI app serving `routers` over the services these settings make."""
     from sync_core.adapters.http.app import build_app
 
-    settings = settings or load_settings()
+    settings = settings or load_settings(ApiSettings)
     return build_app(*routers, services=api_services(settings, database), cors_origins=settings.cors_origins)
 
 
-def api_services(settings: Settings, database: Database | None = None):
+def api_services(settings: ApiSettings, database: Database | None = None):
     from sync_core.adapters.http.routes import Services
     from sync_core.adapters.projects_sql import PostgresProjectsStore
     from sync_core.adapters.secrets import better_auth_secret
@@ -42,7 +42,7 @@ def api_services(settings: Settings, database: Database | None = None):
     )
 
 
-def rate_limits_from(settings: Settings) -> RateLimits:
+def rate_limits_from(settings: ApiSettings) -> RateLimits:
     return RateLimits(
         read=Bucket(settings.rate_limit_read_per_minute, settings.rate_limit_read_burst),
         write=Bucket(settings.rate_limit_write_per_minute, settings.rate_limit_write_burst),
@@ -51,7 +51,7 @@ def rate_limits_from(settings: Settings) -> RateLimits:
     )
 
 
-def limit_hooks_from(settings: Settings) -> LimitHooks:
+def limit_hooks_from(settings: ApiSettings) -> LimitHooks:
     """Where limit events go: a log line always, CloudWatch metrics on a deployed stage, SQS when a queue is set.
     A new hook is added here; the endpoints do not change."""
     from aws_lambda_powertools import Logger, Metrics
@@ -69,16 +69,16 @@ def limit_hooks_from(settings: Settings) -> LimitHooks:
 
 
 def limit_consumer(
-    settings: Settings | None = None, database: Database | None = None
+    settings: ConsumerSettings | None = None, database: Database | None = None
 ) -> Callable[[dict, object], dict]:
     """The SQS handler of the rate-limit consumer function."""
     from sync_core.adapters.limit_consumer import build_consumer
 
-    settings = settings or load_settings()
+    settings = settings or load_settings(ConsumerSettings)
     return build_consumer(database or Database(connector(settings)), escalation_from(settings))
 
 
-def escalation_from(settings: Settings) -> Escalation:
+def escalation_from(settings: ConsumerSettings) -> Escalation:
     return Escalation(
         throttles_to_block=settings.rate_limit_throttles_to_block,
         window_seconds=settings.rate_limit_strike_window_seconds,
@@ -90,4 +90,4 @@ def migrations_handler(migrations_dir: Path) -> Callable[[dict | None, object], 
     """The migrations function's handler, applying (or rolling back) what `migrations_dir` holds."""
     from sync_core.adapters.migrations import build_migrations_handler
 
-    return build_migrations_handler(connector(load_settings()), migrations_dir)
+    return build_migrations_handler(connector(load_settings(DatabaseSettings)), migrations_dir)

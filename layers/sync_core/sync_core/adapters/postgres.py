@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.settings import DatabaseSettings
 from sync_core.domain.errors import DatabaseUnavailable
 
 RETRY_AFTER_SECONDS = 1
@@ -76,7 +76,7 @@ class Database:
             self._connection = None
 
 
-def connector(settings: Settings) -> Connect:
+def connector(settings: DatabaseSettings) -> Connect:
     """How this environment reaches Postgres: a URL locally, RDS Proxy with an IAM token in Lambda."""
     common = {"autocommit": True, "prepare_threshold": None, "connect_timeout": settings.db_connect_timeout_seconds}
     if settings.database_url:
@@ -84,7 +84,7 @@ def connector(settings: Settings) -> Connect:
     return lambda: psycopg.connect(**_rds_proxy_parameters(settings), **common)
 
 
-def _rds_proxy_parameters(settings: Settings) -> dict[str, Any]:
+def _rds_proxy_parameters(settings: DatabaseSettings) -> dict[str, Any]:
     import boto3  # only the IAM path pays for boto3's import
 
     token = boto3.client("rds", region_name=settings.aws_region).generate_db_auth_token(
