@@ -1,6 +1,7 @@
 """template.yaml and samconfig.toml: linted, and wired to the code they deploy."""
 
 import importlib.util
+import json
 import subprocess
 import tomllib
 import uuid
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from sync_core.adapters.http.routes import ROUTERS
 from tests.deploy.conftest import ROOT, sam_environment
 from tests.support.lambda_events import http_api_event, invoke
 
@@ -78,7 +80,7 @@ def test_cfn_lint(sam_tools):
 def test_every_route_goes_to_the_function_whose_app_serves_it(template, lambda_environment):
     # Given every function the template declares with HttpApi events
     routed = {name: props for name, props in functions(template).items() if http_routes(props)}
-    assert len(routed) == 4
+    assert sorted(Path(props["CodeUri"]).name for props in routed.values()) == sorted(ROUTERS)
     for name, properties in routed.items():
         # When its handler module is imported as Lambda would
         _, handler = load_handler_module(properties["CodeUri"], properties["Handler"])
@@ -115,6 +117,24 @@ def test_no_function_serves_the_dev_sign_in(template, lambda_environment):
     # and nothing of the local dev server is packaged: functions ship only their own directory.
     for properties in functions(template).values():
         assert not (ROOT / properties["CodeUri"] / "devserver").exists()
+
+
+def test_every_endpoint_is_wired_wherever_an_endpoint_needs_to_be(template):
+    """An endpoint is a router in sync_core.adapters.http.routes.ROUTERS; this names what else it needs."""
+    functions_by_code = {Path(props["CodeUri"]).name: name for name, props in functions(template).items()}
+    alarm_metrics = {
+        alarm: json.dumps(template["Resources"][alarm]["Properties"]["Metrics"])
+        for alarm in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm")
+    }
+    for endpoint in ROUTERS:
+        assert (ROOT / "functions" / endpoint / "app.py").is_file(), f"functions/{endpoint}/app.py"
+        assert (ROOT / "events" / f"{endpoint}.json").is_file(), f"events/{endpoint}.json"
+        assert endpoint in functions_by_code, f"template.yaml: no function with CodeUri functions/{endpoint}"
+        function = functions_by_code[endpoint]
+        log_group = template["Resources"][function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup", function
+        for alarm, metrics in alarm_metrics.items():
+            assert json.dumps({"Ref": function}) in metrics, f"{alarm} does not watch {function}"
 
 
 def test_runtime_architecture_and_build_method(template):
