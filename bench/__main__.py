@@ -19,8 +19,8 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from mangum import Mangum
 
-from devserver.__main__ import LOCAL_ONLY_SECRET
 from devserver.database import prepare_schema, start_embedded_postgres
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 from sync_core.adapters import projects_sql
 from sync_core.adapters.assembly import api_app, rate_limits_from

@@ -2,19 +2,16 @@
 
 import os
 import signal
-from pathlib import Path
 
 import uvicorn
 
 from devserver.app import build_local_app
 from devserver.connections import JsonErrorsH11Protocol
-from devserver.database import REPO, prepare_schema, start_embedded_postgres
+from devserver.database import prepare_schema, use_local_database
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.local_sqs import start_consumer_poller, start_local_sqs
 from sync_core.adapters.assembly import limit_consumer
 from sync_core.adapters.settings import LocalServerSettings, load_settings
-
-# Only this local server has a default; a deployed stage must be given its own secret.
-LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
 
 
 def main() -> None:
@@ -35,14 +32,6 @@ def main() -> None:
 
 def _exit_quietly(signal_number: int, frame: object) -> None:
     raise SystemExit(0)
-
-
-def use_local_database() -> str:
-    """DATABASE_URL when set; otherwise the embedded Postgres in DEVSERVER_DATA_DIR (default .local/pgdata)."""
-    if not os.environ.get("DATABASE_URL"):
-        data_dir = Path(os.environ.get("DEVSERVER_DATA_DIR", REPO / ".local" / "pgdata"))
-        os.environ["DATABASE_URL"] = start_embedded_postgres(data_dir)
-    return os.environ["DATABASE_URL"]
 
 
 def _banner(settings: LocalServerSettings) -> str:

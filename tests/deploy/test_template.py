@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devserver import local_sqs
 from sync_core.adapters.http.routes import ROUTERS
 from tests.deploy.conftest import ROOT, sam_environment
 from tests.support.lambda_events import http_api_event, invoke
@@ -175,6 +176,11 @@ def test_every_function_that_can_publish_limit_events_may_send_them(template):
         senders = [policy for policy in properties["Policies"] if "SQSSendMessagePolicy" in policy]
         assert senders, f"{name} publishes limit events but may not send them"
         assert senders[0]["SQSSendMessagePolicy"]["QueueName"] == {"Fn::GetAtt": ["RateLimitEventsQueue", "QueueName"]}
+
+
+def test_the_local_queue_moves_messages_to_its_dlq_as_the_deployed_one_does(template):
+    redrive = template["Resources"]["RateLimitEventsQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == local_sqs.MAX_RECEIVES
 
 
 def test_queue_visibility_covers_six_consumer_timeouts(template):
