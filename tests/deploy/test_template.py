@@ -155,9 +155,18 @@ def test_the_better_auth_secret_is_never_a_plain_environment_value(template):
         assert "BETTER_AUTH_SECRET" not in properties.get("Environment", {}).get("Variables", {})
 
 
+def policy_statements(template: dict, policies: list) -> list[dict]:
+    """The statements of a function's policies: inline ones and the stack's managed policies it names."""
+    documents = [
+        template["Resources"][policy["Ref"]]["Properties"]["PolicyDocument"] if "Ref" in policy else policy
+        for policy in policies
+    ]
+    return [statement for document in documents for statement in document.get("Statement", [])]
+
+
 def test_database_access_is_iam_scoped_to_the_proxy_user(template):
     for name, properties in functions(template).items():
-        statements = [s for policy in properties["Policies"] if "Statement" in policy for s in policy["Statement"]]
+        statements = policy_statements(template, properties["Policies"])
         connect = [s for s in statements if s["Action"] == "rds-db:connect"]
         assert len(connect) == 1, name
         arn, _ = connect[0]["Resource"]["Fn::Sub"]
