@@ -28,7 +28,8 @@ class DatabaseSettings(BaseModel):
     for a name lookup this needs one line for.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: a model's validator is built when first used, so each function pays for its own only.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     # Either a plain URL (local runs, tests) or RDS Proxy with IAM authentication (Lambda).
     database_url: str | None = None
