@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format bench invoke
+.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format statements bench invoke
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,10 @@ lint:
 format: setup
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix .
+
+## make statements: the SQL the projects store sends, one file per statement in layers/sync_core/statements/.
+statements: setup
+	$(PYTHON) -m tools.render_statements
 
 ## make bench: every benchmark (request paths, limiter, admission, cold start, client); prints the tables README.md shows.
 bench:

@@ -19,12 +19,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from mangum import Mangum
 
-from devserver.__main__ import LOCAL_ONLY_SECRET
 from devserver.database import prepare_schema, start_embedded_postgres
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 from sync_core.adapters import projects_sql
-from sync_core.adapters.http import build_app, rate_limits_from
-from sync_core.adapters.settings import load_settings
+from sync_core.adapters.assembly import api_app, rate_limits_from
+from sync_core.adapters.settings import ApiSettings, load_settings
 from sync_core.domain.limits import Scope
 from tests.support.accounts import create_signed_in_user
 from tests.support.lambda_events import http_api_event
@@ -62,7 +62,7 @@ class Bench:
     @staticmethod
     def limit_params(scope: str) -> dict:
         """The limiter's parameters exactly as the store passes them, so raw SQL does the same work."""
-        return projects_sql.limit_parameters(rate_limits_from(load_settings()), Scope(scope))
+        return projects_sql.limit_parameters(rate_limits_from(load_settings(ApiSettings)), Scope(scope))
 
     def handler_call(self, function: str, method: str, path: str, body: str | None = None) -> Callable[[], object]:
         def call():
@@ -152,7 +152,7 @@ def bare_handler_ms(body: str, rounds: int) -> float:
     async def bare() -> Response:
         return Response(body, media_type="application/json")
 
-    handler = Mangum(build_app(router), lifespan="off")
+    handler = Mangum(api_app(router), lifespan="off")
     return median_ms(lambda: handler(http_api_event("GET", "/bare"), None), rounds)
 
 

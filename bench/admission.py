@@ -20,8 +20,8 @@ import psycopg
 
 from bench.__main__ import project_data
 from bench.statement_stats import start_postgres_with_statement_stats
-from devserver.__main__ import LOCAL_ONLY_SECRET
 from devserver.database import prepare_schema
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 from sync_core.domain.session import sign_token
 from tests.support.accounts import create_signed_in_user

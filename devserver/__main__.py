@@ -2,19 +2,16 @@
 
 import os
 import signal
-from pathlib import Path
 
 import uvicorn
 
 from devserver.app import build_local_app
 from devserver.connections import JsonErrorsH11Protocol
-from devserver.database import REPO, prepare_schema, start_embedded_postgres
+from devserver.database import prepare_schema, use_local_database
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.local_sqs import start_consumer_poller, start_local_sqs
-from sync_core.adapters.limit_consumer import build_consumer
-from sync_core.adapters.settings import Settings, load_settings
-
-# Only this local server has a default; a deployed stage must be given its own secret.
-LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
+from sync_core.adapters.assembly import limit_consumer
+from sync_core.adapters.settings import LocalServerSettings, load_settings
 
 
 def main() -> None:
@@ -22,9 +19,9 @@ def main() -> None:
     use_local_database()
     if not os.environ.get("RATE_LIMIT_EVENTS_QUEUE_URL"):
         os.environ["RATE_LIMIT_EVENTS_QUEUE_URL"] = start_local_sqs()
-    settings = load_settings()
+    settings = load_settings(LocalServerSettings)
     prepare_schema(settings.database_url)
-    start_consumer_poller(settings.rate_limit_events_queue_url, build_consumer(settings))
+    start_consumer_poller(settings.rate_limit_events_queue_url, limit_consumer(settings))
     app = build_local_app(settings)
     print(_banner(settings), flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit, it lets the
@@ -37,15 +34,7 @@ def _exit_quietly(signal_number: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def use_local_database() -> str:
-    """DATABASE_URL when set; otherwise the embedded Postgres in DEVSERVER_DATA_DIR (default .local/pgdata)."""
-    if not os.environ.get("DATABASE_URL"):
-        data_dir = Path(os.environ.get("DEVSERVER_DATA_DIR", REPO / ".local" / "pgdata"))
-        os.environ["DATABASE_URL"] = start_embedded_postgres(data_dir)
-    return os.environ["DATABASE_URL"]
-
-
-def _banner(settings: Settings) -> str:
+def _banner(settings: LocalServerSettings) -> str:
     base = f"http://127.0.0.1:{settings.port}"
     return f"""
 appframes-sync local server: {base}  (demo editor at {base}/)

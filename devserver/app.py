@@ -8,14 +8,15 @@ from fastapi.staticfiles import StaticFiles
 
 from devserver.connections import CloseUnreadBodies
 from devserver.dev_auth import dev_auth_router
-from sync_core.adapters import http
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import ROUTERS
+from sync_core.adapters.settings import ApiSettings
 
 CLIENT = Path(__file__).resolve().parent.parent / "client"
 
 
-def build_local_app(settings: Settings) -> FastAPI:
-    app = http.build_app(http.list_projects, http.get_project, http.put_project, http.delete_project, settings=settings)
+def build_local_app(settings: ApiSettings) -> FastAPI:
+    app = api_app(*ROUTERS.values(), settings=settings)
     app.include_router(dev_auth_router(settings.database_url, app.state.services.session_policy))
     app.mount("/client", StaticFiles(directory=CLIENT), name="client")
     app.add_middleware(CloseUnreadBodies)

@@ -7,7 +7,7 @@ import json
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from sync_core.adapters.http import error_body
+from sync_core.adapters.http.errors import error_body
 
 
 class CloseUnreadBodies:

@@ -1,5 +1,6 @@
 """The local database: an embedded Postgres (pgserver) unless DATABASE_URL names one, with schema applied."""
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,14 @@ def start_embedded_postgres(data_dir: Path) -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(data_dir, cleanup_mode="stop").get_uri()
+
+
+def use_local_database() -> str:
+    """DATABASE_URL when set; otherwise the embedded Postgres in DEVSERVER_DATA_DIR (default .local/pgdata)."""
+    if not os.environ.get("DATABASE_URL"):
+        data_dir = Path(os.environ.get("DEVSERVER_DATA_DIR", REPO / ".local" / "pgdata"))
+        os.environ["DATABASE_URL"] = start_embedded_postgres(data_dir)
+    return os.environ["DATABASE_URL"]
 
 
 def prepare_schema(database_url: str) -> None:

@@ -14,10 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from sync_core.adapters.http import error_body
+from sync_core.adapters.http.errors import error_body
 from sync_core.domain.errors import Unauthenticated
 from sync_core.domain.session import SessionPolicy, session_token, sign_token
 
+# Only the local server and tests have a default secret; a deployed stage must be given its own.
+LOCAL_ONLY_SECRET = "appframes-local-dev-secret-not-for-production"
 SESSION_LIFETIME = timedelta(days=7)
 _ID_ALPHABET = string.ascii_letters + string.digits
 

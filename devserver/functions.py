@@ -4,8 +4,11 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+from sync_core.adapters.http.routes import ROUTERS
+
 FUNCTIONS_DIR = Path(__file__).resolve().parent.parent / "functions"
-PROJECT_FUNCTIONS = ("list_projects", "get_project", "put_project", "delete_project")
+# The functions that serve the API, one per router.
+PROJECT_FUNCTIONS = tuple(ROUTERS)
 
 
 def load_function(name: str) -> ModuleType:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psycopg
 
-from devserver.__main__ import LOCAL_ONLY_SECRET, use_local_database
-from devserver.database import prepare_schema
+from devserver.database import prepare_schema, use_local_database
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 
 # The session the events/ fixtures carry (their cookie is this token signed with LOCAL_ONLY_SECRET).

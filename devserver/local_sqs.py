@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger
 
 logger = Logger(service="appframes-sync-devserver")
 LOCAL_REGION = "us-east-1"
-MAX_RECEIVES = 3  # then the DLQ, as the deployed queue's redrive policy does
+MAX_RECEIVES = 5  # then the DLQ, as the deployed queue's redrive policy does (tests/deploy checks it)
 
 
 def start_local_sqs() -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devserver.__main__ import LOCAL_ONLY_SECRET
+from devserver.dev_auth import LOCAL_ONLY_SECRET
 
 # The local secret, so that the events/ fixtures (signed with it) are valid in tests too.
 TEST_SECRET = LOCAL_ONLY_SECRET

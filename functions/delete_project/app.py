@@ -2,6 +2,7 @@
 
 from mangum import Mangum
 
-from sync_core.adapters.http import build_app, delete_project
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import delete_project_router
 
-handler = Mangum(build_app(delete_project), lifespan="off")
+handler = Mangum(api_app(delete_project_router), lifespan="off")

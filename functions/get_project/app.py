@@ -2,6 +2,7 @@
 
 from mangum import Mangum
 
-from sync_core.adapters.http import build_app, get_project
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import get_project_router
 
-handler = Mangum(build_app(get_project), lifespan="off")
+handler = Mangum(api_app(get_project_router), lifespan="off")

@@ -2,6 +2,7 @@
 
 from mangum import Mangum
 
-from sync_core.adapters.http import build_app, list_projects
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import list_projects_router
 
-handler = Mangum(build_app(list_projects), lifespan="off")
+handler = Mangum(api_app(list_projects_router), lifespan="off")

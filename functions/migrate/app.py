@@ -4,6 +4,6 @@ rolls one back (docs/migrations.md)."""
 
 from pathlib import Path
 
-from sync_core.adapters.migrations import build_migrations_handler
+from sync_core.adapters.assembly import migrations_handler
 
-handler = build_migrations_handler(Path(__file__).resolve().parent / "migrations")
+handler = migrations_handler(Path(__file__).resolve().parent / "migrations")

@@ -13,8 +13,9 @@ import pytest
 from mangum import Mangum
 
 from devserver.database import BETTER_AUTH_TABLES, apply_migrations
-from sync_core.adapters import http
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import ROUTERS
+from sync_core.adapters.settings import ApiSettings
 from tests.support.lambda_events import http_api_event, invoke
 
 HERE = Path(__file__).resolve().parent
@@ -56,9 +57,8 @@ def library_database(database_url) -> str:
 
 @pytest.fixture(scope="module")
 def handler(library_database):
-    settings = Settings(database_url=library_database, better_auth_secret=SECRET)
-    routers = (http.list_projects, http.get_project, http.put_project, http.delete_project)
-    return Mangum(http.build_app(*routers, settings=settings), lifespan="off")
+    settings = ApiSettings(database_url=library_database, better_auth_secret=SECRET)
+    return Mangum(api_app(*ROUTERS.values(), settings=settings), lifespan="off")
 
 
 def sign_up(library_database: str, *, secure_cookies: bool = False) -> dict:
@@ -108,8 +108,10 @@ def test_the_raw_token_as_bearer_is_accepted_only_where_a_stage_allows_it(handle
     raw_token = signed_up["bearer"].rpartition(".")[0]
     event = http_api_event("GET", "/api/projects", headers={"Authorization": f"Bearer {raw_token}"})
     assert invoke(handler, event).status == 401
-    lenient = Settings(database_url=library_database, better_auth_secret=SECRET, better_auth_allow_unsigned_bearer=True)
-    assert invoke(Mangum(http.build_app(http.list_projects, settings=lenient), lifespan="off"), event).status == 200
+    lenient = ApiSettings(
+        database_url=library_database, better_auth_secret=SECRET, better_auth_allow_unsigned_bearer=True
+    )
+    assert invoke(Mangum(api_app(ROUTERS["list_projects"], settings=lenient), lifespan="off"), event).status == 200
 
 
 def test_a_tampered_signature_is_refused(handler, signed_up):

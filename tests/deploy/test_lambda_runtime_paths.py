@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from sync_core.adapters import postgres, secrets
-from sync_core.adapters.settings import Settings, load_settings
+from sync_core.adapters.settings import ApiSettings, load_settings
 from tests.conftest import AWS_REGION as REGION
 from tests.deploy.conftest import ROOT
 
@@ -22,8 +22,8 @@ PROXY_HOST = "appframes-dev.proxy-abc123.us-east-1.rds.amazonaws.com"
 SECRET = "secret-from-secrets-manager-0123456789"
 
 
-def proxy_settings(**overrides) -> Settings:
-    """Settings as template.yaml gives a function, whatever this test process's environment holds."""
+def proxy_settings(**overrides) -> ApiSettings:
+    """ApiSettings as template.yaml gives a function, whatever this test process's environment holds."""
     values = {
         "database_url": None,
         "better_auth_secret": None,
@@ -33,7 +33,7 @@ def proxy_settings(**overrides) -> Settings:
         "aws_region": REGION,
         "better_auth_secret_id": "arn:aws:secretsmanager:us-east-1:123456789012:secret:unused",
     }
-    return Settings(_env_file=None, **{**values, **overrides})
+    return ApiSettings(_env_file=None, **{**values, **overrides})
 
 
 def test_iam_token_connection_parameters(aws):
@@ -86,7 +86,7 @@ def test_a_settings_without_any_secret_fails_by_name(monkeypatch):
     monkeypatch.delenv("BETTER_AUTH_SECRET", raising=False)
     monkeypatch.delenv("BETTER_AUTH_SECRET_ID", raising=False)
     with pytest.raises(ValueError, match="BETTER_AUTH_SECRET_ID"):
-        Settings(_env_file=None, database_url="postgresql://localhost/x")
+        ApiSettings(_env_file=None, database_url="postgresql://localhost/x")
 
 
 def test_an_endpoint_imports_as_deployed(aws, monkeypatch):
@@ -137,7 +137,7 @@ def test_the_migrations_function_applies_each_migration_once(aws, fresh_database
         (package / "migrations" / migration.name).write_text(migration.read_text())
     expected = sorted(p.stem for p in (ROOT / "migrations").glob("*.sql") if not p.stem.endswith(".rollback"))
     monkeypatch.setenv("DATABASE_URL", fresh_database)
-    monkeypatch.setenv("BETTER_AUTH_SECRET_ID", "arn:aws:secretsmanager:us-east-1:123456789012:secret:unused")
+    monkeypatch.delenv("BETTER_AUTH_SECRET", raising=False)  # migrations never read it
     load_settings.cache_clear()
     try:
         migrate = _load(package / "app.py")

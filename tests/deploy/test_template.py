@@ -1,6 +1,7 @@
 """template.yaml and samconfig.toml: linted, and wired to the code they deploy."""
 
 import importlib.util
+import json
 import subprocess
 import tomllib
 import uuid
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devserver import local_sqs
+from sync_core.adapters.http.routes import ROUTERS
 from tests.deploy.conftest import ROOT, sam_environment
 from tests.support.lambda_events import http_api_event, invoke
 
@@ -78,7 +81,7 @@ def test_cfn_lint(sam_tools):
 def test_every_route_goes_to_the_function_whose_app_serves_it(template, lambda_environment):
     # Given every function the template declares with HttpApi events
     routed = {name: props for name, props in functions(template).items() if http_routes(props)}
-    assert len(routed) == 4
+    assert sorted(Path(props["CodeUri"]).name for props in routed.values()) == sorted(ROUTERS)
     for name, properties in routed.items():
         # When its handler module is imported as Lambda would
         _, handler = load_handler_module(properties["CodeUri"], properties["Handler"])
@@ -117,6 +120,24 @@ def test_no_function_serves_the_dev_sign_in(template, lambda_environment):
         assert not (ROOT / properties["CodeUri"] / "devserver").exists()
 
 
+def test_every_endpoint_is_wired_wherever_an_endpoint_needs_to_be(template):
+    """An endpoint is a router in sync_core.adapters.http.routes.ROUTERS; this names what else it needs."""
+    functions_by_code = {Path(props["CodeUri"]).name: name for name, props in functions(template).items()}
+    alarm_metrics = {
+        alarm: json.dumps(template["Resources"][alarm]["Properties"]["Metrics"])
+        for alarm in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm")
+    }
+    for endpoint in ROUTERS:
+        assert (ROOT / "functions" / endpoint / "app.py").is_file(), f"functions/{endpoint}/app.py"
+        assert (ROOT / "events" / f"{endpoint}.json").is_file(), f"events/{endpoint}.json"
+        assert endpoint in functions_by_code, f"template.yaml: no function with CodeUri functions/{endpoint}"
+        function = functions_by_code[endpoint]
+        log_group = template["Resources"][function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert template["Resources"][log_group]["Type"] == "AWS::Logs::LogGroup", function
+        for alarm, metrics in alarm_metrics.items():
+            assert json.dumps({"Ref": function}) in metrics, f"{alarm} does not watch {function}"
+
+
 def test_runtime_architecture_and_build_method(template):
     globals_ = template["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.13"
@@ -134,9 +155,18 @@ def test_the_better_auth_secret_is_never_a_plain_environment_value(template):
         assert "BETTER_AUTH_SECRET" not in properties.get("Environment", {}).get("Variables", {})
 
 
+def policy_statements(template: dict, policies: list) -> list[dict]:
+    """The statements of a function's policies: inline ones and the stack's managed policies it names."""
+    documents = [
+        template["Resources"][policy["Ref"]]["Properties"]["PolicyDocument"] if "Ref" in policy else policy
+        for policy in policies
+    ]
+    return [statement for document in documents for statement in document.get("Statement", [])]
+
+
 def test_database_access_is_iam_scoped_to_the_proxy_user(template):
     for name, properties in functions(template).items():
-        statements = [s for policy in properties["Policies"] if "Statement" in policy for s in policy["Statement"]]
+        statements = policy_statements(template, properties["Policies"])
         connect = [s for s in statements if s["Action"] == "rds-db:connect"]
         assert len(connect) == 1, name
         arn, _ = connect[0]["Resource"]["Fn::Sub"]
@@ -155,6 +185,11 @@ def test_every_function_that_can_publish_limit_events_may_send_them(template):
         senders = [policy for policy in properties["Policies"] if "SQSSendMessagePolicy" in policy]
         assert senders, f"{name} publishes limit events but may not send them"
         assert senders[0]["SQSSendMessagePolicy"]["QueueName"] == {"Fn::GetAtt": ["RateLimitEventsQueue", "QueueName"]}
+
+
+def test_the_local_queue_moves_messages_to_its_dlq_as_the_deployed_one_does(template):
+    redrive = template["Resources"]["RateLimitEventsQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == local_sqs.MAX_RECEIVES
 
 
 def test_queue_visibility_covers_six_consumer_timeouts(template):

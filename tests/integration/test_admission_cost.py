@@ -8,12 +8,13 @@ import psycopg
 import pytest
 from mangum import Mangum
 
-from sync_core.adapters import http
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import ROUTERS
+from sync_core.adapters.settings import ApiSettings
 from sync_core.domain.session import sign_token
 from tests.conftest import TEST_SECRET
 from tests.support.lambda_events import http_api_event, invoke
-from tests.support.plans import explained_services
+from tests.support.plans import ExplainedDatabase
 
 SESSION_LOOKUP = ("Index Scan", "session")
 MALFORMED = '{"name": "n", "data": {'
@@ -23,10 +24,9 @@ VALID = json.dumps({"name": "n", "data": {"v": 1}, "baseRevision": 0})
 @pytest.fixture
 def explained(database_url):
     """The four routes over a store whose every statement Postgres also explains; returns (handler, executions)."""
-    settings = Settings(database_url=database_url, better_auth_secret=TEST_SECRET)
-    services, executions = explained_services(settings, http.services_from(settings))
-    routers = (http.list_projects, http.get_project, http.put_project, http.delete_project)
-    return Mangum(http.build_app(*routers, services=services, settings=settings), lifespan="off"), executions
+    settings = ApiSettings(database_url=database_url, better_auth_secret=TEST_SECRET)
+    database = ExplainedDatabase(settings)
+    return Mangum(api_app(*ROUTERS.values(), settings=settings, database=database), lifespan="off"), database.executions
 
 
 def requests_with_a_body(body: str) -> list[tuple[str, str, str]]:

@@ -7,6 +7,7 @@ import psycopg
 import pytest
 
 from devserver.invoke import FIXTURE_USER_ID, seed_fixture_session
+from sync_core.adapters.http.routes import ROUTERS
 from tests.support.lambda_events import LambdaResponse
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -35,7 +36,7 @@ def test_the_fixtures_walk_a_project_through_its_life(handlers, event):
     assert run("list_projects").json()[0]["deletedAt"] is not None
 
 
-@pytest.mark.parametrize("name", ["list_projects", "get_project", "put_project", "delete_project"])
+@pytest.mark.parametrize("name", sorted(ROUTERS))
 def test_each_fixture_is_a_payload_v2_event_for_its_route(name, event):
     fixture = event(name)
     assert fixture["version"] == "2.0"

@@ -11,8 +11,9 @@ import psycopg
 import pytest
 from mangum import Mangum
 
-from sync_core.adapters import http
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import get_project_router, put_project_router
+from sync_core.adapters.settings import ApiSettings
 from tests.conftest import TEST_SECRET
 from tests.support.accounts import create_signed_in_user
 from tests.support.lambda_events import http_api_event, invoke
@@ -45,8 +46,8 @@ def start_again(server) -> None:
 
 def test_requests_during_a_restart_get_503_and_nothing_accepted_is_lost(own_postgres):
     url = own_postgres.get_uri()
-    settings = Settings(database_url=url, better_auth_secret=TEST_SECRET, db_connect_timeout_seconds=1)
-    handler = Mangum(http.build_app(http.put_project, http.get_project, settings=settings), lifespan="off")
+    settings = ApiSettings(database_url=url, better_auth_secret=TEST_SECRET, db_connect_timeout_seconds=1)
+    handler = Mangum(api_app(put_project_router, get_project_router, settings=settings), lifespan="off")
     user = create_signed_in_user(url, TEST_SECRET)
     accepted, outage_answers, done = [], [], threading.Event()
 

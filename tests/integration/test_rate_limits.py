@@ -13,9 +13,9 @@ from mangum import Mangum
 
 from devserver.local_sqs import create_limit_event_queues, poll_once
 from devserver.local_sqs import sqs_record as local_sqs_record
-from sync_core.adapters import http
-from sync_core.adapters.limit_consumer import build_consumer
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.assembly import api_app, limit_consumer
+from sync_core.adapters.http.routes import ROUTERS
+from sync_core.adapters.settings import LocalServerSettings
 from sync_core.domain.limits import LimitEvent, LimitEventKind, Scope
 from tests.conftest import AWS_REGION as REGION
 from tests.conftest import TEST_SECRET
@@ -31,7 +31,7 @@ def sqs(aws):
     return client, queue, dlq
 
 
-def limited_settings(database_url: str, **overrides) -> Settings:
+def limited_settings(database_url: str, **overrides) -> LocalServerSettings:
     defaults = {
         "database_url": database_url,
         "better_auth_secret": TEST_SECRET,
@@ -43,12 +43,11 @@ def limited_settings(database_url: str, **overrides) -> Settings:
         "rate_limit_throttles_to_block": 3,
         "rate_limit_block_seconds": 3,
     }
-    return Settings(**{**defaults, **overrides})
+    return LocalServerSettings(**{**defaults, **overrides})
 
 
-def api_handler(settings: Settings):
-    routers = (http.list_projects, http.get_project, http.put_project, http.delete_project)
-    return Mangum(http.build_app(*routers, settings=settings), lifespan="off")
+def api_handler(settings: LocalServerSettings):
+    return Mangum(api_app(*ROUTERS.values(), settings=settings), lifespan="off")
 
 
 def put(handler, user, project_id=None, body=None):
@@ -147,7 +146,7 @@ def test_the_normal_path_sends_nothing(database_url, new_user, sqs):
 def test_the_consumer_escalates_repeated_throttling_into_a_block_that_lifts(database_url, new_user, sqs):
     client, queue, _ = sqs
     settings = limited_settings(database_url, rate_limit_events_queue_url=queue)
-    handler, consumer = api_handler(settings), build_consumer(settings)
+    handler, consumer = api_handler(settings), limit_consumer(settings)
     user, bystander = new_user(), new_user()
     statuses = [put(handler, user).status for _ in range(6)]
     assert statuses == [200, 200, 200, 429, 429, 429]
@@ -167,7 +166,7 @@ def test_the_consumer_escalates_repeated_throttling_into_a_block_that_lifts(data
 def test_a_redelivered_event_counts_once(database_url, new_user, sqs):
     _, queue, _ = sqs
     settings = limited_settings(database_url, rate_limit_events_queue_url=queue)
-    consumer = build_consumer(settings)
+    consumer = limit_consumer(settings)
     user = new_user()
     event = LimitEvent(LimitEventKind.THROTTLED, user.id, Scope.WRITE).to_json()
     records = [sqs_record(event, message_id) for message_id in ("m1", "m2", "m3")]
@@ -181,7 +180,7 @@ def test_a_redelivered_event_counts_once(database_url, new_user, sqs):
 
 def test_a_poison_message_lands_in_the_dlq_without_blocking_the_batch(database_url, new_user, sqs):
     client, queue, dlq = sqs
-    consumer = build_consumer(limited_settings(database_url, rate_limit_events_queue_url=queue))
+    consumer = limit_consumer(limited_settings(database_url, rate_limit_events_queue_url=queue))
     user = new_user()
     good = LimitEvent(LimitEventKind.BURST, user.id, Scope.WRITE)
     client.send_message(QueueUrl=queue, MessageBody=good.to_json())
@@ -299,7 +298,7 @@ def test_a_throttled_user_gets_429_whatever_the_body(database_url, new_user):
 def test_a_flood_of_malformed_bodies_is_throttled_then_blocked(database_url, new_user, sqs):
     client, queue, _ = sqs
     settings = limited_settings(database_url, rate_limit_events_queue_url=queue)
-    handler, consumer = api_handler(settings), build_consumer(settings)
+    handler, consumer = api_handler(settings), limit_consumer(settings)
     user = new_user()
     statuses = [put(handler, user, body=REFUSED_BODIES["invalid JSON"]).status for _ in range(6)]
     assert statuses == [400, 400, 400, 429, 429, 429]

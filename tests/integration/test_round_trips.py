@@ -6,16 +6,17 @@ import uuid
 import pytest
 from mangum import Mangum
 
-from sync_core.adapters import http
+from sync_core.adapters.assembly import api_app, api_services
+from sync_core.adapters.http.routes import ROUTERS
+from sync_core.adapters.settings import ApiSettings, load_settings
 from tests.support.lambda_events import FUNCTIONS, http_api_event, invoke, load_function
-from tests.support.round_trips import counting_services
+from tests.support.round_trips import counting_database
 
 
 @pytest.fixture
 def traced(lambda_environment):
-    services, round_trips = counting_services()
-    app = http.build_app(http.list_projects, http.get_project, http.put_project, http.delete_project, services=services)
-    return Mangum(app, lifespan="off"), round_trips
+    database, round_trips = counting_database()
+    return Mangum(api_app(*ROUTERS.values(), database=database), lifespan="off"), round_trips
 
 
 def test_every_route_is_one_round_trip(traced, new_user):
@@ -114,7 +115,8 @@ def test_a_refused_request_that_reached_the_limiter_is_one_round_trip_too(traced
 @pytest.fixture
 def traced_functions(lambda_environment):
     """Every project function as Lambda imports it, with its services over one traced connection."""
-    services, round_trips = counting_services()
+    database, round_trips = counting_database()
+    services = api_services(load_settings(ApiSettings), database)
     handlers = [load_function(name).handler for name in FUNCTIONS]
     for handler in handlers:
         handler.app.state.services = services

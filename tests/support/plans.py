@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from sync_core.adapters.http import Services, rate_limits_from
 from sync_core.adapters.postgres import Database, connector
-from sync_core.adapters.projects_sql import PostgresProjectsStore
 
 SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Function Scan", "Tid Scan"}
 EXPLAIN = "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "
@@ -55,16 +53,6 @@ class ExplainedDatabase(Database):
             bodies_parsed=parsed,
             parsed_while_planning="'::jsonb" in json.dumps(plan),
         )
-
-
-def explained_services(settings, base: Services) -> tuple[Services, list[Execution]]:
-    """`base` with its store on an ExplainedDatabase; returns the services and the list executions go to."""
-    database = ExplainedDatabase(settings)
-    store = PostgresProjectsStore(database, rate_limits_from(settings), base.hooks)
-    services = Services(
-        store=store, session_policy=base.session_policy, max_body_bytes=base.max_body_bytes, hooks=base.hooks
-    )
-    return services, database.executions
 
 
 def _executed_scans(node: dict) -> list[tuple[str, str]]:

@@ -5,10 +5,8 @@ import tempfile
 import psycopg
 from psycopg.pq import Trace
 
-from sync_core.adapters.http import Services, rate_limits_from, services_from
 from sync_core.adapters.postgres import Database, connector
-from sync_core.adapters.projects_sql import PostgresProjectsStore
-from sync_core.adapters.settings import load_settings
+from sync_core.adapters.settings import DatabaseSettings, load_settings
 
 
 class TracedConnections:
@@ -19,7 +17,7 @@ class TracedConnections:
     """
 
     def __init__(self):
-        self._connect = connector(load_settings())
+        self._connect = connector(load_settings(DatabaseSettings))
         self._trace = tempfile.TemporaryFile()  # noqa: SIM115 -- open as long as the traced connections
         self._connections: list[psycopg.Connection] = []
 
@@ -43,14 +41,7 @@ class TracedConnections:
         return sum(1 for line in self._trace.read().decode(errors="replace").splitlines() if "ReadyForQuery" in line)
 
 
-def counting_services():
-    """Services exactly as the functions build them, over a traced connection; returns (services, count)."""
+def counting_database():
+    """A Database that connects as the functions do, over traced connections; returns (database, count)."""
     traced = TracedConnections()
-    real = services_from(load_settings())
-    services = Services(
-        store=PostgresProjectsStore(Database(traced.connect), rate_limits_from(load_settings()), real.hooks),
-        session_policy=real.session_policy,
-        max_body_bytes=real.max_body_bytes,
-        hooks=real.hooks,
-    )
-    return services, traced.round_trips
+    return Database(traced.connect), traced.round_trips

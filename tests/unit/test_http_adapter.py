@@ -9,10 +9,10 @@ import uuid
 import pytest
 from mangum import Mangum
 
-from sync_core.adapters import http
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.http.app import build_app
+from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
 from sync_core.domain import projects
-from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict
+from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict, WriteRaced
 from sync_core.domain.limits import LimitHooks
 from sync_core.domain.session import SessionPolicy, sign_token
 from tests.support.lambda_events import http_api_event, invoke
@@ -60,19 +60,8 @@ def store():
 
 @pytest.fixture
 def handler(store):
-    services = http.Services(
-        store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
-    )
-    settings = Settings(database_url="postgresql://unused", better_auth_secret="unused")
-    app = http.build_app(
-        http.list_projects,
-        http.get_project,
-        http.put_project,
-        http.delete_project,
-        services=services,
-        settings=settings,
-    )
-    return Mangum(app, lifespan="off")
+    services = Services(store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks())
+    return Mangum(build_app(*ROUTERS.values(), services=services), lifespan="off")
 
 
 def test_get_sets_the_etag_and_304_has_no_body(handler, store):
@@ -136,6 +125,14 @@ def test_an_unavailable_database_is_503_with_retry_after(handler, store):
     assert response.json() == {"error": {"code": "database_unavailable", "message": "down"}}
 
 
+def test_a_raced_write_is_503_with_retry_after_and_its_own_code(handler, store):
+    store.failure = WriteRaced("raced", retry_after_seconds=1)
+    response = invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body="{}"))
+    assert response.status == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "write_raced"
+
+
 def test_an_unexpected_failure_is_a_json_500_and_logged(handler, store):
     store.failure = RuntimeError("bug")
     response = invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE]))
@@ -157,13 +154,11 @@ def test_include_deleted_flag(handler, store):
 
 
 def test_cors_is_off_unless_configured():
-    settings = Settings(
-        database_url="postgresql://unused", better_auth_secret="s", cors_allow_origins="https://app.example"
-    )
-    services = http.Services(
+    services = Services(
         store=FakeStore(), session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
     )
-    handler = Mangum(http.build_app(http.list_projects, services=services, settings=settings), lifespan="off")
+    app = build_app(list_projects_router, services=services, cors_origins=["https://app.example"])
+    handler = Mangum(app, lifespan="off")
     preflight = http_api_event(
         "OPTIONS",
         "/api/projects",

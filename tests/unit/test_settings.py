@@ -2,7 +2,13 @@
 
 import pytest
 
-from sync_core.adapters.settings import ConfigurationError, load_settings
+from sync_core.adapters.settings import (
+    ApiSettings,
+    ConfigurationError,
+    ConsumerSettings,
+    DatabaseSettings,
+    load_settings,
+)
 
 
 @pytest.fixture
@@ -17,23 +23,23 @@ def environment(monkeypatch):
 def test_a_missing_database_is_named(environment):
     environment.setenv("BETTER_AUTH_SECRET", "s")
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
-        load_settings()
+        load_settings(ApiSettings)
 
 
 def test_a_missing_secret_is_named(environment):
     environment.setenv("DATABASE_URL", "postgresql://x")
     with pytest.raises(ConfigurationError, match="BETTER_AUTH_SECRET"):
-        load_settings()
+        load_settings(ApiSettings)
 
 
 def test_rds_proxy_settings_replace_the_url(environment):
     environment.setenv("BETTER_AUTH_SECRET", "s")
     environment.setenv("DB_PROXY_HOST", "proxy.example")
     with pytest.raises(ConfigurationError, match="DB_NAME, DB_USER"):
-        load_settings()
+        load_settings(ApiSettings)
     environment.setenv("DB_NAME", "appframes")
     environment.setenv("DB_USER", "sync_api")
-    assert load_settings().db_proxy_host == "proxy.example"
+    assert load_settings(ApiSettings).db_proxy_host == "proxy.example"
 
 
 def test_body_limit_stays_under_lambdas_payload_limit(environment):
@@ -41,14 +47,25 @@ def test_body_limit_stays_under_lambdas_payload_limit(environment):
     environment.setenv("DATABASE_URL", "postgresql://x")
     environment.setenv("MAX_BODY_BYTES", "6000000")
     with pytest.raises(ConfigurationError, match="MAX_BODY_BYTES"):
-        load_settings()
+        load_settings(ApiSettings)
 
 
 def test_bearer_tokens_must_be_signed_unless_a_stage_says_otherwise(environment):
     environment.setenv("BETTER_AUTH_SECRET", "s")
     environment.setenv("DATABASE_URL", "postgresql://x")
     environment.delenv("BETTER_AUTH_ALLOW_UNSIGNED_BEARER", raising=False)
-    assert load_settings().better_auth_allow_unsigned_bearer is False
+    assert load_settings(ApiSettings).better_auth_allow_unsigned_bearer is False
     load_settings.cache_clear()
     environment.setenv("BETTER_AUTH_ALLOW_UNSIGNED_BEARER", "true")
-    assert load_settings().better_auth_allow_unsigned_bearer is True
+    assert load_settings(ApiSettings).better_auth_allow_unsigned_bearer is True
+
+
+def test_functions_that_never_sign_sessions_need_no_secret(environment):
+    # Given a database and no Better Auth secret, as the migrations and consumer functions are deployed
+    environment.setenv("DATABASE_URL", "postgresql://x")
+    environment.delenv("BETTER_AUTH_SECRET_ID", raising=False)
+    # Then their settings load, and only the API's ask for the secret
+    assert load_settings(DatabaseSettings).database_url == "postgresql://x"
+    assert load_settings(ConsumerSettings).rate_limit_throttles_to_block == 30
+    with pytest.raises(ConfigurationError, match="BETTER_AUTH_SECRET"):
+        load_settings(ApiSettings)

@@ -12,8 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from sync_core.adapters.postgres import Database, connector
-from sync_core.adapters.settings import Settings, load_settings
+from sync_core.adapters.postgres import Database
 from sync_core.domain.limits import Escalation, LimitEvent
 
 logger = Logger(service="appframes-sync-rate-limits")
@@ -64,28 +63,18 @@ SELECT EXISTS (SELECT FROM recorded) AS counted, (SELECT "blockedUntil" FROM blo
 """
 
 
-def escalation_from(settings: Settings) -> Escalation:
-    return Escalation(
-        throttles_to_block=settings.rate_limit_throttles_to_block,
-        window_seconds=settings.rate_limit_strike_window_seconds,
-        block_seconds=settings.rate_limit_block_seconds,
-    )
-
-
-def build_consumer(settings: Settings | None = None) -> Callable[[dict, object], dict]:
-    settings = settings or load_settings()
-    database = Database(connector(settings))
-    escalation = escalation_from(settings)
+def build_consumer(database: Database, escalation: Escalation) -> Callable[[dict, object], dict]:
     # A batch whose every record failed is reported like any other (each to be retried, then DLQ),
     # rather than raised: one poison message alone in a batch is not an outage.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> None:
         event = LimitEvent.from_json(record.body)
-        counted, blocked_until = database.fetch_row(RECORD_EVENT, _parameters(event, escalation))
-        if blocked_until is not None:
-            logger.warning("writes blocked", extra={"user_id": event.user_id, "until": blocked_until.isoformat()})
-        elif not counted:
+        recorded = database.fetch_row(RECORD_EVENT, _parameters(event, escalation))
+        if recorded["blocked_until"] is not None:
+            until = recorded["blocked_until"].isoformat()
+            logger.warning("writes blocked", extra={"user_id": event.user_id, "until": until})
+        elif not recorded["counted"]:
             logger.info("limit event already counted or for an unknown user", extra={"event_id": str(event.id)})
 
     def handler(event: dict, context: object) -> dict:

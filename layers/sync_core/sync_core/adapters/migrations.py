@@ -13,9 +13,6 @@ from yoyo import read_migrations
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 
-from sync_core.adapters.postgres import connector
-from sync_core.adapters.settings import load_settings
-
 logger = Logger(service="appframes-sync-migrations")
 
 
@@ -54,9 +51,11 @@ def _roll_back(backend: PostgresqlPsycopgBackend, migrations, migration_id: str 
     return [m.id for m in chosen]
 
 
-def build_migrations_handler(migrations_dir: Path) -> Callable[[dict | None, object], dict]:
+def build_migrations_handler(
+    connect: Callable[[], psycopg.Connection], migrations_dir: Path
+) -> Callable[[dict | None, object], dict]:
     def handler(event: dict | None, context: object = None) -> dict:
-        outcome = run_migrations(connector(load_settings()), migrations_dir, event or {})
+        outcome = run_migrations(connect, migrations_dir, event or {})
         logger.info("migrations done", extra=outcome)
         return outcome
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
-from sync_core.adapters.settings import Settings
+from sync_core.adapters.settings import DatabaseSettings
 from sync_core.domain.errors import DatabaseUnavailable
 
 RETRY_AFTER_SECONDS = 1
@@ -27,8 +28,8 @@ class Database:
         self._connect = connect
         self._connection: psycopg.Connection | None = None
 
-    def fetch_row(self, sql: str, params: Mapping[str, Any]) -> tuple:
-        """Run one statement and return its single row.
+    def fetch_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Run one statement and return its single row, keyed by column name.
 
         A connection found dead mid-statement is replaced and the statement sent once more:
         every statement here is safe to repeat (reads, and writes keyed by a writeId or a
@@ -45,10 +46,10 @@ class Database:
                 "the database connection was lost", retry_after_seconds=RETRY_AFTER_SECONDS
             ) from None
 
-    def _run(self, sql: str, params: Mapping[str, Any]) -> tuple:
+    def _run(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
         connection = self._live_connection()
         try:
-            with connection.cursor() as cursor:
+            with connection.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(sql, params)
                 return cursor.fetchone()
         except psycopg.OperationalError:
@@ -75,7 +76,7 @@ class Database:
             self._connection = None
 
 
-def connector(settings: Settings) -> Connect:
+def connector(settings: DatabaseSettings) -> Connect:
     """How this environment reaches Postgres: a URL locally, RDS Proxy with an IAM token in Lambda."""
     common = {"autocommit": True, "prepare_threshold": None, "connect_timeout": settings.db_connect_timeout_seconds}
     if settings.database_url:
@@ -83,7 +84,7 @@ def connector(settings: Settings) -> Connect:
     return lambda: psycopg.connect(**_rds_proxy_parameters(settings), **common)
 
 
-def _rds_proxy_parameters(settings: Settings) -> dict[str, Any]:
+def _rds_proxy_parameters(settings: DatabaseSettings) -> dict[str, Any]:
     import boto3  # only the IAM path pays for boto3's import
 
     token = boto3.client("rds", region_name=settings.aws_region).generate_db_auth_token(

@@ -5,30 +5,66 @@ Each statement checks the Better Auth session itself (the `viewer` CTE), takes t
 revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
 objects. No statement raises on what a client sent: a refused request still spends its token. The
 revision rule and the body's rules live here and nowhere else.
+
+Each statement is composed here from the pieces they share; `make statements` writes each, as sent,
+to layers/sync_core/statements/<name>.sql, where it reads top to bottom (a test keeps them equal).
 """
 
 import uuid
+from enum import StrEnum
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from sync_core.adapters.postgres import Database
 from sync_core.domain.errors import (
-    DatabaseUnavailable,
     InvalidField,
     InvalidRequest,
     ProjectNotFound,
     RateLimited,
     RevisionConflict,
     Unauthenticated,
+    WriteRaced,
 )
 from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
-from sync_core.domain.projects import CachedRevisions, NotModified, ProjectDeletion, ProjectDocument, ProjectWrite
+from sync_core.domain.projects import (
+    MAX_REVISION,
+    REVISION_DIGITS,
+    CachedRevisions,
+    NotModified,
+    ProjectDeletion,
+    ProjectDocument,
+    ProjectWrite,
+)
 
 logger = Logger(service="appframes-sync", child=True)
 
-# A live session of a user who is not banned. Better Auth's admin plugin adds "banned" and
-# "banExpires" to "user"; reading them through to_jsonb works whether or not the plugin is installed.
+
+class WriteOutcome(StrEnum):
+    """What PUT's statement did, in its `outcome` column."""
+
+    WRITTEN = "written"
+    REPLAYED = "replayed"  # the same writeId was applied before: its receipt again
+    CONFLICT = "conflict"
+    # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
+    # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
+    RACED = "raced"
+
+
+class DeleteOutcome(StrEnum):
+    """What DELETE's statement did, in its `outcome` column."""
+
+    TOMBSTONED = "tombstoned"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+
+
+# The pieces every statement starts with. Each renders as SQL that reads top to bottom in the
+# statement's file (statements/<name>.sql); comments that explain the SQL are SQL comments there.
+
 VIEWER = """
+-- Who is asking: a live session of a user who is not banned. Better Auth's admin plugin adds "banned"
+-- and "banExpires" to "user"; reading them through to_jsonb works whether or not it is installed.
 viewer AS (
     SELECT session."userId" AS user_id
     FROM public."session" AS session
@@ -41,15 +77,16 @@ viewer AS (
       )
 )"""
 
+_AVAILABLE = (
+    """least(%(limit_burst)s::float8, bucket.tokens"""
+    """ + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8)"""
+)
 
-# The user's token bucket for this request's scope, taken in the same statement. The conditional
-# upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
-# A refused request writes nothing; `bucket` (a locking read of the version that refused it) says
-# how long to wait.
-_AVAILABLE = """least(%(limit_burst)s::float8,
-        bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8)"""
 ADMISSION = f"""
-block AS (
+-- The user's token bucket for this request's scope, taken in the same statement. The conditional
+-- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
+-- A refused request writes nothing; refused_bucket says how long to wait.
+active_block AS (
     SELECT block."blockedUntil"
     FROM public.rate_limit_blocks AS block
     JOIN viewer ON block."userId" = viewer.user_id
@@ -59,14 +96,14 @@ admission AS (
     INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
     SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
     FROM viewer
-    WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM block)
+    WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
     ON CONFLICT ("userId", scope) DO UPDATE
         SET tokens = {_AVAILABLE} - 1, "refilledAt" = now()
         WHERE {_AVAILABLE} >= 1
     RETURNING bucket.tokens
 ),
 -- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
-bucket AS (
+refused_bucket AS (
     SELECT {_AVAILABLE} AS available
     FROM public.rate_limits AS bucket
     JOIN viewer ON bucket."userId" = viewer.user_id
@@ -78,10 +115,10 @@ limit_check AS (
         NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
         (SELECT tokens FROM admission) AS tokens_left,
         coalesce(
-            extract(epoch FROM (SELECT "blockedUntil" FROM block) - now())::float8,
-            (1 - (SELECT available FROM bucket)) / %(limit_per_second)s::float8
+            extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
+            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
         ) AS wait_seconds,
-        EXISTS (SELECT FROM block) AS blocked
+        EXISTS (SELECT FROM active_block) AS blocked
 )"""
 
 # Every statement answers these first: who is asking, and whether the limiter admitted them.
@@ -94,36 +131,43 @@ LIMIT_COLUMNS = """
 ADMITTED = "(SELECT admitted FROM limit_check)"
 
 
+def _with(*ctes: str) -> str:
+    return "WITH\n" + ",\n".join(cte.strip("\n") for cte in ctes)
+
+
 def _time(column: str) -> str:
     """A timestamp as JavaScript's Date.toISOString() writes it, whatever the session's time zone."""
     return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
 
 
+# The JSON objects below are written where a statement's columns are (8 spaces in), so they continue at 12.
 def _summary(alias: str) -> str:
     return f"""json_build_object(
-        'id', {alias}.id, 'name', {alias}.name, 'revision', {alias}.revision,
-        'updatedAt', {_time(f'{alias}."updatedAt"')}, 'deletedAt', {_time(f'{alias}."deletedAt"')})"""
+            'id', {alias}.id, 'name', {alias}.name, 'revision', {alias}.revision,
+            'updatedAt', {_time(f'{alias}."updatedAt"')},
+            'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
 def _document(alias: str) -> str:
     return f"""json_build_object(
-        'id', {alias}.id, 'name', {alias}.name, 'data', {alias}.data, 'revision', {alias}.revision,
-        'updatedAt', {_time(f'{alias}."updatedAt"')}, 'deletedAt', {_time(f'{alias}."deletedAt"')})"""
+            'id', {alias}.id, 'name', {alias}.name, 'data', {alias}.data, 'revision', {alias}.revision,
+            'updatedAt', {_time(f'{alias}."updatedAt"')},
+            'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
 def _write_receipt(alias: str) -> str:
-    updated_at = _time(f'{alias}."updatedAt"')
-    return f"""json_build_object('id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {updated_at})"""
+    return f"""json_build_object(
+            'id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
 
 
 def _current_unless(change: str, accepted: str) -> str:
-    """The project as it now is, read only when the request was `accepted` and `change` changed nothing.
-
-    A locking read returns the latest committed version of a row the snapshot saw, even when a
-    concurrent write updated it since, so a conflict reports the copy that won. A row first inserted
-    after the snapshot stays invisible: `put_project` reruns the statement for that case.
-    """
-    return f"""current AS (
+    """The project as it now is, read only when the request was `accepted` and `change` changed nothing."""
+    return f"""
+-- The project as it now is, read only when the request was accepted and changed nothing. A locking
+-- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
+-- updated it since, so a conflict reports the copy that won. A row first inserted after the snapshot
+-- stays invisible (PUT's outcome 'raced': the store reruns the statement).
+current AS (
     SELECT project.*
     FROM public.projects AS project, viewer
     WHERE NOT EXISTS (SELECT FROM {change}) AND EXISTS (SELECT FROM {accepted})
@@ -132,9 +176,8 @@ def _current_unless(change: str, accepted: str) -> str:
 )"""
 
 
-LIST_PROJECTS = f"""
-WITH {VIEWER}, {ADMISSION}
-SELECT {LIMIT_COLUMNS},
+LIST_PROJECTS = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
     (
         SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')::text
         FROM public.projects AS project
@@ -143,79 +186,81 @@ SELECT {LIMIT_COLUMNS},
     ) AS projects
 """
 
-GET_PROJECT = f"""
-WITH {VIEWER}, {ADMISSION}
-SELECT {LIMIT_COLUMNS},
-    project.revision,
+GET_PROJECT = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    found.revision,
     CASE
-        WHEN %(any_revision)s OR project.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE {_document("project")}::text
+        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
+        ELSE {_document("found")}::text
     END AS document
-FROM (SELECT) AS request
+FROM (SELECT) AS answer
 LEFT JOIN (
     SELECT project.*
     FROM public.projects AS project
     JOIN viewer ON project."userId" = viewer.user_id
     WHERE project.id = %(project_id)s AND {ADMITTED}
-) AS project ON true
+) AS found ON true
 """
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
-# The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
-# MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
-# parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
-# parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
-# refused body leaves the token spent; `problem` says why in our words, `refusal` in Postgres' own.
-PARSED_BODY = """
+PARSED_BODY = f"""
+-- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
+-- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
+-- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
+-- parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
+-- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
     FROM viewer, limit_check
     WHERE limit_check.admitted
 ),
+-- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
+-- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
+-- behind the checks; AND would not promise an order.
 parsed_body AS MATERIALIZED (
-    SELECT parsed.document, parsed.data, parsed.problem, parsed.refusal
+    SELECT
+        parsed.document,
+        parsed.data,
+        parsed.problem,
+        parsed.refusal,
+        CASE
+            WHEN jsonb_typeof(parsed.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
+            WHEN (parsed.document ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
+            WHEN (parsed.document ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
+            ELSE (parsed.document ->> 'baseRevision')::bigint
+        END AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 )"""
 
 
-def _base_revision(document: str) -> str:
-    """`baseRevision` as a bigint when it is a whole number from 0 to 2^63-1 with no fractional digits
-    (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. PUT and DELETE both read it this way.
-    CASE keeps the casts behind the checks; AND would not promise an order."""
-    text = f"({document} ->> 'baseRevision')"
-    return f"""CASE
-        WHEN jsonb_typeof({document} -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-        WHEN {text} !~ '^[0-9]{{1,19}}$' THEN NULL
-        WHEN {text}::numeric > 9223372036854775807 THEN NULL
-        ELSE {text}::bigint
-    END"""
-
-
 BASE_REVISION_PROBLEM = "baseRevision must be a whole number, 0 or more"
 
-# Refusals, in the two kinds the HTTP adapter maps: unreadable (400) and wrong fields (422).
-REFUSALS = """
+
+def _refusals(fields: str) -> str:
+    """Refusals, in the two kinds the HTTP adapter maps: unreadable (400) and wrong fields (422)."""
+    return f"""
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
-    (SELECT field_problem FROM request) AS field_problem"""
+    (SELECT field_problem FROM {fields}) AS field_problem"""
 
-# The write reads `data` as the exact text it was sent as (the parse function takes it from a json
-# parse of the body): numbers keep their spelling (1e400 stays 1e400) and the stored text can never
-# print larger than the body that carried it.
-PUT_PROJECT = f"""
-WITH {VIEWER}, {ADMISSION}, {PARSED_BODY},
-request AS (
+
+PUT_FIELDS = f"""
+-- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
+-- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the
+-- stored text can never print larger than the body that carried it.
+put_fields AS (
     SELECT
         document,
         data,
+        base_revision,
         CASE
             WHEN problem IS NOT NULL THEN NULL
             WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
             WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
             WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
             WHEN NOT document ? 'data' THEN 'data is required'
-            WHEN {_base_revision("document")} IS NULL THEN '{BASE_REVISION_PROBLEM}'
+            WHEN base_revision IS NULL THEN '{BASE_REVISION_PROBLEM}'
             WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
                 AND NOT (jsonb_typeof(document -> 'writeId') = 'string' AND document ->> 'writeId' ~* {UUID_PATTERN})
                 THEN 'writeId must be a UUID'
@@ -229,11 +274,19 @@ write AS (
     SELECT
         document ->> 'name' AS name,
         data,
-        {_base_revision("document")} AS base_revision,
+        base_revision,
         coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
-    FROM request
+    FROM put_fields
     WHERE problem IS NULL AND field_problem IS NULL
-),
+)"""
+
+PUT_PROJECT = f"""{
+    _with(
+        VIEWER,
+        ADMISSION,
+        PARSED_BODY,
+        PUT_FIELDS,
+        '''
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
 written AS (
@@ -246,13 +299,16 @@ written AS (
         WHERE project.revision = (SELECT base_revision FROM write)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"
-),
-{_current_unless("written", "write")}
-SELECT {LIMIT_COLUMNS}, {REFUSALS},
+)''',
+        _current_unless("written", "write"),
+    )
+}
+SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     CASE
-        WHEN written.id IS NOT NULL THEN 'written'
-        WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
-        WHEN current.id IS NOT NULL THEN 'conflict'
+        WHEN written.id IS NOT NULL THEN '{WriteOutcome.WRITTEN}'
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN '{WriteOutcome.REPLAYED}'
+        WHEN current.id IS NOT NULL THEN '{WriteOutcome.CONFLICT}'
+        WHEN EXISTS (SELECT FROM write) THEN '{WriteOutcome.RACED}'
     END AS outcome,
     coalesce(written.revision, current.revision) AS revision,
     CASE
@@ -260,35 +316,43 @@ SELECT {LIMIT_COLUMNS}, {REFUSALS},
         WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}::text
         WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
     END AS body
-FROM (SELECT) AS request
+FROM (SELECT) AS answer
 LEFT JOIN written ON true
 LEFT JOIN current ON true
 """
 
-# Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
-# revision, so a retried DELETE whose first attempt committed still succeeds. The base revision comes
-# from the body or If-Match (parsed by the adapter); when both are given they must agree.
-DELETE_PROJECT = f"""
-WITH {VIEWER}, {ADMISSION}, {PARSED_BODY},
-request AS (
+DELETE_FIELDS = f"""
+-- DELETE's one field, checked: the base revision comes from the body or If-Match (parsed by the
+-- adapter); when both are given they must agree. An empty body is no body.
+delete_fields AS (
     SELECT
         CASE
             WHEN problem IS NOT NULL OR document IS NULL THEN NULL
             WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
             WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
-                AND {_base_revision("document")} IS NULL THEN '{BASE_REVISION_PROBLEM}'
+                AND base_revision IS NULL THEN '{BASE_REVISION_PROBLEM}'
         END AS field_problem,
         problem,
-        CASE WHEN jsonb_typeof(document) = 'object' THEN {_base_revision("document")} END AS from_body
+        CASE WHEN jsonb_typeof(document) = 'object' THEN base_revision END AS from_body
     FROM parsed_body
 ),
 deletion AS (
     SELECT
         coalesce(from_body, %(if_match_revision)s::bigint) AS base_revision,
         from_body <> %(if_match_revision)s::bigint AS disagreeing
-    FROM request
+    FROM delete_fields
     WHERE problem IS NULL AND field_problem IS NULL
-),
+)"""
+
+DELETE_PROJECT = f"""{
+    _with(
+        VIEWER,
+        ADMISSION,
+        PARSED_BODY,
+        DELETE_FIELDS,
+        '''
+-- Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
+-- revision, so a retried DELETE whose first attempt committed still succeeds.
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL
@@ -299,14 +363,17 @@ tombstoned AS (
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
-),
-{_current_unless("tombstoned", "deletion WHERE disagreeing IS NOT TRUE")}
-SELECT {LIMIT_COLUMNS}, {REFUSALS},
+)''',
+        _current_unless("tombstoned", "deletion WHERE disagreeing IS NOT TRUE"),
+    )
+}
+SELECT{LIMIT_COLUMNS},{_refusals("delete_fields")},
     CASE WHEN (SELECT disagreeing FROM deletion) THEN 'baseRevision in the body and If-Match disagree' END
         AS disagreement,
     CASE
-        WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN 'tombstoned'
-        WHEN current.id IS NOT NULL THEN 'conflict'
+        WHEN tombstoned.id IS NOT NULL OR current."deletedAt" IS NOT NULL THEN '{DeleteOutcome.TOMBSTONED}'
+        WHEN current.id IS NOT NULL THEN '{DeleteOutcome.CONFLICT}'
+        WHEN EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE) THEN '{DeleteOutcome.NOT_FOUND}'
     END AS outcome,
     coalesce(tombstoned.revision, current.revision) AS revision,
     CASE
@@ -314,14 +381,25 @@ SELECT {LIMIT_COLUMNS}, {REFUSALS},
         WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}::text
         WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
     END AS body
-FROM (SELECT) AS request
+FROM (SELECT) AS answer
 LEFT JOIN tombstoned ON true
 LEFT JOIN current ON true
 """
 
 # Session and limiter alone, for a request refused before its body could be sent (too large): it is
 # answered 401 or 429 like any other, and spends its token.
-ADMIT = f"WITH {VIEWER}, {ADMISSION} SELECT {LIMIT_COLUMNS}, (SELECT user_id FROM viewer)"
+ADMIT = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS}
+"""
+
+# Every statement by the name of its file in statements/, where each reads whole.
+STATEMENTS = {
+    "list_projects": LIST_PROJECTS,
+    "get_project": GET_PROJECT,
+    "put_project": PUT_PROJECT,
+    "delete_project": DELETE_PROJECT,
+    "admit": ADMIT,
+}
 
 SESSION_ENDED = "the session has expired, was signed out, or its user is banned"
 
@@ -344,15 +422,15 @@ class PostgresProjectsStore:
         self._hooks = hooks
 
     def list_projects(self, session_token: str, *, include_deleted: bool) -> str:
-        (projects,) = self._admitted_row(
+        row = self._admitted_row(
             Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
-        return projects
+        return row["projects"]
 
     def get_project(
         self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
     ) -> ProjectDocument | NotModified:
-        revision, document = self._admitted_row(
+        row = self._admitted_row(
             Scope.READ,
             GET_PROJECT,
             {
@@ -362,9 +440,11 @@ class PostgresProjectsStore:
                 "cached_revisions": sorted(cached.revisions),
             },
         )
-        if revision is None:
+        if row["revision"] is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
-        return NotModified(revision) if document is None else ProjectDocument(revision, document)
+        if row["document"] is None:
+            return NotModified(row["revision"])
+        return ProjectDocument(row["revision"], row["document"])
 
     def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument:
         params = {
@@ -374,16 +454,15 @@ class PostgresProjectsStore:
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
-        if all(column is None for column in row):
-            # ON CONFLICT met a first write committed after this statement's snapshot, which the
-            # locking read cannot see; a new statement sees it (409 or replay). Rare: two first writes.
+        if row["outcome"] == WriteOutcome.RACED:
             row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
-        outcome, revision, body = _refused_unless_readable(row)
-        if outcome == "conflict":
-            raise RevisionConflict(body)
-        if outcome is None:
-            raise DatabaseUnavailable("the write raced another; retry it", retry_after_seconds=1)
-        return ProjectDocument(revision, body)
+        _refuse_unless_readable(row)
+        outcome = WriteOutcome(row["outcome"])
+        if outcome is WriteOutcome.CONFLICT:
+            raise RevisionConflict(row["body"])
+        if outcome is WriteOutcome.RACED:
+            raise WriteRaced("the write raced another first write of this project; retry it", retry_after_seconds=1)
+        return ProjectDocument(row["revision"], row["body"])
 
     def delete_project(self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion) -> ProjectDocument:
         params = {
@@ -392,47 +471,45 @@ class PostgresProjectsStore:
             "body": deletion.body,
             "if_match_revision": deletion.if_match_revision,
         }
-        disagreement, outcome, revision, body = _refused_unless_readable(
-            self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
-        )
-        if disagreement is not None:
-            raise InvalidRequest(disagreement)
-        if outcome is None:
+        row = self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
+        _refuse_unless_readable(row)
+        if row["disagreement"] is not None:
+            raise InvalidRequest(row["disagreement"])
+        outcome = DeleteOutcome(row["outcome"])
+        if outcome is DeleteOutcome.NOT_FOUND:
             raise ProjectNotFound(f"no project {project_id} in this account")
-        if outcome == "conflict":
-            raise RevisionConflict(body)
-        return ProjectDocument(revision, body)
+        if outcome is DeleteOutcome.CONFLICT:
+            raise RevisionConflict(row["body"])
+        return ProjectDocument(row["revision"], row["body"])
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
         then a limit event for its user."""
-        (user_id,) = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
-        self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, user_id, Scope.WRITE))
+        row = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
+        self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, row["user_id"], Scope.WRITE))
 
-    def _admitted_row(self, scope: Scope, sql: str, params: dict) -> tuple:
-        """Run a statement under the limiter; the row's own columns, once the user is known and admitted."""
-        user_id, admitted, tokens_left, wait_seconds, blocked, *row = self._database.fetch_row(
-            sql, {**params, **limit_parameters(self._limits, scope)}
-        )
-        if user_id is None:
+    def _admitted_row(self, scope: Scope, sql: str, params: dict) -> dict[str, Any]:
+        """Run a statement under the limiter; its row, once the user is known and admitted."""
+        row = self._database.fetch_row(sql, {**params, **limit_parameters(self._limits, scope)})
+        if row["user_id"] is None:
             raise Unauthenticated(SESSION_ENDED)
-        if not admitted:
-            self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, scope))
-            reason = "writes are blocked for repeated throttling" if blocked else f"over the {scope} rate limit"
+        if not row["admitted"]:
+            self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, row["user_id"], scope))
+            reason = "writes are blocked for repeated throttling" if row["blocked"] else f"over the {scope} rate limit"
             # No wait known: the bucket row was created by a request this statement could not see.
-            wait = wait_seconds if wait_seconds is not None else 1 / self._limits.bucket(scope).per_second
+            wait = row["wait_seconds"]
+            wait = wait if wait is not None else 1 / self._limits.bucket(scope).per_second
             raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
+        tokens_left = row["tokens_left"]
         if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
-            self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
-        return tuple(row)
+            self._hooks.publish(LimitEvent(LimitEventKind.BURST, row["user_id"], scope))
+        return row
 
 
-def _refused_unless_readable(row: tuple) -> tuple:
-    """The row's own columns after the REFUSALS, once the body is known readable and its fields right."""
-    unreadable, refusal, field_problem, *rest = row
-    if unreadable is not None:
-        logger.info("request body refused", extra={"problem": unreadable, "postgres": refusal})
-        raise InvalidRequest(unreadable)
-    if field_problem is not None:
-        raise InvalidField(field_problem)
-    return tuple(rest)
+def _refuse_unless_readable(row: dict[str, Any]) -> None:
+    """Raise when the body is unreadable (400) or its fields are wrong (422)."""
+    if row["unreadable"] is not None:
+        logger.info("request body refused", extra={"problem": row["unreadable"], "postgres": row["refusal"]})
+        raise InvalidRequest(row["unreadable"])
+    if row["field_problem"] is not None:
+        raise InvalidField(row["field_problem"])

@@ -6,16 +6,16 @@ execution environment through powertools Parameters, whose cache keeps it for
 session cookies with (see docs/secrets.md for rotating it).
 """
 
-from sync_core.adapters.settings import ConfigurationError, Settings
+from sync_core.adapters.settings import ApiSettings, ConfigurationError
 
 SSM_ARN_PREFIX = "arn:aws:ssm:"
 
 
-def better_auth_secret(settings: Settings) -> bytes:
+def better_auth_secret(settings: ApiSettings) -> bytes:
     """The secret's UTF-8 bytes, the HMAC key Better Auth signs session tokens with."""
     if settings.better_auth_secret is not None:
         return settings.better_auth_secret.get_secret_value().encode()
-    reference = settings.better_auth_secret_id  # Settings guarantees one of the two is set
+    reference = settings.better_auth_secret_id  # ApiSettings guarantees one of the two is set
     value = _fetch(reference, max_age=settings.better_auth_secret_max_age_seconds)
     if isinstance(value, bytes):
         value = value.decode()

@@ -3,6 +3,7 @@
 import os
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import certifi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
@@ -19,14 +20,41 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-class Settings(BaseModel):
-    """Each field is read from the environment variable of its name in capitals (see `load_settings`).
+class DatabaseSettings(BaseModel):
+    """What every function reads: where Postgres is. Each field is read from the environment variable of
+    its name in capitals (see `load_settings`); each function validates only the model it uses.
 
-    A plain pydantic model rather than pydantic-settings: that package adds ~12 ms to every cold start
+    Plain pydantic models rather than pydantic-settings: that package adds ~12 ms to every cold start
     for a name lookup this needs one line for.
     """
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build: a model's validator is built when first used, so each function pays for its own only.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
+
+    # Either a plain URL (local runs, tests) or RDS Proxy with IAM authentication (Lambda).
+    database_url: str | None = None
+    db_proxy_host: str | None = None
+    db_proxy_port: int = 5432
+    db_name: str | None = None
+    db_user: str | None = None
+    db_ssl_root_cert: Path = AMAZON_RDS_CA_BUNDLE
+    aws_region: str | None = None
+    db_connect_timeout_seconds: int = Field(default=3, gt=0)
+
+    @model_validator(mode="after")
+    def _one_database(self) -> "DatabaseSettings":
+        iam_fields = {"DB_PROXY_HOST": self.db_proxy_host, "DB_NAME": self.db_name, "DB_USER": self.db_user}
+        if self.database_url is None and not all(iam_fields.values()):
+            missing = ", ".join(name for name, value in iam_fields.items() if not value)
+            raise ValueError(f"set DATABASE_URL, or RDS Proxy settings ({missing} missing)")
+        return self
+
+
+class ApiSettings(DatabaseSettings):
+    """The endpoint functions: sessions, bodies, CORS, the per-user rate limits and where limit events go.
+
+    Each default is written here only: the template passes a rate limit only when a stage sets one.
+    """
 
     # The secret itself (local runs, tests), or where Lambda reads it at start: a Secrets Manager secret
     # (ARN or name) or an SSM SecureString parameter (ARN, or a name starting with "/").
@@ -41,17 +69,6 @@ class Settings(BaseModel):
     better_auth_allow_unsigned_bearer: bool = False
     max_body_bytes: int = Field(default=FOUR_MIB, gt=0, le=LAMBDA_BODY_CEILING)
     cors_allow_origins: str = ""
-    port: int = Field(default=8000, gt=0, lt=65536)
-
-    # Either a plain URL (local runs, tests) or RDS Proxy with IAM authentication (Lambda).
-    database_url: str | None = None
-    db_proxy_host: str | None = None
-    db_proxy_port: int = 5432
-    db_name: str | None = None
-    db_user: str | None = None
-    db_ssl_root_cert: Path = AMAZON_RDS_CA_BUNDLE
-    aws_region: str | None = None
-    db_connect_timeout_seconds: int = Field(default=3, gt=0)
 
     # Per-user rate limits (docs/rate-limits.md). The write burst covers claiming hundreds of local
     # projects at first sign-in; the sustained rates are far above what an editor's autosave sends.
@@ -63,22 +80,11 @@ class Settings(BaseModel):
     rate_limit_soft_threshold: float = Field(default=0.25, ge=0, le=1)
     # Where limit events go (the escalation consumer's queue); unset, they are only logged.
     rate_limit_events_queue_url: str | None = None
-    rate_limit_throttles_to_block: int = Field(default=30, ge=1)
-    rate_limit_strike_window_seconds: int = Field(default=300, gt=0)
-    rate_limit_block_seconds: int = Field(default=900, gt=0)
     # Set by the template on a deployed stage: limit events are then also counted as CloudWatch metrics.
     powertools_metrics_namespace: str | None = None
 
     @model_validator(mode="after")
-    def _one_database(self) -> "Settings":
-        iam_fields = {"DB_PROXY_HOST": self.db_proxy_host, "DB_NAME": self.db_name, "DB_USER": self.db_user}
-        if self.database_url is None and not all(iam_fields.values()):
-            missing = ", ".join(name for name, value in iam_fields.items() if not value)
-            raise ValueError(f"set DATABASE_URL, or RDS Proxy settings ({missing} missing)")
-        return self
-
-    @model_validator(mode="after")
-    def _one_secret(self) -> "Settings":
+    def _one_secret(self) -> "ApiSettings":
         if self.better_auth_secret is None and self.better_auth_secret_id is None:
             raise ValueError("set BETTER_AUTH_SECRET, or BETTER_AUTH_SECRET_ID (Secrets Manager or SSM)")
         return self
@@ -88,17 +94,35 @@ class Settings(BaseModel):
         return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
 
+class ConsumerSettings(DatabaseSettings):
+    """The rate-limit consumer: when repeated throttling becomes a block (docs/rate-limits.md)."""
+
+    rate_limit_throttles_to_block: int = Field(default=30, ge=1)
+    rate_limit_strike_window_seconds: int = Field(default=300, gt=0)
+    rate_limit_block_seconds: int = Field(default=900, gt=0)
+
+
+class LocalServerSettings(ApiSettings, ConsumerSettings):
+    """`make dev` runs the API and the consumer in one process, on this port."""
+
+    port: int = Field(default=8000, gt=0, lt=65536)
+
+
+S = TypeVar("S", bound=DatabaseSettings)
+
+
 @cache
-def load_settings() -> Settings:
+def load_settings(model: type[S]) -> S:
+    """`model` read from the environment, once per process; a missing or invalid field fails by its name."""
     try:
-        return Settings.model_validate(_environment())
+        return model.model_validate(_environment(model))
     except ValidationError as error:
         problems = "; ".join(f"{_env_name(e['loc'])}: {e['msg']}" for e in error.errors())
         raise ConfigurationError(f"invalid or missing settings: {problems}") from None
 
 
-def _environment() -> dict[str, str]:
-    return {name: os.environ[name.upper()] for name in Settings.model_fields if name.upper() in os.environ}
+def _environment(model: type[DatabaseSettings]) -> dict[str, str]:
+    return {name: os.environ[name.upper()] for name in model.model_fields if name.upper() in os.environ}
 
 
 def _env_name(location: tuple) -> str:

@@ -53,6 +53,13 @@ class DatabaseUnavailable(SyncError):
     code = "database_unavailable"
 
 
+class WriteRaced(SyncError):
+    """Two first writes of one project met, and this one could not see the other's row even on a
+    second try: retrying it answers 409 or the replay."""
+
+    code = "write_raced"
+
+
 class RateLimited(SyncError):
     """Over the user's rate limit, or blocked for repeated throttling; `retry_after_seconds` says when."""
 

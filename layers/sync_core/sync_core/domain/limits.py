@@ -37,9 +37,9 @@ class Bucket:
 class RateLimits:
     read: Bucket
     write: Bucket
-    enabled: bool = True
+    enabled: bool
     # A request that leaves less than this share of the burst fires a BURST event (once per drain).
-    soft_threshold: float = 0.25
+    soft_threshold: float
 
     def bucket(self, scope: Scope) -> Bucket:
         return self.write if scope is Scope.WRITE else self.read
@@ -126,6 +126,6 @@ class LimitHooks:
 class Escalation:
     """Repeated throttling within a window blocks a user's writes for a longer period."""
 
-    throttles_to_block: int = 30
-    window_seconds: int = 300
-    block_seconds: int = 900
+    throttles_to_block: int
+    window_seconds: int
+    block_seconds: int

@@ -12,9 +12,12 @@ from typing import Protocol
 
 from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
 
-_ENTITY_TAG = re.compile(r'^\s*(?:W/)?"([0-9]{1,19})"\s*$')
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A revision is a Postgres bigint above 0; a base revision may be 0 (no project yet). The SQL that reads
+# baseRevision (adapters/projects_sql.py) is rendered with these too.
 MAX_REVISION = 2**63 - 1
+REVISION_DIGITS = len(str(MAX_REVISION))
+_ENTITY_TAG = re.compile(rf'^\s*(?:W/)?"([0-9]{{1,{REVISION_DIGITS}}})"\s*$')
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,93 @@
+"""Every function's parts, assembled from settings once per execution environment: the API's app and
+its services, the limit-events consumer, the migrations handler.
+
+`database` is the seam: tests hand in a Database of their own (traced, explained) and get everything
+else exactly as a function builds it. Each builder imports its own adapters, so a function's cold start
+pays only for what it runs (the consumer and the migrations function never import FastAPI).
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sync_core.adapters.postgres import Database, connector
+from sync_core.adapters.settings import ApiSettings, ConsumerSettings, DatabaseSettings, load_settings
+from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits
+
+
+def api_app(*routers, settings: ApiSettings | None = None, database: Database | None = None):
+    """The FastAPI app serving `routers` over the services these settings make."""
+    from sync_core.adapters.http.app import build_app
+
+    settings = settings or load_settings(ApiSettings)
+    return build_app(*routers, services=api_services(settings, database), cors_origins=settings.cors_origins)
+
+
+def api_services(settings: ApiSettings, database: Database | None = None):
+    from sync_core.adapters.http.routes import Services
+    from sync_core.adapters.projects_sql import PostgresProjectsStore
+    from sync_core.adapters.secrets import better_auth_secret
+    from sync_core.domain.session import SessionPolicy
+
+    hooks = limit_hooks_from(settings)
+    database = database or Database(connector(settings))
+    return Services(
+        store=PostgresProjectsStore(database, rate_limits_from(settings), hooks),
+        session_policy=SessionPolicy(
+            secret=better_auth_secret(settings),
+            cookie_prefix=settings.better_auth_cookie_prefix,
+            allow_unsigned_bearer=settings.better_auth_allow_unsigned_bearer,
+        ),
+        max_body_bytes=settings.max_body_bytes,
+        hooks=hooks,
+    )
+
+
+def rate_limits_from(settings: ApiSettings) -> RateLimits:
+    return RateLimits(
+        read=Bucket(settings.rate_limit_read_per_minute, settings.rate_limit_read_burst),
+        write=Bucket(settings.rate_limit_write_per_minute, settings.rate_limit_write_burst),
+        enabled=settings.rate_limits_enabled,
+        soft_threshold=settings.rate_limit_soft_threshold,
+    )
+
+
+def limit_hooks_from(settings: ApiSettings) -> LimitHooks:
+    """Where limit events go: a log line always, CloudWatch metrics on a deployed stage, SQS when a queue is set.
+    A new hook is added here; the endpoints do not change."""
+    from aws_lambda_powertools import Logger, Metrics
+
+    from sync_core.adapters.limit_hooks import LogLimitHook, MetricsLimitHook, SqsLimitHook, sqs_client_factory
+
+    logger = Logger(service="appframes-sync")
+    hooks = [LogLimitHook(logger)]
+    if settings.powertools_metrics_namespace:
+        hooks.append(MetricsLimitHook(Metrics(namespace=settings.powertools_metrics_namespace)))
+    if settings.rate_limit_events_queue_url:
+        client = sqs_client_factory(settings.aws_region)
+        hooks.append(SqsLimitHook(settings.rate_limit_events_queue_url, client, logger))
+    return LimitHooks(hooks)
+
+
+def limit_consumer(
+    settings: ConsumerSettings | None = None, database: Database | None = None
+) -> Callable[[dict, object], dict]:
+    """The SQS handler of the rate-limit consumer function."""
+    from sync_core.adapters.limit_consumer import build_consumer
+
+    settings = settings or load_settings(ConsumerSettings)
+    return build_consumer(database or Database(connector(settings)), escalation_from(settings))
+
+
+def escalation_from(settings: ConsumerSettings) -> Escalation:
+    return Escalation(
+        throttles_to_block=settings.rate_limit_throttles_to_block,
+        window_seconds=settings.rate_limit_strike_window_seconds,
+        block_seconds=settings.rate_limit_block_seconds,
+    )
+
+
+def migrations_handler(migrations_dir: Path) -> Callable[[dict | None, object], dict]:
+    """The migrations function's handler, applying (or rolling back) what `migrations_dir` holds."""
+    from sync_core.adapters.migrations import build_migrations_handler
+
+    return build_migrations_handler(connector(load_settings(DatabaseSettings)), migrations_dir)

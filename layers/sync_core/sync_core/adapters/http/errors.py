@@ -1,0 +1,69 @@
+"""How every failure becomes an answer: the one status-code table, and JSON error bodies for what
+FastAPI and Starlette raise themselves (unknown routes, methods) and for bugs."""
+
+from aws_lambda_powertools import Logger
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from sync_core.domain.errors import (
+    DatabaseUnavailable,
+    InvalidField,
+    InvalidRequest,
+    PayloadTooLarge,
+    ProjectNotFound,
+    RateLimited,
+    RevisionConflict,
+    SyncError,
+    Unauthenticated,
+    WriteRaced,
+)
+
+logger = Logger(service="appframes-sync")
+
+STATUS_BY_ERROR: dict[type[SyncError], int] = {
+    InvalidRequest: 400,
+    Unauthenticated: 401,
+    ProjectNotFound: 404,
+    RevisionConflict: 409,
+    PayloadTooLarge: 413,
+    InvalidField: 422,
+    RateLimited: 429,
+    DatabaseUnavailable: 503,
+    WriteRaced: 503,
+}
+JSON = "application/json"
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SyncError, _sync_error_response)
+    app.add_exception_handler(HTTPException, _http_error_response)
+    app.add_exception_handler(RequestValidationError, _validation_error_response)
+    app.add_exception_handler(Exception, _unexpected_error_response)
+
+
+async def _sync_error_response(request: Request, error: SyncError) -> Response:
+    status = STATUS_BY_ERROR[type(error)]
+    if isinstance(error, RevisionConflict):
+        return Response(error.body, status_code=status, media_type=JSON)
+    headers = {} if error.retry_after_seconds is None else {"Retry-After": str(error.retry_after_seconds)}
+    return JSONResponse(error_body(error.code, error.message), status_code=status, headers=headers)
+
+
+async def _http_error_response(request: Request, error: HTTPException) -> Response:
+    code = {404: "route_not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
+
+
+async def _validation_error_response(request: Request, error: RequestValidationError) -> Response:
+    return JSONResponse(error_body("invalid_request", str(error.errors())), status_code=422)
+
+
+async def _unexpected_error_response(request: Request, error: Exception) -> Response:
+    logger.exception("unexpected error", extra={"path": request.url.path, "method": request.method})
+    return JSONResponse(error_body("internal_error", "the server failed; the request was not applied"), status_code=500)

@@ -1,0 +1,138 @@
+"""The project routes, one router per endpoint: a Lambda function serves one, the local server all.
+
+Routes are `async def`: the blocking psycopg call is deliberate, since a Lambda environment serves one
+request at a time and a thread-pool hop per request costs more.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from sync_core.adapters.http.errors import JSON
+from sync_core.domain import projects
+from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
+from sync_core.domain.limits import LimitHooks
+from sync_core.domain.session import SessionPolicy, session_token
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the routes use, built once per execution environment (sync_core.adapters.assembly)."""
+
+    store: projects.ProjectsStore
+    session_policy: SessionPolicy
+    max_body_bytes: int
+    hooks: LimitHooks
+
+
+list_projects_router = APIRouter()
+get_project_router = APIRouter()
+put_project_router = APIRouter()
+delete_project_router = APIRouter()
+
+# Every endpoint, by the name of the function that serves it (functions/<name>/app.py): the one list
+# the local server, the tests and the template's checks read. A new endpoint is a router added here.
+ROUTERS: dict[str, APIRouter] = {
+    "list_projects": list_projects_router,
+    "get_project": get_project_router,
+    "put_project": put_project_router,
+    "delete_project": delete_project_router,
+}
+
+
+# Each route reads the request in admission order: the credentials and their signature first (no
+# Postgres), then the rest of the request line and headers (no Postgres), then the body; the session
+# and the limiter are asked in the statement, before it looks at the body. HEAD is answered as GET
+# is (the server in front drops the body).
+
+
+@list_projects_router.get("/api/projects")
+@list_projects_router.head("/api/projects")
+async def list_projects_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    include_deleted = _flag(request.query_params.get("includeDeleted"), "includeDeleted")
+    listing = services.store.list_projects(token, include_deleted=include_deleted)
+    return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
+
+
+@get_project_router.get("/api/projects/{project_id}")
+@get_project_router.head("/api/projects/{project_id}")
+async def get_project_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    project_uuid = _project_id(request)
+    cached = projects.cached_revisions(request.headers.get("if-none-match"))
+    found = services.store.get_project(token, project_uuid, cached)
+    headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
+    if isinstance(found, projects.NotModified):
+        return Response(status_code=304, headers=headers)
+    return Response(found.json_text, media_type=JSON, headers=headers)
+
+
+@put_project_router.put("/api/projects/{project_id}")
+async def put_project_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    project_uuid = _project_id(request)
+    write = projects.ProjectWrite(body=await _body(request, token), fallback_write_id=uuid.uuid4())
+    receipt = services.store.put_project(token, project_uuid, write)
+    return Response(receipt.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(receipt.revision)})
+
+
+@delete_project_router.delete("/api/projects/{project_id}")
+async def delete_project_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    project_uuid = _project_id(request)
+    if_match = projects.if_match_revision(request.headers.get("if-match"))
+    deletion = projects.ProjectDeletion(body=await _body(request, token), if_match_revision=if_match)
+    tombstone = services.store.delete_project(token, project_uuid, deletion)
+    return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
+
+
+def _project_id(request: Request) -> uuid.UUID:
+    # Read from the path rather than declared as a parameter: a declared one makes FastAPI build a
+    # pydantic field for it at import, which costs the cold start ~20 ms for a string we parse anyway.
+    return projects.parse_project_id(request.path_params["project_id"])
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _session_token(request: Request) -> str:
+    return session_token(
+        _services(request).session_policy,
+        authorization=request.headers.get("authorization"),
+        cookie_header=request.headers.get("cookie"),
+    )
+
+
+async def _body(request: Request, token: str) -> bytes:
+    """The body, read with a running count and refused (413) the moment it passes MAX_BODY_BYTES, chunked
+    or not, without reading the rest. The session and the limiter are asked first: a refused oversized
+    body is answered 401 or 429 when those say no, and spends its token."""
+    services = _services(request)
+    try:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit():
+            projects.check_body_size(int(declared), services.max_body_bytes)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            projects.check_body_size(len(body), services.max_body_bytes, complete=False)
+    except PayloadTooLarge:
+        services.store.report_body_too_large(token)
+        raise
+    return bytes(body)
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value in (None, "", "0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise InvalidRequest(f"{name} must be 1 or 0")
