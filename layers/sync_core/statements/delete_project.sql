@@ -105,7 +105,8 @@ deletion AS (
 -- revision, so a retried DELETE whose first attempt committed still succeeds.
 tombstoned AS (
     UPDATE public.projects AS project
-    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL
+    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
+        "changeXid" = pg_current_xact_id()
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
     WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)

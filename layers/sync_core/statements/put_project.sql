@@ -121,7 +121,8 @@ written AS (
     FROM viewer, write
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
-            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now()
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM write)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"

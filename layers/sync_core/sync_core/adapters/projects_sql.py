@@ -295,7 +295,8 @@ written AS (
     FROM viewer, write
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
-            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now()
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM write)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"
@@ -355,7 +356,8 @@ DELETE_PROJECT = f"""{
 -- revision, so a retried DELETE whose first attempt committed still succeeds.
 tombstoned AS (
     UPDATE public.projects AS project
-    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL
+    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
+        "changeXid" = pg_current_xact_id()
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
     WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
