@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format statements bench invoke
+.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format statements bench invoke purge
 
 setup:
 	@bash scripts/setup.sh
@@ -55,3 +55,7 @@ bench:
 invoke: setup
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=<event.json>"; exit 2; }
 	$(PYTHON) -m devserver.invoke $(FN) $(EVENT)
+
+## make purge: one run of the tombstone purge on the local database (TOMBSTONE_PURGE_DAYS=1 to try it).
+purge: setup
+	$(PYTHON) -m devserver.purge

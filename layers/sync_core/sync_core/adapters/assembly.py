@@ -1,5 +1,5 @@
 """Every function's parts, assembled from settings once per execution environment: the API's app and
-its services, the limit-events consumer, the migrations handler.
+its services, the limit-events consumer, the migrations handler, the tombstone purge.
 
 `database` is the seam: tests hand in a Database of their own (traced, explained) and get everything
 else exactly as a function builds it. Each builder imports its own adapters, so a function's cold start
@@ -10,7 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sync_core.adapters.postgres import Database, connector
-from sync_core.adapters.settings import ApiSettings, ConsumerSettings, DatabaseSettings, load_settings
+from sync_core.adapters.settings import (
+    ApiSettings,
+    ConsumerSettings,
+    DatabaseSettings,
+    TombstonePurgeSettings,
+    load_settings,
+)
 from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits
 
 
@@ -91,3 +97,31 @@ def migrations_handler(migrations_dir: Path) -> Callable[[dict | None, object], 
     from sync_core.adapters.migrations import build_migrations_handler
 
     return build_migrations_handler(connector(load_settings(DatabaseSettings)), migrations_dir)
+
+
+def tombstone_purge(settings: TombstonePurgeSettings | None = None, database: Database | None = None):
+    """The purge the scheduled function (and `make purge`) runs."""
+    from sync_core.adapters.tombstone_purge import TombstonePurge
+
+    settings = settings or load_settings(TombstonePurgeSettings)
+    return TombstonePurge(
+        database=database or Database(connector(settings)),
+        horizon_days=settings.tombstone_purge_days,
+        batch_size=settings.tombstone_purge_batch_size,
+        max_batches=settings.tombstone_purge_max_batches,
+    )
+
+
+def tombstone_purge_handler() -> Callable[[dict | None, object], dict]:
+    """The scheduled function's handler: one bounded, idempotent run; its report is the answer."""
+    from aws_lambda_powertools import Logger
+
+    logger = Logger(service="appframes-sync")
+    purge = tombstone_purge()
+
+    def handler(event: dict | None, context: object) -> dict:
+        report = purge.run().as_dict()
+        logger.info("tombstone purge", extra=report)
+        return report
+
+    return handler

@@ -102,6 +102,16 @@ class ConsumerSettings(DatabaseSettings):
     rate_limit_block_seconds: int = Field(default=900, gt=0)
 
 
+class TombstonePurgeSettings(DatabaseSettings):
+    """The scheduled tombstone purge: how old a tombstone must be, and how much one run may delete."""
+
+    # Longer than a device is expected to stay offline: a device away longer resyncs from scratch.
+    tombstone_purge_days: int = Field(default=30, ge=1)
+    tombstone_purge_batch_size: int = Field(default=1000, ge=1, le=10000)
+    # Bounds one run (and its Lambda time); what is left goes in the next run.
+    tombstone_purge_max_batches: int = Field(default=50, ge=1)
+
+
 class LocalServerSettings(ApiSettings, ConsumerSettings):
     """`make dev` runs the API and the consumer in one process, on this port."""
 

@@ -1,0 +1,1 @@
+DROP INDEX public.projects_tombstones_idx;
