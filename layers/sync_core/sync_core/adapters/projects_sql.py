@@ -17,7 +17,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from sync_core.adapters.postgres import Database
+from sync_core.domain.changes import FEED_START, LAST_ID, PAGE_BYTES, ChangesPage, FeedCursor, FeedPosition, next_cursor
 from sync_core.domain.errors import (
+    CursorExpired,
     InvalidField,
     InvalidRequest,
     ProjectNotFound,
@@ -155,6 +157,15 @@ def _document(alias: str) -> str:
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
+def _change(alias: str) -> str:
+    """A project as the changes feed shows it: a tombstone carries no data."""
+    return f"""json_build_object(
+            'id', {alias}.id, 'name', {alias}.name,
+            'data', CASE WHEN {alias}."deletedAt" IS NULL THEN {alias}.data END, 'revision', {alias}.revision,
+            'updatedAt', {_time(f'{alias}."updatedAt"')},
+            'deletedAt', {_time(f'{alias}."deletedAt"')})"""
+
+
 def _write_receipt(alias: str) -> str:
     return f"""json_build_object(
             'id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
@@ -200,6 +211,75 @@ LEFT JOIN (
     JOIN viewer ON project."userId" = viewer.user_id
     WHERE project.id = %(project_id)s AND {ADMITTED}
 ) AS found ON true
+"""
+
+# The cursor's place, (after_xid, after_id), is exclusive: the page starts after it.
+FEED_AFTER = """(project."changeXid", project.id) > (%(after_xid)s::xid8, %(after_id)s::uuid)"""
+
+FEED_PAGE = f"""
+-- Every transaction below the snapshot's xmin has finished, so every row changed below it is visible
+-- and stays put (a later write moves its row to that write's own, higher, xid). A row at or above it
+-- may yet be joined below it by a write that commits late, in any order: later pages read those.
+feed_boundary AS (
+    SELECT pg_snapshot_xmin(pg_current_snapshot()) AS stable_below
+),
+-- A first listing (no cursor) begins at this boundary: tombstones below it predate the listing.
+reading AS (
+    SELECT coalesce(%(listing_began)s::xid8, stable_below) AS listing_began
+    FROM feed_boundary
+),
+-- A cursor before the user's tombstone purge may have missed a deletion that no longer exists. It is
+-- never shown tombstones below listing_began, so only a purge that reached that far counts.
+expiry AS (
+    SELECT EXISTS (
+        SELECT FROM public.project_feed_horizons AS horizon, viewer, reading
+        WHERE horizon."userId" = viewer.user_id AND horizon."purgedThrough" >= reading.listing_began
+          AND (%(after_xid)s::xid8, %(after_id)s::uuid) < (horizon."purgedThrough", '{LAST_ID}'::uuid)
+    ) AS expired
+),
+-- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
+-- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
+-- at most 256 bytes; bytes_through is the running sum.
+candidates AS (
+    SELECT
+        project.*,
+        row_number() OVER feed_order AS place,
+        sum(
+            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
+            + 6 * octet_length(project.name) + 256
+        ) OVER feed_order AS bytes_through
+    FROM (
+        SELECT project.*
+        FROM public.projects AS project
+        JOIN viewer ON project."userId" = viewer.user_id
+        -- Uncorrelated, so one-time filters: no project is read for a request refused or expired.
+        WHERE {ADMITTED} AND NOT (SELECT expired FROM expiry)
+          AND project."changeXid" < (SELECT stable_below FROM feed_boundary)
+          AND {FEED_AFTER}
+          AND (project."deletedAt" IS NULL OR project."changeXid" >= (SELECT listing_began FROM reading))
+        ORDER BY project."changeXid", project.id
+        LIMIT %(limit)s + 1
+    ) AS project
+    WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
+),
+-- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.
+page AS (
+    SELECT *
+    FROM candidates
+    WHERE place <= %(limit)s AND (place = 1 OR bytes_through <= %(page_bytes)s)
+)"""
+
+LIST_CHANGES = f"""{_with(VIEWER, ADMISSION, FEED_PAGE)}
+SELECT{LIMIT_COLUMNS},
+    (SELECT expired FROM expiry) AS expired,
+    (SELECT coalesce(json_agg({_change("page")} ORDER BY page.place), '[]')::text FROM page) AS changes,
+    (SELECT count(*) FROM candidates) > (SELECT count(*) FROM page) AS more,
+    last_read."changeXid"::text AS last_xid,
+    last_read.id AS last_id,
+    (SELECT stable_below::text FROM feed_boundary) AS stable_below,
+    (SELECT listing_began::text FROM reading) AS listing_began
+FROM (SELECT) AS answer
+LEFT JOIN (SELECT "changeXid", id FROM page ORDER BY place DESC LIMIT 1) AS last_read ON true
 """
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
@@ -397,6 +477,7 @@ SELECT{LIMIT_COLUMNS}
 # Every statement by the name of its file in statements/, where each reads whole.
 STATEMENTS = {
     "list_projects": LIST_PROJECTS,
+    "list_changes": LIST_CHANGES,
     "get_project": GET_PROJECT,
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
@@ -428,6 +509,26 @@ class PostgresProjectsStore:
             Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
         return row["projects"]
+
+    def list_changes(self, session_token: str, since: FeedCursor | None, limit: int) -> ChangesPage:
+        after = since.after if since else FEED_START
+        params = {
+            "session_token": session_token,
+            "listing_began": None if since is None else str(since.listing_began),
+            "after_xid": str(after.change_xid),
+            "after_id": after.project_id,
+            "limit": limit,
+            "page_bytes": PAGE_BYTES,
+        }
+        row = self._admitted_row(Scope.READ, LIST_CHANGES, params)
+        if row["expired"]:
+            raise CursorExpired(
+                "the cursor is older than the deletions kept for this account; list again without since"
+            )
+        reading = since or FeedCursor(int(row["listing_began"]), FEED_START)
+        last_read = None if row["last_id"] is None else FeedPosition(int(row["last_xid"]), row["last_id"])
+        cursor = next_cursor(reading, last_read, int(row["stable_below"]), more=row["more"])
+        return ChangesPage(row["changes"], cursor, row["more"])
 
     def get_project(
         self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
