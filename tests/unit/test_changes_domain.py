@@ -98,8 +98,11 @@ def test_the_cursor_never_moves_back():
 
 
 def test_a_page_is_json_around_the_changes_text_as_read():
-    page = ChangesPage('[{"data" : 1e400}]', FeedCursor(1, FEED_START), more=True)
+    page = ChangesPage(['{"data" : 1e400}', '{"data" : [1.0]}'], FeedCursor(1, FEED_START), more=True)
+    cursor = encode_cursor(page.cursor)
+    expected = f'{{"changes": [{{"data" : 1e400}}, {{"data" : [1.0]}}], "cursor": "{cursor}", "more": true}}'
+    assert page.json_text() == expected
     assert (
-        page.json_text()
-        == f'{{"changes": [{{"data" : 1e400}}], "cursor": "{encode_cursor(page.cursor)}", "more": true}}'
+        ChangesPage([], page.cursor, more=False).json_text()
+        == f'{{"changes": [], "cursor": "{cursor}", "more": false}}'
     )

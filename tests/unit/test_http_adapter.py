@@ -37,7 +37,7 @@ class FakeStore:
 
     def list_changes(self, session_token, since, limit):
         self._record("changes", session_token, since, limit)
-        return changes.ChangesPage("[]", changes.FeedCursor(9, changes.FEED_START), more=False)
+        return changes.ChangesPage([], changes.FeedCursor(9, changes.FEED_START), more=False)
 
     def get_project(self, session_token, project_id, cached):
         self._record("get", session_token, project_id, cached)

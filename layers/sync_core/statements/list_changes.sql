@@ -111,15 +111,16 @@ SELECT
     (SELECT wait_seconds FROM limit_check) AS wait_seconds,
     (SELECT blocked FROM limit_check) AS blocked,
     (SELECT expired FROM expiry) AS expired,
-    (SELECT coalesce(json_agg(json_build_object(
+    (SELECT count(*) FROM candidates) > (SELECT count(*) FROM page) AS more,
+    (SELECT stable_below::text FROM feed_boundary) AS stable_below,
+    (SELECT listing_began::text FROM reading) AS listing_began,
+    page."changeXid"::text AS change_xid,
+    page.id,
+    CASE WHEN page.id IS NOT NULL THEN json_build_object(
             'id', page.id, 'name', page.name,
             'data', CASE WHEN page."deletedAt" IS NULL THEN page.data END, 'revision', page.revision,
             'updatedAt', to_char(page."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(page."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY page.place), '[]')::text FROM page) AS changes,
-    (SELECT count(*) FROM candidates) > (SELECT count(*) FROM page) AS more,
-    last_read."changeXid"::text AS last_xid,
-    last_read.id AS last_id,
-    (SELECT stable_below::text FROM feed_boundary) AS stable_below,
-    (SELECT listing_began::text FROM reading) AS listing_began
+            'deletedAt', to_char(page."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text END AS change
 FROM (SELECT) AS answer
-LEFT JOIN (SELECT "changeXid", id FROM page ORDER BY place DESC LIMIT 1) AS last_read ON true
+LEFT JOIN page ON true
+ORDER BY page.place

@@ -52,17 +52,20 @@ class FeedCursor:
 
 @dataclass(frozen=True)
 class ChangesPage:
-    """A page as the store read it: the changes as a JSON array's text, where to continue, whether more
-    rows are readable now."""
+    """A page as the store read it: each change's JSON text in feed order, where to continue, and whether
+    more changes can be read now."""
 
-    changes_json: str
+    changes: list[str]
     cursor: FeedCursor
     more: bool
 
     def json_text(self) -> str:
-        # Assembled around the changes' text, never decoding project data; the cursor is base64url.
+        # One join around the changes' text as Postgres wrote it: project data is never decoded, and a
+        # megabyte page is copied once. The cursor is base64url, so it needs no escaping.
         more = "true" if self.more else "false"
-        return f'{{"changes": {self.changes_json}, "cursor": "{encode_cursor(self.cursor)}", "more": {more}}}'
+        closing = f'], "cursor": "{encode_cursor(self.cursor)}", "more": {more}}}'
+        separated = [piece for change in self.changes for piece in (", ", change)][1:]
+        return "".join(['{"changes": [', *separated, closing])
 
 
 def encode_cursor(cursor: FeedCursor) -> str:
