@@ -10,8 +10,11 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from sync_core.adapters.projects_sql import PUT_PROJECT
-from sync_core.domain.changes import LAST_ID, PAGE_BYTES, parse_cursor
+from sync_core.adapters.assembly import rate_limits_from
+from sync_core.adapters.projects_sql import LIST_CHANGES, PUT_PROJECT, limit_parameters
+from sync_core.adapters.settings import ApiSettings, load_settings
+from sync_core.domain.changes import FEED_START, LAST_ID, PAGE_BYTES, FeedPosition, parse_cursor
+from sync_core.domain.limits import Scope
 from tests.support.database import hold_uncommitted
 
 
@@ -319,3 +322,38 @@ def test_a_reader_paging_while_writers_race_ends_with_every_acknowledged_write(a
     assert len(writers.acknowledged) == 20
     assert sum(writers.acknowledged.values()) > 60, "the writers raced for real"
     assert {project_id: seen[project_id] for project_id in writers.acknowledged} == writers.acknowledged
+
+
+def _projects_rows_read(database_url, user, limit: int, after: FeedPosition) -> int:
+    """How many rows of projects the page's statement read, by EXPLAIN ANALYZE (rolled back)."""
+    params = {
+        "session_token": user.token,
+        "listing_began": None,
+        "after_xid": str(after.change_xid),
+        "after_id": after.project_id,
+        "limit": limit,
+        "page_bytes": PAGE_BYTES,
+        **limit_parameters(rate_limits_from(load_settings(ApiSettings)), Scope.READ),
+    }
+    with psycopg.connect(database_url) as connection:
+        (plan,) = connection.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + LIST_CHANGES, params).fetchone()
+        connection.rollback()
+
+    def rows_read(node: dict) -> int:
+        own = node["Actual Rows"] * node["Actual Loops"] if node.get("Relation Name") == "projects" else 0
+        return own + sum(rows_read(child) for child in node.get("Plans", []))
+
+    return rows_read(plan[0]["Plan"])
+
+
+def test_a_page_reads_only_its_own_rows_however_many_projects_come_after_it(
+    api, new_user, database_url, lambda_environment
+):
+    user = new_user()
+    created = [api.create(user) for _ in range(40)]
+    page = read_page(api, user, limit=5)
+    middle = parse_cursor(page["cursor"]).after
+    assert ids(page["changes"]) == created[:5]
+
+    assert _projects_rows_read(database_url, user, 5, FEED_START) == 6, "the page and one more, to tell `more`"
+    assert _projects_rows_read(database_url, user, 5, middle) == 6

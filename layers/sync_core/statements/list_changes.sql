@@ -87,9 +87,11 @@ candidates AS (
     FROM (
         SELECT project.*
         FROM public.projects AS project
-        JOIN viewer ON project."userId" = viewer.user_id
-        -- Uncorrelated, so one-time filters: no project is read for a request refused or expired.
-        WHERE (SELECT admitted FROM limit_check) AND NOT (SELECT expired FROM expiry)
+        -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
+        -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
+        WHERE project."userId" = (SELECT user_id FROM viewer)
+          -- Uncorrelated, so one-time filters: no project is read for a request refused or expired.
+          AND (SELECT admitted FROM limit_check) AND NOT (SELECT expired FROM expiry)
           AND project."changeXid" < (SELECT stable_below FROM feed_boundary)
           AND (project."changeXid", project.id) > (%(after_xid)s::xid8, %(after_id)s::uuid)
           AND (project."deletedAt" IS NULL OR project."changeXid" >= (SELECT listing_began FROM reading))

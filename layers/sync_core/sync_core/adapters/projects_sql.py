@@ -251,9 +251,11 @@ candidates AS (
     FROM (
         SELECT project.*
         FROM public.projects AS project
-        JOIN viewer ON project."userId" = viewer.user_id
-        -- Uncorrelated, so one-time filters: no project is read for a request refused or expired.
-        WHERE {ADMITTED} AND NOT (SELECT expired FROM expiry)
+        -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
+        -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
+        WHERE project."userId" = (SELECT user_id FROM viewer)
+          -- Uncorrelated, so one-time filters: no project is read for a request refused or expired.
+          AND {ADMITTED} AND NOT (SELECT expired FROM expiry)
           AND project."changeXid" < (SELECT stable_below FROM feed_boundary)
           AND {FEED_AFTER}
           AND (project."deletedAt" IS NULL OR project."changeXid" >= (SELECT listing_began FROM reading))
