@@ -25,6 +25,7 @@ from devserver.functions import load_function
 from sync_core.adapters import projects_sql
 from sync_core.adapters.assembly import api_app, rate_limits_from
 from sync_core.adapters.settings import ApiSettings, load_settings
+from sync_core.domain.changes import FEED_START, PAGE_BYTES
 from sync_core.domain.limits import Scope
 from tests.support.accounts import create_signed_in_user
 from tests.support.lambda_events import http_api_event
@@ -32,6 +33,16 @@ from tests.support.lambda_events import http_api_event
 SIZES = {"1 KiB": 1024, "100 KiB": 100 * 1024, "1 MiB": 1024 * 1024, "4 MiB": 4 * 1024 * 1024 - 512}
 ROUNDS = {"1 KiB": 300, "100 KiB": 100, "1 MiB": 30, "4 MiB": 12}
 LISTED_PROJECTS = 1000
+FEED_PAGE_PROJECTS = 100
+FEED_PROJECT_BYTES = 10 * 1024
+
+# The floor of a changes page: the same rows' data as text, with nothing around it.
+FEED_FLOOR = """
+SELECT data::text FROM public.projects
+WHERE "userId" = %(user_id)s AND "changeXid" < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY "changeXid", id
+LIMIT %(limit)s
+"""
 
 
 def project_data(size: int) -> str:
@@ -55,18 +66,22 @@ def median_ms(run: Callable[[], object], rounds: int) -> float:
 
 class Bench:
     def __init__(self, database_url: str):
+        self.database_url = database_url
         self.user = create_signed_in_user(database_url, LOCAL_ONLY_SECRET)
         self.raw = psycopg.connect(database_url, autocommit=True, prepare_threshold=None)
-        self.handlers = {name: load_function(name).handler for name in ("get_project", "put_project", "list_projects")}
+        functions = ("get_project", "put_project", "list_projects", "list_changes")
+        self.handlers = {name: load_function(name).handler for name in functions}
 
     @staticmethod
     def limit_params(scope: str) -> dict:
         """The limiter's parameters exactly as the store passes them, so raw SQL does the same work."""
         return projects_sql.limit_parameters(rate_limits_from(load_settings(ApiSettings)), Scope(scope))
 
-    def handler_call(self, function: str, method: str, path: str, body: str | None = None) -> Callable[[], object]:
+    def handler_call(
+        self, function: str, method: str, path: str, body: str | None = None, query: str = ""
+    ) -> Callable[[], object]:
         def call():
-            event = http_api_event(method, path, cookies=[self.user.cookie], body=body)
+            event = http_api_event(method, path, cookies=[self.user.cookie], body=body, query=query)
             response = self.handlers[function](event, None)
             assert response["statusCode"] == 200, response["body"][:200]
 
@@ -76,7 +91,7 @@ class Bench:
         def call():
             with self.raw.cursor() as cursor:
                 cursor.execute(sql, params)
-                cursor.fetchone()
+                cursor.fetchall()
 
         return call
 
@@ -119,6 +134,29 @@ class Bench:
         return (
             median_ms(self.handler_call("list_projects", "GET", "/api/projects"), rounds),
             median_ms(self.raw_call(projects_sql.LIST_PROJECTS, params), rounds),
+        )
+
+    def changes_page(self, rounds: int) -> tuple[float, float, float]:
+        """A first listing's page of FEED_PAGE_PROJECTS projects: handler, raw same SQL, and the floor."""
+        feed = Bench(self.database_url)  # a user of its own, holding only the page's projects
+        data = project_data(FEED_PROJECT_BYTES)
+        for _ in range(FEED_PAGE_PROJECTS):
+            feed.handler_call("put_project", "PUT", f"/api/projects/{uuid.uuid4()}", self._body(data, 0))()
+        params = {
+            "session_token": feed.user.token,
+            "listing_began": None,
+            "after_xid": str(FEED_START.change_xid),
+            "after_id": FEED_START.project_id,
+            "limit": FEED_PAGE_PROJECTS,
+            "page_bytes": PAGE_BYTES,
+            **self.limit_params("read"),
+        }
+        path = "/api/changes"
+        handler = feed.handler_call("list_changes", "GET", path, query=f"limit={FEED_PAGE_PROJECTS}")
+        return (
+            median_ms(handler, rounds),
+            median_ms(self.raw_call(projects_sql.LIST_CHANGES, params), rounds),
+            median_ms(self.raw_call(FEED_FLOOR, {"user_id": feed.user.id, "limit": FEED_PAGE_PROJECTS}), rounds),
         )
 
     @staticmethod
@@ -181,7 +219,21 @@ def main() -> None:
         rows.append(("list", f"{LISTED_PROJECTS} projects", *bench.list_pair(100), None))
         print(table(rows))
         print()
+        print(changes_table(*bench.changes_page(100)))
+        print()
         print(limiter_table(limiter_cost(database_url)))
+
+
+def changes_table(handler: float, raw: float, floor: float) -> str:
+    page = f"{FEED_PAGE_PROJECTS} projects of {FEED_PROJECT_BYTES // 1024} KiB"
+    return "\n".join(
+        [
+            "| changes page | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw "
+            "| floor: SELECT data::text (ms) | handler / floor |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| {page} | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x | {floor:.2f} | {handler / floor:.2f}x |",
+        ]
+    )
 
 
 def limiter_table(rows: list[tuple]) -> str:

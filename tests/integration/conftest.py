@@ -1,4 +1,4 @@
-"""The four real Lambda handlers, invoked in-process with v2 events against the test Postgres."""
+"""The real Lambda handlers, invoked in-process with v2 events against the test Postgres."""
 
 import json
 import uuid
@@ -16,6 +16,9 @@ class ProjectsApi:
 
     def list(self, user, *, query: str = ""):
         return self._call("list_projects", "GET", "/api/projects", user, query=query)
+
+    def changes(self, user, *, query: str = ""):
+        return self._call("list_changes", "GET", "/api/changes", user, query=query)
 
     def get(self, user, project_id, *, headers=None):
         return self._call("get_project", "GET", f"/api/projects/{project_id}", user, headers=headers)

@@ -35,7 +35,12 @@ def requests_with_a_body(body: str) -> list[tuple[str, str, str]]:
 
 
 def every_request(body: str) -> list[tuple[str, str, str | None]]:
-    return [("GET", "/api/projects", None), ("GET", f"/api/projects/{uuid.uuid4()}", None), *requests_with_a_body(body)]
+    reads = [
+        ("GET", "/api/projects", None),
+        ("GET", "/api/changes", None),
+        ("GET", f"/api/projects/{uuid.uuid4()}", None),
+    ]
+    return [*reads, *requests_with_a_body(body)]
 
 
 @pytest.mark.parametrize("body", [VALID, MALFORMED], ids=["valid body", "malformed body"])

@@ -12,7 +12,12 @@ def head(handlers, function: str, path: str, user=None):
 def test_head_is_answered_as_get_is(api, handlers, new_user):
     user = new_user()
     project_id = api.create(user)
-    for function, path in (("list_projects", "/api/projects"), ("get_project", f"/api/projects/{project_id}")):
+    routes = (
+        ("list_projects", "/api/projects"),
+        ("list_changes", "/api/changes"),
+        ("get_project", f"/api/projects/{project_id}"),
+    )
+    for function, path in routes:
         got = invoke(handlers[function], http_api_event("GET", path, cookies=[user.cookie]))
         headed = head(handlers, function, path, user)
         assert headed.status == 200, (path, headed)

@@ -9,6 +9,7 @@ from mangum import Mangum
 from sync_core.adapters.assembly import api_app, api_services
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import ApiSettings, load_settings
+from sync_core.domain.changes import FEED_START, FeedCursor, encode_cursor
 from tests.support.lambda_events import FUNCTIONS, http_api_event, invoke, load_function
 from tests.support.round_trips import counting_database
 
@@ -25,6 +26,7 @@ def test_every_route_is_one_round_trip(traced, new_user):
     project_id = uuid.uuid4()
     path = f"/api/projects/{project_id}"
     put = json.dumps({"name": "x", "data": {"v": 1}, "baseRevision": 0})
+    first_cursor = encode_cursor(FeedCursor(0, FEED_START))
     stale = json.dumps({"name": "x", "data": {"v": 2}, "baseRevision": 0})
     requests = [
         (http_api_event("PUT", path, cookies=[user.cookie], body=put), 200),
@@ -32,6 +34,8 @@ def test_every_route_is_one_round_trip(traced, new_user):
         (http_api_event("GET", path, cookies=[user.cookie]), 200),
         (http_api_event("GET", path, cookies=[user.cookie], headers={"If-None-Match": '"1"'}), 304),
         (http_api_event("GET", "/api/projects", cookies=[user.cookie]), 200),
+        (http_api_event("GET", "/api/changes", cookies=[user.cookie]), 200),
+        (http_api_event("GET", "/api/changes", cookies=[user.cookie], query=f"since={first_cursor}&limit=1"), 200),
         (http_api_event("DELETE", path, cookies=[user.cookie], headers={"If-Match": '"1"'}), 200),
         (http_api_event("GET", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie]), 404),
     ]
@@ -46,6 +50,8 @@ def test_input_refused_before_sql_costs_no_round_trip(traced, new_user):
     user = new_user()
     invoke(handler, http_api_event("GET", "/api/projects/not-a-uuid", cookies=[user.cookie]))
     invoke(handler, http_api_event("GET", "/api/projects"))
+    invoke(handler, http_api_event("GET", "/api/changes", cookies=[user.cookie], query="since=x"))
+    invoke(handler, http_api_event("GET", "/api/changes", cookies=[user.cookie], query="limit=0"))
     assert round_trips() == 0
 
 
@@ -59,6 +65,8 @@ FLAWED_REQUESTS = {
     "a malformed id": ("GET", "/api/projects/NOT-A-UUID", {}),
     "a malformed If-None-Match": ("GET", f"/api/projects/{uuid.uuid4()}", {"headers": {"If-None-Match": "x"}}),
     "a malformed flag": ("GET", "/api/projects", {"query": "includeDeleted=maybe"}),
+    "a malformed cursor": ("GET", "/api/changes", {"query": "since=not-a-cursor"}),
+    "a malformed limit": ("GET", "/api/changes", {"query": "limit=0"}),
     "a malformed body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "{"}),
     "an oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "x" * (4 * 1024 * 1024 + 1)}),
     "a declared oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"headers": {"Content-Length": "99999999"}}),
@@ -136,13 +144,19 @@ def test_every_route_of_every_function_judges_credentials_before_anything_else(t
                 headers = {**flawed, **credentials.get("headers", {})}
                 cookies = credentials.get("cookies")
                 event = http_api_event(
-                    method, concrete, cookies=cookies, headers=headers, query="x=1&includeDeleted=x", body="{"
+                    method,
+                    concrete,
+                    cookies=cookies,
+                    headers=headers,
+                    query="x=1&includeDeleted=x&since=x&limit=x",
+                    body="{",
                 )
                 response = invoke(handler, event)
                 assert (response.status, response.json()["error"]["code"]) == (401, "unauthenticated"), (method, path)
             checked.add((method, path))
     assert {
         ("GET", "/api/projects"),
+        ("GET", "/api/changes"),
         ("HEAD", "/api/projects/{project_id}"),
         ("DELETE", "/api/projects/{project_id}"),
     } <= checked

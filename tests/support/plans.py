@@ -33,9 +33,9 @@ class ExplainedDatabase(Database):
         self._explaining = connector(settings)()
         self.executions: list[Execution] = []
 
-    def fetch_row(self, sql, params):
+    def fetch_rows(self, sql, params):
         self.executions.append(self._explain(sql, params))
-        return super().fetch_row(sql, params)
+        return super().fetch_rows(sql, params)
 
     def _explain(self, sql, params) -> Execution:
         with self._explaining.transaction(force_rollback=True):

@@ -11,8 +11,8 @@ from mangum import Mangum
 
 from sync_core.adapters.http.app import build_app
 from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
-from sync_core.domain import projects
-from sync_core.domain.errors import DatabaseUnavailable, RevisionConflict, WriteRaced
+from sync_core.domain import changes, projects
+from sync_core.domain.errors import CursorExpired, DatabaseUnavailable, RevisionConflict, WriteRaced
 from sync_core.domain.limits import LimitHooks
 from sync_core.domain.session import SessionPolicy, sign_token
 from tests.support.lambda_events import http_api_event, invoke
@@ -34,6 +34,10 @@ class FakeStore:
     def list_projects(self, session_token, *, include_deleted):
         self._record("list", session_token, include_deleted)
         return "[]"
+
+    def list_changes(self, session_token, since, limit):
+        self._record("changes", session_token, since, limit)
+        return changes.ChangesPage([], changes.FeedCursor(9, changes.FEED_START), more=False)
 
     def get_project(self, session_token, project_id, cached):
         self._record("get", session_token, project_id, cached)
@@ -151,6 +155,26 @@ def test_include_deleted_flag(handler, store):
     invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE], query="includeDeleted=1"))
     invoke(handler, http_api_event("GET", "/api/projects", cookies=[COOKIE]))
     assert [call[2] for call in store.calls] == [True, False]
+
+
+def test_changes_hands_the_parsed_cursor_and_limit_to_the_store(handler, store):
+    cursor = changes.FeedCursor(5, changes.FeedPosition(7, uuid.uuid4()))
+    since = changes.encode_cursor(cursor)
+    first = invoke(handler, http_api_event("GET", "/api/changes", cookies=[COOKIE]))
+    invoke(handler, http_api_event("GET", "/api/changes", cookies=[COOKIE], query=f"since={since}&limit=7"))
+    assert [call[2:] for call in store.calls] == [(None, changes.DEFAULT_LIMIT), (cursor, 7)]
+    assert first.json() == {
+        "changes": [],
+        "cursor": changes.encode_cursor(changes.FeedCursor(9, changes.FEED_START)),
+        "more": False,
+    }
+
+
+def test_an_expired_cursor_is_410_with_its_own_code(handler, store):
+    store.failure = CursorExpired("expired")
+    response = invoke(handler, http_api_event("GET", "/api/changes", cookies=[COOKIE]))
+    assert response.status == 410
+    assert response.json() == {"error": {"code": "cursor_expired", "message": "expired"}}
 
 
 def test_cors_is_off_unless_configured():

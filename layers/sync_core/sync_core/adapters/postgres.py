@@ -29,7 +29,11 @@ class Database:
         self._connection: psycopg.Connection | None = None
 
     def fetch_row(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Run one statement and return its single row, keyed by column name.
+        """Run one statement and return its single row, keyed by column name."""
+        return self.fetch_rows(sql, params)[0]
+
+    def fetch_rows(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run one statement and return its rows, keyed by column name.
 
         A connection found dead mid-statement is replaced and the statement sent once more:
         every statement here is safe to repeat (reads, and writes keyed by a writeId or a
@@ -46,12 +50,12 @@ class Database:
                 "the database connection was lost", retry_after_seconds=RETRY_AFTER_SECONDS
             ) from None
 
-    def _run(self, sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    def _run(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         connection = self._live_connection()
         try:
             with connection.cursor(row_factory=dict_row) as cursor:
                 cursor.execute(sql, params)
-                return cursor.fetchone()
+                return cursor.fetchall()
         except psycopg.OperationalError:
             if connection.broken or connection.closed:
                 self.close()

@@ -17,7 +17,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from sync_core.adapters.postgres import Database
+from sync_core.domain.changes import FEED_START, LAST_ID, PAGE_BYTES, ChangesPage, FeedCursor, FeedPosition, next_cursor
 from sync_core.domain.errors import (
+    CursorExpired,
     InvalidField,
     InvalidRequest,
     ProjectNotFound,
@@ -155,6 +157,15 @@ def _document(alias: str) -> str:
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
+def _change(alias: str) -> str:
+    """A project as the changes feed shows it: a tombstone carries no data."""
+    return f"""json_build_object(
+            'id', {alias}.id, 'name', {alias}.name,
+            'data', CASE WHEN {alias}."deletedAt" IS NULL THEN {alias}.data END, 'revision', {alias}.revision,
+            'updatedAt', {_time(f'{alias}."updatedAt"')},
+            'deletedAt', {_time(f'{alias}."deletedAt"')})"""
+
+
 def _write_receipt(alias: str) -> str:
     return f"""json_build_object(
             'id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
@@ -200,6 +211,80 @@ LEFT JOIN (
     JOIN viewer ON project."userId" = viewer.user_id
     WHERE project.id = %(project_id)s AND {ADMITTED}
 ) AS found ON true
+"""
+
+# The cursor's place, (after_xid, after_id), is exclusive: the page starts after it.
+FEED_AFTER = """(project."changeXid", project.id) > (%(after_xid)s::xid8, %(after_id)s::uuid)"""
+
+FEED_PAGE = f"""
+-- Every transaction below the snapshot's xmin has finished, so every row changed below it is visible
+-- and stays put (a later write moves its row to that write's own, higher, xid). A row at or above it
+-- may yet be joined below it by a write that commits late, in any order: later pages read those.
+feed_boundary AS (
+    SELECT pg_snapshot_xmin(pg_current_snapshot()) AS stable_below
+),
+-- A first listing (no cursor) begins at this boundary: tombstones below it predate the listing.
+reading AS (
+    SELECT coalesce(%(listing_began)s::xid8, stable_below) AS listing_began
+    FROM feed_boundary
+),
+-- A cursor before the user's tombstone purge may have missed a deletion that no longer exists. It is
+-- never shown tombstones below listing_began, so only a purge that reached that far counts.
+expiry AS (
+    SELECT EXISTS (
+        SELECT FROM public.project_feed_horizons AS horizon, viewer, reading
+        WHERE horizon."userId" = viewer.user_id AND horizon."purgedThrough" >= reading.listing_began
+          AND (%(after_xid)s::xid8, %(after_id)s::uuid) < (horizon."purgedThrough", '{LAST_ID}'::uuid)
+    ) AS expired
+),
+-- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
+-- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
+-- at most 256 bytes; bytes_through is the running sum.
+candidates AS (
+    SELECT
+        project.*,
+        row_number() OVER feed_order AS place,
+        sum(
+            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
+            + 6 * octet_length(project.name) + 256
+        ) OVER feed_order AS bytes_through
+    FROM (
+        SELECT project.*
+        FROM public.projects AS project
+        -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
+        -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
+        WHERE project."userId" = (SELECT user_id FROM viewer)
+          -- Uncorrelated, so one-time filters: no project is read for a request refused or expired.
+          AND {ADMITTED} AND NOT (SELECT expired FROM expiry)
+          AND project."changeXid" < (SELECT stable_below FROM feed_boundary)
+          AND {FEED_AFTER}
+          AND (project."deletedAt" IS NULL OR project."changeXid" >= (SELECT listing_began FROM reading))
+        ORDER BY project."changeXid", project.id
+        LIMIT %(limit)s + 1
+    ) AS project
+    WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
+),
+-- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.
+page AS (
+    SELECT *
+    FROM candidates
+    WHERE place <= %(limit)s AND (place = 1 OR bytes_through <= %(page_bytes)s)
+)"""
+
+# One row per change, not one aggregate: Postgres builds and sends a megabyte as one value far slower
+# than as a hundred rows. Every row repeats the statement's own columns; an empty page is one row.
+LIST_CHANGES = f"""{_with(VIEWER, ADMISSION, FEED_PAGE)}
+SELECT{LIMIT_COLUMNS},
+    (SELECT expired FROM expiry) AS expired,
+    (SELECT count(*) FROM candidates) > (SELECT count(*) FROM page) AS more,
+    (SELECT stable_below::text FROM feed_boundary) AS stable_below,
+    (SELECT listing_began::text FROM reading) AS listing_began,
+    page."changeXid"::text AS change_xid,
+    page.id,
+    CASE WHEN page.id IS NOT NULL THEN {_change("page")}::text END AS change
+FROM (SELECT) AS answer
+LEFT JOIN page ON true
+ORDER BY page.place
 """
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
@@ -397,6 +482,7 @@ SELECT{LIMIT_COLUMNS}
 # Every statement by the name of its file in statements/, where each reads whole.
 STATEMENTS = {
     "list_projects": LIST_PROJECTS,
+    "list_changes": LIST_CHANGES,
     "get_project": GET_PROJECT,
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
@@ -428,6 +514,28 @@ class PostgresProjectsStore:
             Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
         return row["projects"]
+
+    def list_changes(self, session_token: str, since: FeedCursor | None, limit: int) -> ChangesPage:
+        after = since.after if since else FEED_START
+        params = {
+            "session_token": session_token,
+            "listing_began": None if since is None else str(since.listing_began),
+            "after_xid": str(after.change_xid),
+            "after_id": after.project_id,
+            "limit": limit,
+            "page_bytes": PAGE_BYTES,
+        }
+        rows = self._admitted_rows(Scope.READ, LIST_CHANGES, params)
+        answer = rows[0]
+        if answer["expired"]:
+            raise CursorExpired(
+                "the cursor is older than the deletions kept for this account; list again without since"
+            )
+        read = [row for row in rows if row["id"] is not None]
+        reading = since or FeedCursor(int(answer["listing_began"]), FEED_START)
+        last_read = FeedPosition(int(read[-1]["change_xid"]), read[-1]["id"]) if read else None
+        cursor = next_cursor(reading, last_read, int(answer["stable_below"]), more=answer["more"])
+        return ChangesPage([row["change"] for row in read], cursor, answer["more"])
 
     def get_project(
         self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions
@@ -492,7 +600,13 @@ class PostgresProjectsStore:
 
     def _admitted_row(self, scope: Scope, sql: str, params: dict) -> dict[str, Any]:
         """Run a statement under the limiter; its row, once the user is known and admitted."""
-        row = self._database.fetch_row(sql, {**params, **limit_parameters(self._limits, scope)})
+        return self._admitted_rows(scope, sql, params)[0]
+
+    def _admitted_rows(self, scope: Scope, sql: str, params: dict) -> list[dict[str, Any]]:
+        """Run a statement under the limiter; its rows (each carrying the limiter's columns), once the user
+        is known and admitted."""
+        rows = self._database.fetch_rows(sql, {**params, **limit_parameters(self._limits, scope)})
+        row = rows[0]
         if row["user_id"] is None:
             raise Unauthenticated(SESSION_ENDED)
         if not row["admitted"]:
@@ -505,7 +619,7 @@ class PostgresProjectsStore:
         tokens_left = row["tokens_left"]
         if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
             self._hooks.publish(LimitEvent(LimitEventKind.BURST, row["user_id"], scope))
-        return row
+        return rows
 
 
 def _refuse_unless_readable(row: dict[str, Any]) -> None:

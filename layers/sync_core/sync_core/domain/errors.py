@@ -49,6 +49,13 @@ class RevisionConflict(SyncError):
         self.body = body
 
 
+class CursorExpired(SyncError):
+    """The feed cursor is older than the user's tombstone purge: deletions it has not read are gone, so
+    the client lists everything again (GET /api/changes without since)."""
+
+    code = "cursor_expired"
+
+
 class DatabaseUnavailable(SyncError):
     code = "database_unavailable"
 

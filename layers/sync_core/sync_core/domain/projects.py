@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
+from sync_core.domain.changes import ChangesPage, FeedCursor
 from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
 
 # A revision is a Postgres bigint above 0; a base revision may be 0 (no project yet). The SQL that reads
@@ -66,6 +67,8 @@ class ProjectsStore(Protocol):
     """The port every adapter of the projects table implements. Each call is one round trip."""
 
     def list_projects(self, session_token: str, *, include_deleted: bool) -> str: ...
+
+    def list_changes(self, session_token: str, since: FeedCursor | None, limit: int) -> ChangesPage: ...
 
     def get_project(
         self, session_token: str, project_id: uuid.UUID, cached: CachedRevisions

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from sync_core.domain.errors import (
+    CursorExpired,
     DatabaseUnavailable,
     InvalidField,
     InvalidRequest,
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: dict[type[SyncError], int] = {
     Unauthenticated: 401,
     ProjectNotFound: 404,
     RevisionConflict: 409,
+    CursorExpired: 410,
     PayloadTooLarge: 413,
     InvalidField: 422,
     RateLimited: 429,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sync_core.adapters.http.errors import JSON
-from sync_core.domain import projects
+from sync_core.domain import changes, projects
 from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
 from sync_core.domain.limits import LimitHooks
 from sync_core.domain.session import SessionPolicy, session_token
@@ -28,6 +28,7 @@ class Services:
 
 
 list_projects_router = APIRouter()
+list_changes_router = APIRouter()
 get_project_router = APIRouter()
 put_project_router = APIRouter()
 delete_project_router = APIRouter()
@@ -36,6 +37,7 @@ delete_project_router = APIRouter()
 # the local server, the tests and the template's checks read. A new endpoint is a router added here.
 ROUTERS: dict[str, APIRouter] = {
     "list_projects": list_projects_router,
+    "list_changes": list_changes_router,
     "get_project": get_project_router,
     "put_project": put_project_router,
     "delete_project": delete_project_router,
@@ -56,6 +58,18 @@ async def list_projects_route(request: Request) -> Response:
     include_deleted = _flag(request.query_params.get("includeDeleted"), "includeDeleted")
     listing = services.store.list_projects(token, include_deleted=include_deleted)
     return Response(listing, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
+
+
+@list_changes_router.get("/api/changes")
+@list_changes_router.head("/api/changes")
+async def list_changes_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    since = request.query_params.get("since")
+    cursor = None if since is None else changes.parse_cursor(since)
+    limit = changes.parse_limit(request.query_params.get("limit"))
+    page = services.store.list_changes(token, cursor, limit)
+    return Response(page.json_text(), media_type=JSON, headers={"Cache-Control": "private, no-cache"})
 
 
 @get_project_router.get("/api/projects/{project_id}")
