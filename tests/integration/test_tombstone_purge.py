@@ -105,3 +105,26 @@ def test_the_horizon_only_moves_forward(api, new_user, database_url, purge):
     purge()
     assert _horizon(database_url, user) > first
     assert later not in _rows(database_url, user)
+
+
+def test_a_cursor_that_had_not_seen_a_purged_tombstone_gets_410_and_a_fresh_listing_works(
+    api, new_user, database_url, purge
+):
+    user = new_user()
+    kept = api.create(user)
+    doomed = api.create(user)
+    listing = api.changes(user).json()
+    assert {change["id"] for change in listing["changes"]} == {str(kept), str(doomed)}
+    stale_cursor = listing["cursor"]
+
+    assert api.delete(user, doomed, {"baseRevision": 1}).status == 200
+    _age_tombstone(database_url, user, doomed, 45)
+    caught_up = api.changes(user, query=f"since={stale_cursor}").json()
+    assert [change["id"] for change in caught_up["changes"]] == [str(doomed)]
+
+    purge()
+    expired = api.changes(user, query=f"since={stale_cursor}")
+    assert expired.status == 410 and expired.json()["error"]["code"] == "cursor_expired"
+    assert api.changes(user, query=f"since={caught_up['cursor']}").status == 200, "a cursor past it is fine"
+    relisted = api.changes(user).json()
+    assert [change["id"] for change in relisted["changes"]] == [str(kept)]
