@@ -185,7 +185,7 @@ async function recordDeleteConflict(context, projectId, write, server) {
       return recordAccepted(context, projectId, write, server.revision);
     case 'restore-server-copy':
       await adoptServerCopy(context, server);
-      context.publishLocalChange(projectId);
+      context.publishLocalChange([projectId]);
       return { kind: 'settled' };
     default:
       return parkConflict(context, projectId, server);

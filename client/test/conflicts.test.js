@@ -37,7 +37,7 @@ test('without local edits the server copy replaces the local one in the backgrou
   await phone.engine.idle();
 
   const changes = [];
-  laptop.engine.on('local-change', (change) => changes.push(change.projectId));
+  laptop.engine.on('local-change', (change) => changes.push(...change.projectIds));
   laptop.engine.syncNow();
   await laptop.engine.idle();
 

@@ -217,14 +217,14 @@ test('a full disk while pulling is shown and retried until space is back', async
   const server = createFakeServer();
   server.writeAsOtherDevice(ALICE.id, { id: 'remote', name: 'From elsewhere', data: { text: 'big' } });
   const device = await createDevice(server);
-  const realPut = device.localStore.put;
+  const realWriteBatch = /** @type {NonNullable<typeof device.localStore.writeBatch>} */ (device.localStore.writeBatch);
   let refusals = 0;
-  device.localStore.put = async (project) => {
+  device.localStore.writeBatch = async (batch) => {
     if (refusals < 2) {
       refusals += 1;
       throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     }
-    return realPut(project);
+    return realWriteBatch(batch);
   };
   await device.signIn(ALICE);
   assert.equal(refusals, 2);
