@@ -199,9 +199,9 @@ test('two tabs: a commit on a copy the other tab replaced, not yet synced, keeps
   const { server, first, second } = await twoTabs();
   const inFirst = await opened(first.engine, 'p1');
   const inSecond = await opened(second.engine, 'p1');
-  const held = server.holdNext({ method: 'PUT' });
+  const held = server.holdNext({ method: 'POST' });
   await commitText(inFirst, 'typed in tab one');
-  await eventually(() => server.count('PUT') === 2, "tab one's push in flight");
+  await eventually(() => server.count('POST') === 2, "tab one's push in flight");
 
   await commitText(inSecond, 'typed in tab two');
   held.release();
