@@ -164,7 +164,6 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     if (!userId) return json(401, { error: { code: 'unauthorized', message: 'Sign in first' } });
     const projects = projectsOf(userId);
     if (rawBody.length > maxBodyBytes) return json(413, { error: { code: 'too_large', message: 'The request body is too large' } });
-    if (method === 'GET' && url.pathname === '/api/projects') return json(200, listing(projects, url));
     if (url.pathname === CHANGES_PATH && method === 'GET') return answer(changesPage(userId, url));
     if (url.pathname === CHANGES_PATH && method === 'POST') return answer(batch(projects, body));
     const projectId = PROJECT_PATH.exec(url.pathname)?.[1];
@@ -180,18 +179,6 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
       return answer(deleteProject(projects, projectId, body));
     }
     return json(405, { error: { code: 'method_not_allowed', message: method } });
-  }
-
-  /**
-   * @param {Map<string, StoredProject>} projects
-   * @param {URL} url
-   */
-  function listing(projects, url) {
-    const includeDeleted = url.searchParams.get('includeDeleted') === '1';
-    return [...projects.values()]
-      .filter((project) => includeDeleted || !project.deletedAt)
-      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
-      .map(({ id, name, revision, updatedAt, deletedAt }) => ({ id, name, revision, updatedAt, deletedAt }));
   }
 
   /**
