@@ -167,3 +167,20 @@ test('a project skipped for typing and then committed is pushed, and meets the s
   assert.equal(server.requests.filter((request) => request.path === '/api/projects/p000').length, 0, 'queued: the push decides, no owed GET');
   await laptop.close();
 });
+
+test("an editor's store without writeBatch gets the page project by project", async () => {
+  const server = serverWithProjects(createFakeServer(), 3);
+  server.deleteAsOtherDevice(ALICE.id, 'p002');
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  server.writeAsOtherDevice(ALICE.id, { id: 'p000', name: 'Zero', data: { text: 'changed' } });
+  server.deleteAsOtherDevice(ALICE.id, 'p001');
+  delete device.localStore.writeBatch;
+
+  device.engine.syncNow();
+  await device.engine.idle();
+  assert.equal(await device.text('p000'), 'changed');
+  assert.equal(await device.localStore.get('p001'), undefined);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
