@@ -3,10 +3,11 @@
 //
 //   node bench/client_bench.mjs          (needs `cd client && npm ci` first)
 //
-// Scenarios: claim 500 local projects at first sign-in; merge a 1,000-project list on load on a
-// returning device (50 changed elsewhere, 25 deleted elsewhere, 25 edited here); and the same
-// 1,000 pulled by a brand-new device. Each runs with no network latency (the engine's own cost)
-// and with 20 ms per request (what the concurrency limit of 4 is for).
+// Scenarios: claim 500 local projects at first sign-in (batched pushes, target <= 6 requests);
+// merge 1,000 projects on a brand-new device (every page of the changes feed, target <= 12); a
+// returning device when nothing changed (target: 1 request, a response under 1 KiB); and a
+// returning device after 50 changed and 25 deleted elsewhere and 25 edited here. Each runs with no
+// network latency (the engine's own cost) and with 20 ms per request.
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 
@@ -50,7 +51,7 @@ async function createBrowser(server) {
 const projectOf = (index) => ({ id: `project-${String(index).padStart(4, '0')}`, name: `Project ${index}`, data: { text: `text ${index}`, frames: [index, index + 1] } });
 
 /**
- * Times `work` and counts the requests it made, by kind.
+ * Times `work` and counts the requests it made, by kind, and the bytes they answered with.
  * @param {ReturnType<typeof createFakeServer>} server
  * @param {() => Promise<void>} work
  */
@@ -63,16 +64,18 @@ async function measure(server, work) {
   const count = (/** @type {(request: any) => boolean} */ matches) => made.filter(matches).length;
   return {
     ms,
-    list: count((request) => request.method === 'GET' && request.path.startsWith('/api/projects?')),
-    get: count((request) => request.method === 'GET' && !request.path.startsWith('/api/projects?')),
+    feed: count((request) => request.method === 'GET' && request.path.startsWith('/api/changes')),
+    batch: count((request) => request.method === 'POST'),
+    get: count((request) => request.method === 'GET' && request.path.startsWith('/api/projects/')),
     put: count((request) => request.method === 'PUT'),
     delete: count((request) => request.method === 'DELETE'),
+    responseBytes: made.reduce((sum, request) => sum + (request.responseBytes ?? 0), 0),
   };
 }
 
 /** @param {number} latencyMs */
 async function claimFiveHundred(latencyMs) {
-  const server = createFakeServer({ maxBodyBytes: 1 << 20 });
+  const server = createFakeServer({ maxBodyBytes: 4 * 1024 * 1024 });
   const browser = await createBrowser(server);
   for (let index = 0; index < 500; index += 1) await browser.localStore.put(projectOf(index));
   const engine = browser.startEngine(latencyMs);
@@ -100,10 +103,28 @@ async function pullThousandOnNewDevice(latencyMs) {
   return { result, server, browser };
 }
 
+/**
+ * Setup (not timed): a device that synced 1,000 projects, then closed.
+ * @returns {Promise<Awaited<ReturnType<typeof pullThousandOnNewDevice>>>}
+ */
+const returningDevice = () => pullThousandOnNewDevice(0);
+
 /** @param {number} latencyMs */
-async function mergeThousandOnReturningDevice(latencyMs) {
-  // Setup (not timed): a device that synced 1,000 projects, then closed.
-  const { server, browser } = await pullThousandOnNewDevice(0);
+async function returnWithNothingChanged(latencyMs) {
+  const { server, browser } = await returningDevice();
+  const engine = browser.startEngine(latencyMs);
+  const result = await measure(server, async () => {
+    await engine.setUser(USER);
+    await engine.idle();
+  });
+  assertSynced(engine, (await browser.localStore.list()).length === 1000);
+  await engine.stop();
+  return result;
+}
+
+/** @param {number} latencyMs */
+async function returnAfterChanges(latencyMs) {
+  const { server, browser } = await returningDevice();
   for (let index = 0; index < 50; index += 1) server.writeAsOtherDevice(USER.id, { ...projectOf(index), data: { text: 'changed elsewhere' } });
   for (let index = 50; index < 75; index += 1) server.deleteAsOtherDevice(USER.id, projectOf(index).id);
   const signedOut = browser.startEngine(0); // edits made signed out are kept for the next sign-in
@@ -131,13 +152,14 @@ function assertSynced(engine, outcomeHolds) {
 }
 
 const scenarios = [
-  ['Claim 500 local projects (first sign-in)', claimFiveHundred],
-  ['Merge 1,000 on load, returning device', mergeThousandOnReturningDevice],
-  ['Merge 1,000 on load, new device', async (/** @type {number} */ latency) => (await pullThousandOnNewDevice(latency)).result],
+  ['Claim 500 local projects (first sign-in)', claimFiveHundred, 'target <= 6'],
+  ['Merge 1,000 on load, new device', async (/** @type {number} */ latency) => (await pullThousandOnNewDevice(latency)).result, 'target <= 12'],
+  ['Returning device, nothing changed', returnWithNothingChanged, 'target 1, < 1 KiB'],
+  ['Returning device, 50 changed + 25 deleted elsewhere, 25 edited here', returnAfterChanges, ''],
 ];
 
 const rows = [];
-for (const [name, run] of scenarios) {
+for (const [name, run, target] of scenarios) {
   const timings = [];
   let counts;
   for (const latency of LATENCIES_MS) {
@@ -145,13 +167,15 @@ for (const [name, run] of scenarios) {
     timings.push(measured.ms);
     counts ??= measured;
   }
-  rows.push({ name, counts, timings });
+  rows.push({ name, counts, timings, target });
 }
 
-const header = ['Scenario', 'Requests (list/GET/PUT/DELETE)', ...LATENCIES_MS.map((ms) => `Time, ${ms} ms/request`)];
-const lines = rows.map(({ name, counts, timings }) => [
+const header = ['Scenario', 'Requests (feed/batch/GET/PUT/DELETE)', 'Target', 'Response bytes', ...LATENCIES_MS.map((ms) => `Time, ${ms} ms/request`)];
+const lines = rows.map(({ name, counts, timings, target }) => [
   name,
-  `${counts.list + counts.get + counts.put + counts.delete} (${counts.list}/${counts.get}/${counts.put}/${counts.delete})`,
+  `${counts.feed + counts.batch + counts.get + counts.put + counts.delete} (${counts.feed}/${counts.batch}/${counts.get}/${counts.put}/${counts.delete})`,
+  String(target),
+  formatBytes(counts.responseBytes),
   ...timings.map((ms) => `${(ms / 1000).toFixed(2)} s`),
 ]);
 const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
@@ -160,3 +184,10 @@ console.log(`Client sync benchmark (Node ${process.versions.node}, fake-indexedd
 console.log(format(header));
 console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
 for (const line of lines) console.log(format(line));
+
+/** @param {number} bytes */
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -454,9 +454,9 @@ engine.on('status', (status) => {
   }
   render();
 });
-engine.on('local-change', ({ projectId }) => {
+engine.on('local-change', ({ projectIds }) => {
   reloadProjects()
-    .then(() => (projectId === state.openProjectId ? refreshOpenProject() : undefined))
+    .then(() => (state.openProjectId && projectIds.includes(state.openProjectId) ? refreshOpenProject() : undefined))
     .catch(showSaveFailure);
 });
 

@@ -114,10 +114,10 @@ export function createSyncEngine(options) {
     if (!closed) tabs.post(message);
   }
 
-  /** @param {string} projectId */
-  function publishLocalChange(projectId) {
-    emit('local-change', { projectId });
-    tellOtherTabs({ type: 'local-change', projectId });
+  /** @param {string[]} projectIds */
+  function publishLocalChange(projectIds) {
+    emit('local-change', { projectIds });
+    tellOtherTabs({ type: 'local-change', projectIds });
   }
 
   /**
@@ -223,7 +223,7 @@ export function createSyncEngine(options) {
       }, project, baseVersion);
     }));
     return committed.then((version) => {
-      tellOtherTabs({ type: 'local-change', projectId: project.id });
+      tellOtherTabs({ type: 'local-change', projectIds: [project.id] });
       return version;
     });
   }
@@ -264,7 +264,7 @@ export function createSyncEngine(options) {
         if (leading && message.userId === session?.user.id) session?.typingEnded(message.projectId);
         break;
       case 'local-change':
-        emit('local-change', { projectId: message.projectId });
+        emit('local-change', { projectIds: message.projectIds });
         break;
       case 'user':
         // A failure is already in the status; this tab's own sign-in call is not waiting for it.
@@ -294,7 +294,7 @@ export function createSyncEngine(options) {
         await queueCommit(projectId);
         await (await device()).bumpVersion(projectId, timers.now());
         await localStore.remove(projectId);
-      })).then(() => tellOtherTabs({ type: 'local-change', projectId })),
+      })).then(() => tellOtherTabs({ type: 'local-change', projectIds: [projectId] })),
     enqueue: (projectId) => surfacingStorageErrors(() => tabs.withProjectLock(projectId, async () => {
       await userChanges;
       await queueCommit(projectId);

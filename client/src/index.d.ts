@@ -11,6 +11,9 @@ import type {
 export type {
   BackoffSettings,
   BrowserSignals,
+  ChangeItem,
+  ChangesPage,
+  CursorExpired,
   EditingSession,
   LocalProject,
   LocalProjectStore,
@@ -18,7 +21,6 @@ export type {
   ProjectState,
   ProjectStatus,
   PutRequest,
-  ServerListEntry,
   ServerCopy,
   ServerProject,
   SignedInUser,

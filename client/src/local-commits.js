@@ -17,6 +17,8 @@ import { sameJson } from './conflict-policy.js';
 /** @typedef {import('./sync-types.js').Timers} Timers */
 /** @typedef {import('./sync-types.js').ServerCopy} ServerCopy */
 /** @typedef {import('./sync-types.js').SessionContext} SessionContext */
+/** @typedef {import('./sync-types.js').ServerProject} ServerProject */
+/** @typedef {import('./sync-types.js').FeedPosition} FeedPosition */
 
 /**
  * @typedef {object} LocalWrites
@@ -35,7 +37,7 @@ import { sameJson } from './conflict-policy.js';
  * @property {string | null} userId the signed-in user, or null
  * @property {() => string} newProjectId
  * @property {<T>(projectId: string, work: () => Promise<T>) => Promise<T>} withProjectLock
- * @property {(projectId: string) => void} publishLocalChange
+ * @property {(projectIds: string[]) => void} publishLocalChange
  */
 
 /**
@@ -69,7 +71,49 @@ export async function adoptServerCopy(context, server) {
 export async function forgetProject({ localStore, metadata, device }, projectId) {
   await localStore.remove(projectId);
   await metadata.forget(projectId);
-  await device.forget(projectId);
+  await device.forget([projectId]);
+}
+
+/**
+ * @typedef {object} ServerChanges what one page of the changes feed does here (see merge.js)
+ * @property {ServerProject[]} adopt server copies to store here
+ * @property {string[]} remove gone on the server: removed here, every trace forgotten
+ * @property {string[]} forget gone on the server and already not stored here: only the metadata goes
+ * @property {string[]} owe skipped for an editor's typing, pulled later
+ */
+
+/**
+ * A page of server changes, taken with one transaction per store and in the order the single
+ * writes keep: versions move before the store changes (see `replaceLocalCopy`), the metadata and
+ * the feed position last (a crash before it re-reads the page), the device records of removed
+ * projects after that (a local copy without one would be claimed as new at the next sign-in).
+ * @param {SessionContext} context
+ * @param {ServerChanges} changes
+ * @param {FeedPosition} position
+ */
+export async function adoptServerChanges(context, { adopt, remove, forget, owe }, position) {
+  const { device, localStore, metadata, timers, user } = context;
+  if (adopt.length) await device.bumpVersionsAndClaim(adopt.map((server) => server.id), user.id, timers.now());
+  const put = adopt.map(({ id, name, data }) => ({ id, name, data }));
+  if (put.length || remove.length) await writeLocalBatch(localStore, { put, remove });
+  await metadata.recordFeedPage({
+    accepted: adopt.map((server) => ({ projectId: server.id, revision: server.revision })),
+    forgotten: [...remove, ...forget],
+    owed: owe,
+    position,
+  });
+  if (remove.length || forget.length) await device.forget([...remove, ...forget]);
+}
+
+/**
+ * @param {LocalProjectStore} localStore
+ * @param {{ put: LocalProject[], remove: string[] }} batch
+ */
+async function writeLocalBatch(localStore, batch) {
+  if (localStore.writeBatch) return localStore.writeBatch(batch);
+  // An editor's store without batches: the same writes, one by one.
+  for (const project of batch.put) await localStore.put(project);
+  for (const id of batch.remove) await localStore.remove(id);
 }
 
 /**
@@ -110,7 +154,7 @@ async function keepReplacedCopy(deps, replaced) {
     if (ownerId) await deps.device.claim([copy.id], ownerId);
     await commitLocally(deps, copy, undefined);
   });
-  deps.publishLocalChange(copy.id);
+  deps.publishLocalChange([copy.id]);
 }
 
 /**

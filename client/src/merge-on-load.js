@@ -1,14 +1,22 @@
-// Merge on load: fetch the server list, plan with merge.js, then apply the plan to the local store.
-// A pull never overwrites a project with unsynced edits: that is re-checked under the project's
-// lock, because an edit may have been saved after the plan was made. Nor does it replace a project
-// an editor holds uncommitted typing on: that pull waits, and the project shows `changed-on-server`.
-import { adoptServerCopy, forgetProject } from './local-commits.js';
-import { planMerge } from './merge.js';
+// Merge on load: read the changes feed from this device's cursor (every page from scratch on a new
+// device, one small request when nothing changed), plan each page with merge.js and apply it, then
+// pull the projects owed from earlier pages one by one.
+//
+// A page is applied under the locks of its projects (taken in id order, so two pages never wait on
+// each other), re-reading the queue, the revisions and the typing under them: an edit saved after
+// the page arrived is never overwritten, and a project an editor holds uncommitted typing on is not
+// replaced. The feed moves past such a project, so it is remembered as owed (in the metadata, with
+// the cursor) and fetched with GET /api/projects/{id} once the typing ended, if it is not queued
+// by then (the push decides). The cursor moves only with the page it ends, in one transaction.
+import { adoptServerCopy, adoptServerChanges, forgetProject } from './local-commits.js';
+import { planPage, whoseStorageDecides } from './merge.js';
 import { forEachConcurrently } from './pool.js';
 import { stopFor } from './stops.js';
 
 /** @typedef {import('./sync-types.js').SessionContext} SessionContext */
-/** @typedef {import('./sync-types.js').ServerListEntry} ServerListEntry */
+/** @typedef {import('./sync-types.js').ServerProject} ServerProject */
+/** @typedef {import('./sync-types.js').ChangesPage} ChangesPage */
+/** @typedef {import('./sync-types.js').FeedPosition} FeedPosition */
 /** @typedef {import('./stops.js').Stop} Stop */
 
 /**
@@ -16,31 +24,11 @@ import { stopFor } from './stops.js';
  * @returns {Promise<Stop | undefined>}
  */
 export async function mergeWithServer(context) {
-  const { transport, localStore, metadata, device, user, settings } = context;
-  const listed = await transport.listProjects();
-  if (listed.kind !== 'ok') return stopFor(listed);
-  // Read local state after the list arrived, so a push that finished meanwhile is accounted for.
-  const [localProjects, queue, lastSynced, otherAccountIds] = await Promise.all([
-    localStore.list(), metadata.queue(), metadata.lastSyncedRevisions(), device.projectsOfOtherAccounts(user.id),
-  ]);
-  const plan = planMerge({
-    serverList: listed.body,
-    localIds: new Set(localProjects.map((project) => project.id)),
-    otherAccountIds,
-    queuedIds: new Set(queue.map((entry) => entry.projectId)),
-    lastSynced,
-  });
   // Until this merge ends, the pulls the last one held stay known: typing that ends meanwhile
   // asks for the next merge by them.
   /** @type {Set<string>} */
   const held = new Set();
-  for (const tombstone of plan.forget) await metadata.forget(tombstone.id);
-  for (const tombstone of plan.removeLocally) await removeTombstonedLocally(context, held, tombstone);
-  /** @type {Stop | undefined} */
-  let stop;
-  await forEachConcurrently(plan.pull, settings.concurrency, async (entry) => {
-    if (!stop && !context.isStopped()) stop = await pullProject(context, held, entry);
-  });
+  const stop = (await readFeed(context, held)) ?? (await pullOwedProjects(context, held));
   context.heldPulls = held;
   return stop;
 }
@@ -56,32 +44,184 @@ export async function heldPullsReleased({ tabs, heldPulls }) {
 
 /**
  * @param {SessionContext} context
- * @param {Set<string>} held pulls held back for typing, in this merge
- * @param {ServerListEntry} entry
+ * @param {Set<string>} held
  * @returns {Promise<Stop | undefined>}
  */
-async function pullProject(context, held, entry) {
-  const { transport, tabs, metadata, localStore } = context;
-  if (await heldByTyping(tabs, held, entry.id)) return undefined;
-  const fetched = await transport.getProject(entry.id);
-  if (fetched.kind === 'not-found') return undefined;
-  if (fetched.kind !== 'ok') return stopFor(fetched);
-  const server = fetched.body;
-  if (server.deletedAt) {
-    await removeTombstonedLocally(context, held, server);
+async function readFeed(context, held) {
+  const { transport, metadata, device, user } = context;
+  const otherAccountIds = await device.projectsOfOtherAccounts(user.id);
+  let position = await metadata.feedPosition();
+  if (position.cursor === undefined) position = await listingFromScratch(context);
+  while (!context.isStopped()) {
+    const page = await transport.listChanges(position.cursor);
+    if (page.kind === 'cursor-expired') {
+      position = await listingFromScratch(context);
+      continue;
+    }
+    if (page.kind !== 'ok') return stopFor(page);
+    position = await applyPage(context, held, page.body, position, otherAccountIds);
+    if (!page.body.more) return undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A listing without a cursor names every live project; the projects synced here before it that it
+ * never names were deleted on the server meanwhile (their tombstones may be purged).
+ * @param {SessionContext} context
+ * @returns {Promise<FeedPosition>}
+ */
+async function listingFromScratch({ metadata }) {
+  return { unlisted: Object.fromEntries(await metadata.lastSyncedRevisions()) };
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {Set<string>} held
+ * @param {ChangesPage} page
+ * @param {FeedPosition} position before the page
+ * @param {Set<string>} otherAccountIds
+ * @returns {Promise<FeedPosition>} after the page
+ */
+async function applyPage(context, held, page, position, otherAccountIds) {
+  const unlisted = position.unlisted && withoutListed(position.unlisted, page.changes);
+  const deletedMeanwhile = !page.more && unlisted ? unlisted : {};
+  /** @type {FeedPosition} */
+  const next = { cursor: page.cursor, ...(page.more && unlisted ? { unlisted } : {}) };
+  const projectIds = [...page.changes.map((server) => server.id), ...Object.keys(deletedMeanwhile)]
+    .filter((id) => !otherAccountIds.has(id));
+  const plan = await withProjectLocks(context.tabs, projectIds, async () => {
+    const planned = await planUnderLocks(context, page.changes, deletedMeanwhile, otherAccountIds);
+    const nothingToWrite = !planned.adopt.length && !planned.remove.length && !planned.forget.length && !planned.owe.length;
+    if (!(nothingToWrite && samePosition(position, next))) await adoptServerChanges(context, planned, next);
+    return planned;
+  });
+  for (const projectId of plan.owe) held.add(projectId);
+  const changedHere = [...plan.adopt.map((server) => server.id), ...plan.remove];
+  if (changedHere.length) context.publishLocalChange(changedHere);
+  return next;
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {ServerProject[]} changes
+ * @param {Record<string, number>} deletedMeanwhile
+ * @param {Set<string>} otherAccountIds
+ */
+async function planUnderLocks({ metadata, tabs, localStore }, changes, deletedMeanwhile, otherAccountIds) {
+  const [queue, lastSynced] = await Promise.all([metadata.queue(), metadata.lastSyncedRevisions()]);
+  const ids = [...new Set([...changes.map((server) => server.id), ...Object.keys(deletedMeanwhile)])];
+  const [typingIds, localIds] = await Promise.all([
+    idsWhere(ids, (id) => tabs.isTyping(id)),
+    idsWhere(whoseStorageDecides({ changes, deletedMeanwhile, lastSynced }), async (id) => Boolean(await localStore.get(id))),
+  ]);
+  return planPage({
+    changes, deletedMeanwhile, otherAccountIds, typingIds, localIds, lastSynced,
+    queuedIds: new Set(queue.map((entry) => entry.projectId)),
+  });
+}
+
+/**
+ * @param {string[]} ids
+ * @param {(id: string) => Promise<boolean>} holds
+ * @returns {Promise<Set<string>>}
+ */
+async function idsWhere(ids, holds) {
+  const answers = await Promise.all(ids.map(holds));
+  return new Set(ids.filter((_id, index) => answers[index]));
+}
+
+/**
+ * @param {Record<string, number>} unlisted
+ * @param {ServerProject[]} changes
+ */
+function withoutListed(unlisted, changes) {
+  const rest = { ...unlisted };
+  for (const server of changes) delete rest[server.id];
+  return rest;
+}
+
+/**
+ * @param {FeedPosition} a
+ * @param {FeedPosition} b
+ */
+function samePosition(a, b) {
+  return a.cursor === b.cursor && a.unlisted === undefined && b.unlisted === undefined;
+}
+
+/**
+ * Runs `work` holding every project's lock, taken one after another in id order.
+ * @template T
+ * @param {SessionContext['tabs']} tabs
+ * @param {string[]} projectIds
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+function withProjectLocks(tabs, projectIds, work) {
+  const [first, ...rest] = [...new Set(projectIds)].sort();
+  if (first === undefined) return work();
+  return tabs.withProjectLock(first, () => withProjectLocks(tabs, rest, work));
+}
+
+// ---- owed pulls ---------------------------------------------------------------------------------
+
+/**
+ * @param {SessionContext} context
+ * @param {Set<string>} held
+ * @returns {Promise<Stop | undefined>}
+ */
+async function pullOwedProjects(context, held) {
+  const owed = await context.metadata.owedPulls();
+  /** @type {Stop | undefined} */
+  let stop;
+  await forEachConcurrently(owed, context.settings.concurrency, async (projectId) => {
+    if (!stop && !context.isStopped()) stop = await pullOwedProject(context, held, projectId);
+  });
+  return stop;
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {Set<string>} held
+ * @param {string} projectId
+ * @returns {Promise<Stop | undefined>}
+ */
+async function pullOwedProject(context, held, projectId) {
+  const { transport, tabs, metadata } = context;
+  if (await heldByTyping(tabs, held, projectId)) return undefined;
+  if (await metadata.queueEntry(projectId)) {
+    await metadata.dropOwedPull(projectId);
     return undefined;
   }
-  const pulled = await tabs.withProjectLock(server.id, async () => {
-    // An edit may have been saved since the plan was made: then the push decides, not the pull.
-    if (await metadata.queueEntry(server.id)) return false;
-    if (await heldByTyping(tabs, held, server.id)) return false;
-    const alreadyHere = (await metadata.lastSyncedRevision(server.id)) >= server.revision && (await localStore.get(server.id));
-    if (alreadyHere) return false;
-    await adoptServerCopy(context, server);
+  const fetched = await transport.getProject(projectId);
+  if (fetched.kind !== 'ok' && fetched.kind !== 'not-found') return stopFor(fetched);
+  // Not found: the tombstone is purged already.
+  const server = fetched.kind === 'ok' && !fetched.body.deletedAt ? fetched.body : undefined;
+  const changed = await tabs.withProjectLock(projectId, async () => {
+    if (await metadata.queueEntry(projectId)) {
+      await metadata.dropOwedPull(projectId);
+      return false;
+    }
+    if (await heldByTyping(tabs, held, projectId)) return false;
+    if (server && (await alreadyHere(context, server))) {
+      await metadata.dropOwedPull(projectId);
+      return false;
+    }
+    if (server) await adoptServerCopy(context, server);
+    else await forgetProject(context, projectId);
     return true;
   });
-  if (pulled) context.publishLocalChange(server.id);
+  if (changed) context.publishLocalChange([projectId]);
   return undefined;
+}
+
+/**
+ * Replacing a copy with itself would only move its version, and turn an editor's next commit into a needless conflict.
+ * @param {SessionContext} context
+ * @param {ServerProject} server
+ */
+async function alreadyHere({ metadata, localStore }, server) {
+  return (await metadata.lastSyncedRevision(server.id)) >= server.revision && Boolean(await localStore.get(server.id));
 }
 
 /**
@@ -93,21 +233,4 @@ async function heldByTyping(tabs, held, projectId) {
   if (!(await tabs.isTyping(projectId))) return false;
   held.add(projectId);
   return true;
-}
-
-/**
- * A project tombstoned on the server goes here too, unless it has unsynced edits (then the push
- * that follows meets the tombstone and the user decides).
- * @param {SessionContext} context
- * @param {Set<string>} held
- * @param {{ id: string }} tombstone
- */
-async function removeTombstonedLocally(context, held, tombstone) {
-  const removed = await context.tabs.withProjectLock(tombstone.id, async () => {
-    if (await context.metadata.queueEntry(tombstone.id)) return false;
-    if (await heldByTyping(context.tabs, held, tombstone.id)) return false;
-    await forgetProject(context, tombstone.id);
-    return true;
-  });
-  if (removed) context.publishLocalChange(tombstone.id);
 }

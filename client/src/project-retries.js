@@ -17,6 +17,7 @@ import { retryDelayMs } from './backoff.js';
 /**
  * @typedef {object} ProjectRetries
  * @property {(projectId: string) => boolean} isWaiting its next attempt is not due yet
+ * @property {(projectId: string) => boolean} hasFailed it is backing off: its attempts go alone, not in a batch
  * @property {(projectId: string, failure: { message: string, retryAfterSeconds?: number }) => void} failed
  * @property {(projectId: string) => void} answered the server answered this project's request for good (accepted, conflict, refused)
  * @property {(queuedIds: Set<string>) => void} keepQueued forgets projects no longer queued (synced by another tab, deleted)
@@ -33,6 +34,7 @@ export function createProjectRetries({ timers, backoff, random }) {
   const retries = new Map();
   return {
     isWaiting: (projectId) => (retries.get(projectId)?.dueAt ?? 0) > timers.now(),
+    hasFailed: (projectId) => retries.has(projectId),
     failed(projectId, { message, retryAfterSeconds }) {
       const failures = (retries.get(projectId)?.failures ?? 0) + 1;
       const delay = retryDelayMs(failures, backoff, random, retryAfterSeconds);

@@ -1,25 +1,41 @@
-// The push queue: every queued project that is not parked gets one request at a time. A write is
-// stored before it is sent and sent again exactly as it was (same writeId) until its answer is
-// recorded, so a lost response never turns into a duplicate or a conflict. The conflict policy
-// itself is in conflict-policy.js; this file only applies its decisions.
+// The push queue: every queued project that is not parked goes to the server, many at once in
+// POST /api/changes, with one request at a time per project. A write is stored before it is sent
+// and sent again exactly as it was (same writeId) until its answer is recorded, so a lost response
+// never turns into a duplicate or a conflict. Each item of a batch is answered as its own PUT or
+// DELETE would be, and recorded the same way. A project backing off after a server error of its
+// own, and a write too big for a batch, go alone through the per-project routes; a batch refused
+// as a whole (a server error) is sent again project by project, so one failing project backs off
+// alone. The conflict policy itself is in conflict-policy.js; this file only applies its decisions.
 import { decideDeleteConflict, decidePushConflict } from './conflict-policy.js';
 import { adoptServerCopy, forgetProject } from './local-commits.js';
 import { forEachConcurrently } from './pool.js';
-import { concernsOnlyThisProject, mostPressingStop, stopFor } from './stops.js';
+import { concernsOnlyThisProject, holdsEveryRequest, mostPressingStop, stopFor } from './stops.js';
 
 /** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 /** @typedef {import('./sync-types.js').PendingWrite} PendingWrite */
+/** @typedef {import('./sync-types.js').ChangeItem} ChangeItem */
 /** @typedef {import('./sync-types.js').ServerProject} ServerProject */
+/** @typedef {import('./sync-types.js').WriteAccepted} WriteAccepted */
 /** @template T @typedef {import('./sync-types.js').TransportOutcome<T>} TransportOutcome */
 /** @typedef {import('./stops.js').Stop} Stop */
 
 /** What one project's push came to: settled (synced or parked for the user) or queued again. */
 /** @typedef {{ kind: 'settled' } | { kind: 'again' } | Stop} PushResult */
 
+/** @typedef {{ projectId: string, write: PendingWrite, item: ChangeItem, bytes: number }} OutgoingWrite */
+/** @typedef {OutgoingWrite & { outcome: TransportOutcome<WriteAccepted> }} AnsweredWrite */
+/** @typedef {{ stop?: Stop, queuedAgain: boolean }} PushProgress */
+
+/** The server takes at most 100 items per batch. */
+const MAX_BATCH_ITEMS = 100;
+/** Well under the server's MAX_BODY_BYTES (4 MiB by default); a bigger write goes alone, by PUT. */
+const MAX_BATCH_BYTES = 3 * 1024 * 1024;
+const utf8 = new TextEncoder();
+
 /**
  * @param {SessionContext} context
- * @returns {Promise<{ stop?: Stop, queuedAgain: boolean }>} queuedAgain: edits made while their
- *   project's request was in flight, to go out in the next push
+ * @returns {Promise<PushProgress>} queuedAgain: edits made while their project's request was in
+ *   flight, to go out in the next push
  */
 export async function pushQueue(context) {
   const { metadata, settings, inFlight, projectRetries } = context;
@@ -28,38 +44,168 @@ export async function pushQueue(context) {
   projectRetries.keepQueued(new Set(queue.map((entry) => entry.projectId)));
   const ready = queue
     .filter((entry) => !parked.has(entry.projectId) && !inFlight.has(entry.projectId) && !projectRetries.isWaiting(entry.projectId))
-    .sort((a, b) => a.enqueuedAt - b.enqueuedAt);
-  /** @type {Stop | undefined} */
-  let stop;
-  let queuedAgain = false;
-  await forEachConcurrently(ready, settings.concurrency, async (entry) => {
-    if (stop || context.isStopped()) return;
-    const result = await pushProject(context, entry.projectId);
-    if (result.kind === 'again') queuedAgain = true;
-    // Requests already in flight answer too; the next attempt waits as long as the most pressing one says.
-    else if (result.kind !== 'settled') stop = mostPressingStop(stop, result);
-  });
-  return { stop, queuedAgain };
+    .sort((a, b) => a.enqueuedAt - b.enqueuedAt)
+    .map((entry) => entry.projectId);
+  /** @type {PushProgress} */
+  const progress = { queuedAgain: false };
+  // Each project is in flight from now until its answer is recorded (or the pass ends without sending it).
+  const holding = new Set(ready);
+  for (const projectId of ready) inFlight.add(projectId);
+  /** @param {string} projectId */
+  const release = (projectId) => { if (holding.delete(projectId)) inFlight.delete(projectId); };
+  try {
+    const outgoing = await prepareWrites(context, ready);
+    const sending = new Set(outgoing.map((write) => write.projectId));
+    for (const projectId of ready) if (!sending.has(projectId)) release(projectId);
+    if (outgoing.length) context.statusChanged();
+    const requests = [
+      ...inChunks(outgoing.filter((write) => !projectRetries.hasFailed(write.projectId)), MAX_BATCH_ITEMS).flatMap(inRequestsBySize),
+      ...outgoing.filter((write) => projectRetries.hasFailed(write.projectId)).map((write) => [write]),
+    ];
+    await forEachConcurrently(requests, settings.concurrency, async (request) => {
+      // Requests already in flight answer too; no new one starts once the pass is stopped.
+      if (progress.stop || context.isStopped()) return;
+      await pushRequest(context, progress, request, release);
+    });
+  } finally {
+    for (const projectId of [...holding]) release(projectId);
+  }
+  return progress;
+}
+
+/**
+ * Sends one request (a batch, or a write alone) and records each answer under its project's lock.
+ * @param {SessionContext} context
+ * @param {PushProgress} progress
+ * @param {OutgoingWrite[]} request
+ * @param {(projectId: string) => void} release the project's request is over
+ */
+async function pushRequest(context, progress, request, release) {
+  const answered = request.length === 1 && (request[0].bytes > MAX_BATCH_BYTES || context.projectRetries.hasFailed(request[0].projectId))
+    ? [await sendAlone(context, request[0])]
+    : await sendTogether(context, request);
+  await Promise.all(answered.map(async ({ projectId, write, outcome }) => {
+    const result = await context.tabs.withProjectLock(projectId, () => recordOutcome(context, projectId, write, outcome));
+    // Free at once: an edit recorded from now on is pushed by the next pass.
+    release(projectId);
+    noteResult(progress, result);
+  }));
+}
+
+/**
+ * @param {PushProgress} progress
+ * @param {PushResult} result
+ */
+function noteResult(progress, result) {
+  if (result.kind === 'again') progress.queuedAgain = true;
+  // Requests already in flight answer too; the next attempt waits as long as the most pressing one says.
+  else if (result.kind !== 'settled') progress.stop = mostPressingStop(progress.stop, result);
 }
 
 /**
  * @param {SessionContext} context
- * @param {string} projectId
- * @returns {Promise<PushResult>}
+ * @param {string[]} projectIds
+ * @returns {Promise<OutgoingWrite[]>}
  */
-async function pushProject(context, projectId) {
-  const { tabs, inFlight } = context;
-  if (inFlight.has(projectId)) return { kind: 'again' };
-  inFlight.add(projectId);
-  try {
-    const write = await tabs.withProjectLock(projectId, () => prepareWrite(context, projectId));
-    if (!write) return { kind: 'settled' };
-    context.statusChanged();
-    const outcome = await send(context, projectId, write);
-    return await tabs.withProjectLock(projectId, () => recordOutcome(context, projectId, write, outcome));
-  } finally {
-    inFlight.delete(projectId);
+async function prepareWrites(context, projectIds) {
+  const writes = await Promise.all(projectIds.map((projectId) => context.tabs.withProjectLock(projectId, () => prepareWrite(context, projectId))));
+  return projectIds.flatMap((projectId, index) => {
+    const write = writes[index];
+    if (!write) return [];
+    const item = changeItem(projectId, write);
+    return [{ projectId, write, item, bytes: utf8.encode(JSON.stringify(item)).length }];
+  });
+}
+
+/**
+ * @param {string} projectId
+ * @param {PendingWrite} write
+ * @returns {ChangeItem}
+ */
+function changeItem(projectId, write) {
+  if (write.kind === 'delete') return { id: projectId, deleted: true, baseRevision: write.baseRevision, writeId: write.writeId };
+  const { name, data, baseRevision, writeId, clientUpdatedAt } = write;
+  return { id: projectId, name, data, baseRevision, writeId, clientUpdatedAt };
+}
+
+/**
+ * @template T
+ * @param {T[]} items
+ * @param {number} size
+ * @returns {T[][]}
+ */
+function inChunks(items, size) {
+  /** @type {T[][]} */
+  const chunks = [];
+  for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
+  return chunks;
+}
+
+/**
+ * Batches under the size budget, in queue order; a write bigger than the budget is a request of its own.
+ * @param {OutgoingWrite[]} writes
+ * @returns {OutgoingWrite[][]}
+ */
+function inRequestsBySize(writes) {
+  /** @type {OutgoingWrite[][]} */
+  const requests = [];
+  /** @type {OutgoingWrite[]} */
+  let batch = [];
+  let bytes = 0;
+  for (const write of writes) {
+    if (write.bytes > MAX_BATCH_BYTES) {
+      requests.push([write]);
+      continue;
+    }
+    if (batch.length && bytes + write.bytes > MAX_BATCH_BYTES) {
+      requests.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(write);
+    bytes += write.bytes;
   }
+  if (batch.length) requests.push(batch);
+  return requests;
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {OutgoingWrite[]} writes
+ * @returns {Promise<AnsweredWrite[]>}
+ */
+async function sendTogether(context, writes) {
+  const outcome = await context.transport.pushChanges(writes.map((write) => write.item));
+  if (outcome.kind === 'ok') return writes.map((write, index) => ({ ...write, outcome: outcome.body[index] }));
+  if (answersEachWrite(outcome, writes.length)) return writes.map((write) => ({ ...write, outcome }));
+  // Refused as a whole, and nothing says which project it was about: each goes on its own.
+  /** @type {AnsweredWrite[]} */
+  const answered = [];
+  await forEachConcurrently(writes, context.settings.concurrency, async (write) => { answered.push(await sendAlone(context, write)); });
+  return answered;
+}
+
+/**
+ * What a batch refused as a whole says of each of its writes: an outage, a rate limit or a lost
+ * session holds all of them back; a server error or a refused body is its only write's own answer.
+ * @param {Exclude<TransportOutcome<unknown>, { kind: 'ok' }>} outcome
+ * @param {number} writeCount
+ */
+function answersEachWrite(outcome, writeCount) {
+  if (holdsEveryRequest(outcome)) return true;
+  return writeCount === 1 && (concernsOnlyThisProject(outcome) || outcome.kind === 'rejected');
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {OutgoingWrite} outgoing
+ * @returns {Promise<AnsweredWrite>}
+ */
+async function sendAlone({ transport }, outgoing) {
+  const { projectId, write } = outgoing;
+  if (write.kind === 'delete') return { ...outgoing, outcome: await transport.deleteProject(projectId, write.baseRevision) };
+  const { name, data, baseRevision, writeId, clientUpdatedAt } = write;
+  return { ...outgoing, outcome: await transport.putProject(projectId, { name, data, baseRevision, writeId, clientUpdatedAt }) };
 }
 
 /**
@@ -94,18 +240,6 @@ async function prepareWrite(context, projectId) {
   }
   await metadata.beginWrite(projectId, write);
   return write;
-}
-
-/**
- * @param {SessionContext} context
- * @param {string} projectId
- * @param {PendingWrite} write
- * @returns {Promise<TransportOutcome<{ revision: number }>>}
- */
-function send({ transport }, projectId, write) {
-  if (write.kind === 'delete') return transport.deleteProject(projectId, write.baseRevision);
-  const { name, data, baseRevision, writeId, clientUpdatedAt } = write;
-  return transport.putProject(projectId, { name, data, baseRevision, writeId, clientUpdatedAt });
 }
 
 /**
@@ -185,7 +319,7 @@ async function recordDeleteConflict(context, projectId, write, server) {
       return recordAccepted(context, projectId, write, server.revision);
     case 'restore-server-copy':
       await adoptServerCopy(context, server);
-      context.publishLocalChange(projectId);
+      context.publishLocalChange([projectId]);
       return { kind: 'settled' };
     default:
       return parkConflict(context, projectId, server);

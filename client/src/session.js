@@ -37,7 +37,7 @@ import { trackUnsyncedEdits } from './unsynced-edits.js';
  * @property {() => string} newWriteId
  * @property {SessionSettings} settings
  * @property {(status: SyncStatus, fromLeader: boolean) => void} publishStatus
- * @property {(projectId: string) => void} publishLocalChange
+ * @property {(projectIds: string[]) => void} publishLocalChange
  */
 
 /**
@@ -47,7 +47,7 @@ import { trackUnsyncedEdits } from './unsynced-edits.js';
  * @property {() => boolean} isLeading
  * @property {(projectId: string) => Promise<void>} recordLocalCommit must run under the project's lock
  * @property {() => void} nudge re-read the queue (another tab or a conflict choice changed it)
- * @property {(options?: { overrideBackoff?: boolean }) => void} syncSoon merge with the server list, then push (in the tab that syncs)
+ * @property {(options?: { overrideBackoff?: boolean }) => void} syncSoon read the changes feed, then push (in the tab that syncs)
  * @property {(projectId: string) => void} typingEnded an editor's typing on the project ended
  * @property {(projectId: string) => Promise<void>} keepMine
  * @property {(projectId: string) => Promise<void>} takeTheirs
@@ -140,7 +140,7 @@ export function startSyncSession(deps) {
 
   /** @param {string} projectId */
   async function chooseTakeTheirs(projectId) {
-    if (await takeTheirs(context, projectId)) deps.publishLocalChange(projectId);
+    if (await takeTheirs(context, projectId)) deps.publishLocalChange([projectId]);
     nudge();
   }
 

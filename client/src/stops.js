@@ -30,6 +30,15 @@ export function concernsOnlyThisProject(outcome) {
 }
 
 /**
+ * Being offline, rate limited, told the service is unavailable or signed out holds every request
+ * back, whatever it carries.
+ * @param {Exclude<TransportOutcome<unknown>, { kind: 'ok' }>} outcome
+ */
+export function holdsEveryRequest(outcome) {
+  return outcome.kind === 'unauthorized' || (outcome.kind === 'retry' && !concernsOnlyThisProject(outcome));
+}
+
+/**
  * Of two reasons met in the same pass, the one that must hold sync back longest: a lost session
  * first, then the longest Retry-After, since the server asked every request of ours to wait.
  * @param {Stop | undefined} current

@@ -17,14 +17,26 @@ export interface ServerProject extends LocalProject {
   deletedAt: string | null;
 }
 
-/** One row of GET /api/projects?includeDeleted=1 (no data). */
-export interface ServerListEntry {
-  id: string;
-  name: string;
-  revision: number;
-  updatedAt: string;
-  deletedAt: string | null;
+/**
+ * One page of GET /api/changes: the user's projects that changed after the cursor asked with, in
+ * change order (a tombstone has `deletedAt` set and `data` null), and the cursor to continue from.
+ * The same project may come again in a later page with a newer revision.
+ */
+export interface ChangesPage {
+  changes: ServerProject[];
+  cursor: string;
+  more: boolean;
 }
+
+/** The feed cannot continue from the cursor (410 past the tombstone purge horizon, or 400): list from scratch. */
+export interface CursorExpired {
+  kind: 'cursor-expired';
+}
+
+/** One item of POST /api/changes: a write exactly as PUT or DELETE of the project would carry it. */
+export type ChangeItem =
+  | { id: string; name: string; data: unknown; baseRevision: number; writeId: string; clientUpdatedAt: string }
+  | { id: string; deleted: true; baseRevision: number; writeId: string };
 
 export interface SignedInUser {
   id: string;
@@ -38,6 +50,11 @@ export interface LocalProjectStore {
   get(id: string): Promise<LocalProject | undefined>;
   put(project: LocalProject): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Optional: stores and removes many projects in one transaction (a page of server changes).
+   * Without it the engine writes them one by one with `put` and `remove`.
+   */
+  writeBatch?(batch: { put: LocalProject[]; remove: string[] }): Promise<void>;
 }
 
 /**
@@ -74,6 +91,26 @@ export interface SyncErrorRecord {
  */
 export type ServerCopy = Omit<ServerProject, 'updatedAt'> & { updatedAt?: string };
 
+export interface FeedPosition {
+  /** The cursor the next page is asked with; missing until a listing from scratch has its first page. */
+  cursor?: string;
+  /**
+   * During a listing from scratch: projects synced here before it began, with the revision they had
+   * then, that no page has listed yet. Those still unlisted at its end were deleted on the server.
+   */
+  unlisted?: Record<string, number>;
+}
+
+export interface AppliedFeedPage {
+  /** Server copies taken (stored here): synced at these revisions, nothing queued, parked or owed. */
+  accepted: Array<{ projectId: string; revision: number }>;
+  /** Gone on the server and removed here: every trace goes. */
+  forgotten: string[];
+  /** Skipped for an editor's uncommitted typing. */
+  owed: string[];
+  position: FeedPosition;
+}
+
 /** Port: sync metadata of one signed-in user on this device (its own IndexedDB database). */
 export interface SyncMetadata {
   readonly userId: string;
@@ -94,6 +131,14 @@ export interface SyncMetadata {
   acceptServer(projectId: string, revision: number): Promise<void>;
   /** Drops every trace of a project that is gone on the server and here, so tombstones do not pile up. */
   forget(projectId: string): Promise<void>;
+  /** Where this device is in the changes feed (nothing yet: list from scratch). */
+  feedPosition(): Promise<FeedPosition>;
+  /** What one applied page of the feed changed here, and the position after it, in one transaction. */
+  recordFeedPage(page: AppliedFeedPage): Promise<void>;
+  /** Projects the feed moved past while an editor held typing on them, to pull one by one. */
+  owedPulls(): Promise<string[]>;
+  /** The project no longer needs its owed pull (queued: the push decides). */
+  dropOwedPull(projectId: string): Promise<void>;
   errors(): Promise<SyncErrorRecord[]>;
   error(projectId: string): Promise<SyncErrorRecord | undefined>;
   setError(record: SyncErrorRecord): Promise<void>;
@@ -125,8 +170,10 @@ export interface DeviceProjects {
   version(projectId: string): Promise<number>;
   /** Moves the version before the engine writes the local copy; returns the new one. */
   bumpVersion(projectId: string, now: number): Promise<number>;
-  /** Drops the record, version included: a later copy starts above the clock. */
-  forget(projectId: string): Promise<void>;
+  /** Before server copies replace the local ones: moves their versions and claims them for `userId`, in one transaction. */
+  bumpVersionsAndClaim(projectIds: string[], userId: string, now: number): Promise<void>;
+  /** Drops the records, versions included: a later copy starts above the clock. */
+  forget(projectIds: string[]): Promise<void>;
   close(): void;
 }
 
@@ -155,7 +202,13 @@ export interface PutRequest {
 
 /** Port: the server API. The fetch adapter maps HTTP statuses to outcomes in one place. */
 export interface SyncTransport {
-  listProjects(): Promise<TransportOutcome<ServerListEntry[]>>;
+  /** A page of the changes feed after `since`; without it, every live project (the listing from scratch). */
+  listChanges(since: string | undefined): Promise<TransportOutcome<ChangesPage> | CursorExpired>;
+  /**
+   * Many writes in one request. `ok` carries each item's own outcome, in request order, exactly as
+   * its PUT or DELETE would have answered; any other outcome concerns the request as a whole.
+   */
+  pushChanges(items: ChangeItem[]): Promise<TransportOutcome<TransportOutcome<WriteAccepted>[]>>;
   getProject(id: string): Promise<TransportOutcome<ServerProject>>;
   putProject(id: string, request: PutRequest): Promise<TransportOutcome<WriteAccepted>>;
   deleteProject(id: string, baseRevision: number): Promise<TransportOutcome<WriteAccepted>>;
@@ -182,7 +235,7 @@ export type TabMessage =
   | { type: 'queued'; userId: string }
   | { type: 'sync-now'; userId: string; overrideBackoff: boolean }
   | { type: 'typing-ended'; userId: string; projectId: string }
-  | { type: 'local-change'; projectId: string }
+  | { type: 'local-change'; projectIds: string[] }
   | { type: 'user'; user: SignedInUser | null };
 
 export type OverallState = 'saved-locally' | 'syncing' | 'synced' | 'error';
@@ -217,8 +270,11 @@ export interface SyncStatus {
 
 export interface SyncEvents {
   status: SyncStatus;
-  /** The engine changed the local store (pulled, removed a tombstone, took theirs): re-read it. */
-  'local-change': { projectId: string };
+  /**
+   * The engine changed these projects in the local store (pulled, removed a tombstone, took
+   * theirs; a page of the changes feed comes as one event): re-read them.
+   */
+  'local-change': { projectIds: string[] };
 }
 
 export interface Timers {
@@ -258,7 +314,7 @@ export interface SyncEngineOptions {
   random?: () => number;
   /** How long edits coalesce before a push starts. */
   debounceMs?: number;
-  /** How often the syncing tab re-merges the server list while signed in; 0 turns polling off. */
+  /** How often the syncing tab asks the changes feed while signed in; 0 turns polling off. */
   pollMs?: number;
   /** How many projects are pushed or pulled at once. */
   concurrency?: number;
@@ -311,7 +367,7 @@ export interface SyncEngine {
   deleteProject(projectId: string): Promise<void>;
   /** Queues a project the editor saved (or removed) in its local store itself. */
   enqueue(projectId: string): Promise<void>;
-  /** Re-merges the server list and pushes the queue now. */
+  /** Asks the changes feed and pushes the queue now. */
   syncNow(): void;
   /** Conflict choice: push this device's copy over the server copy. */
   keepMine(projectId: string): Promise<void>;
@@ -348,8 +404,8 @@ export interface SessionContext {
   timers: Timers;
   settings: SessionSettings;
   newWriteId: () => string;
-  /** The engine changed the local store. */
-  publishLocalChange: (projectId: string) => void;
+  /** The engine changed these projects in the local store. */
+  publishLocalChange: (projectIds: string[]) => void;
   /** Something the status shows changed. */
   statusChanged: () => void;
   /** The user signed out or the page closes: start nothing new. */
@@ -358,6 +414,6 @@ export interface SessionContext {
   inFlight: Set<string>;
   /** Projects backing off alone after a server error of their own. */
   projectRetries: ProjectRetries;
-  /** Newer on the server, not pulled in the last merge because an editor was typing on them. */
+  /** Owed pulls the last merge held back because an editor was typing on them. */
   heldPulls: Set<string>;
 }

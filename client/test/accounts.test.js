@@ -96,7 +96,7 @@ test('a sign-out during a push records its answer under the right account only',
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  const held = server.holdNext({ method: 'PUT' });
+  const held = server.holdNext({ project: 'p1' });
   await device.save('p1', 'in flight at sign-out');
   await new Promise((resolve) => setTimeout(resolve, 10));
   await device.signOut();
@@ -106,7 +106,7 @@ test('a sign-out during a push records its answer under the right account only',
   await device.signIn(BOB);
   assert.equal(server.projects(BOB.id).length, 0);
   await device.signIn(ALICE);
-  assert.equal(server.count('PUT'), 1, 'Alice\'s answer was recorded before her metadata closed');
+  assert.equal(server.writesOf('p1').length, 1, 'Alice\'s answer was recorded before her metadata closed');
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
 });

@@ -32,13 +32,57 @@ test('PUT sends the contract body as JSON with the session cookie', async () => 
   assert.equal(/** @type {Record<string, string>} */ (calls[0].init.headers)['Content-Type'], 'application/json');
 });
 
-test('the list asks for tombstones too; DELETE carries baseRevision', async () => {
-  const { calls, transport } = answering(200, []);
-  await transport.listProjects();
+test('the feed is asked from scratch without a cursor, and after one with it; DELETE carries baseRevision', async () => {
+  const page = { changes: [], cursor: 'c/9+', more: false };
+  const { calls, transport } = answering(200, page);
+  assert.deepEqual(await transport.listChanges(undefined), { kind: 'ok', body: page });
+  await transport.listChanges('c/9+');
   await transport.deleteProject('p1', 7);
-  assert.equal(calls[0].url, 'https://editor.example/api/projects?includeDeleted=1');
-  assert.equal(calls[1].init.method, 'DELETE');
-  assert.deepEqual(JSON.parse(String(calls[1].init.body)), { baseRevision: 7 });
+  assert.equal(calls[0].url, 'https://editor.example/api/changes');
+  assert.equal(calls[1].url, 'https://editor.example/api/changes?since=c%2F9%2B');
+  assert.equal(calls[2].init.method, 'DELETE');
+  assert.deepEqual(JSON.parse(String(calls[2].init.body)), { baseRevision: 7 });
+});
+
+test('a cursor past the purge horizon (410) or unreadable (400) asks for a listing from scratch', async () => {
+  const expired = { error: { code: 'cursor_expired', message: 'Too old' } };
+  assert.deepEqual(await answering(410, expired).transport.listChanges('c1'), { kind: 'cursor-expired' });
+  assert.deepEqual(await answering(400, { error: { code: 'invalid_cursor', message: 'No' } }).transport.listChanges('c1'), { kind: 'cursor-expired' });
+  assert.equal((await answering(400).transport.listChanges(undefined)).kind, 'rejected', 'without a cursor there is nothing to start over from');
+  assert.equal((await answering(200, { changes: [] }).transport.listChanges('c1')).kind, 'retry', 'a page without its cursor is not an answer');
+});
+
+test('a batch is one POST of every item; each result maps to the outcome its own PUT or DELETE would have had', async () => {
+  const server = { id: 'b', name: 'B', data: {}, revision: 5, updatedAt: 'x', deletedAt: null };
+  const { calls, transport } = answering(200, { results: [
+    { id: 'a', status: 200, revision: 2, updatedAt: 'now' },
+    { id: 'b', status: 409, server },
+    { id: 'c', status: 422, error: { code: 'invalid_field', message: 'name must be a string' } },
+    { id: 'd', status: 404, error: { code: 'not_found', message: 'Project not found' } },
+  ] });
+  const items = [
+    { id: 'a', name: 'A', data: {}, baseRevision: 1, writeId: 'w-a', clientUpdatedAt: '' },
+    { id: 'b', name: 'B2', data: {}, baseRevision: 1, writeId: 'w-b', clientUpdatedAt: '' },
+    { id: 'c', name: 'C', data: {}, baseRevision: 0, writeId: 'w-c', clientUpdatedAt: '' },
+    { id: 'd', deleted: /** @type {const} */ (true), baseRevision: 3, writeId: 'w-d' },
+  ];
+  assert.deepEqual(await transport.pushChanges(items), { kind: 'ok', body: [
+    { kind: 'ok', body: { id: 'a', revision: 2, updatedAt: 'now' } },
+    { kind: 'conflict', server },
+    { kind: 'rejected', status: 422, message: 'The server refused this project: name must be a string' },
+    { kind: 'not-found' },
+  ] });
+  assert.equal(calls[0].url, 'https://editor.example/api/changes');
+  assert.equal(calls[0].init.method, 'POST');
+  assert.deepEqual(JSON.parse(String(calls[0].init.body)), { changes: items });
+});
+
+test('a batch answer that does not answer every item, in order, is not taken', async () => {
+  const items = [{ id: 'a', name: 'A', data: {}, baseRevision: 0, writeId: 'w', clientUpdatedAt: '' }, { id: 'b', deleted: /** @type {const} */ (true), baseRevision: 1, writeId: 'v' }];
+  const answers = [{ results: [{ id: 'a', status: 200, revision: 1 }] }, { results: [{ id: 'b', status: 200, revision: 2 }, { id: 'a', status: 200, revision: 1 }] }, {}];
+  for (const body of answers) assert.equal((await answering(200, body).transport.pushChanges(items)).kind, 'retry', JSON.stringify(body));
+  const withoutRevision = await answering(200, { results: [{ id: 'a', status: 200 }, { id: 'b', status: 200, revision: 2 }] }).transport.pushChanges(items);
+  assert.equal(withoutRevision.kind === 'ok' && withoutRevision.body[0].kind, 'retry', 'an item receipt without its revision is never recorded');
 });
 
 test('409 with the server copy is a conflict', async () => {
@@ -48,16 +92,16 @@ test('409 with the server copy is a conflict', async () => {
 });
 
 test('429 and 503 are retryable and carry Retry-After; other 5xx are retryable too', async () => {
-  assert.deepEqual(await answering(429, { error: { code: 'rate_limited', message: 'Slow down' } }, { 'Retry-After': '4' }).transport.listProjects(),
+  assert.deepEqual(await answering(429, { error: { code: 'rate_limited', message: 'Slow down' } }, { 'Retry-After': '4' }).transport.listChanges(undefined),
     { kind: 'retry', status: 429, retryAfterSeconds: 4, message: 'The server is busy with too many changes from this account' });
-  assert.deepEqual(await answering(503, undefined, { 'Retry-After': '2' }).transport.listProjects(),
+  assert.deepEqual(await answering(503, undefined, { 'Retry-After': '2' }).transport.listChanges(undefined),
     { kind: 'retry', status: 503, retryAfterSeconds: 2, message: 'The server is unavailable for a moment' });
-  assert.deepEqual(await answering(502).transport.listProjects(),
+  assert.deepEqual(await answering(502).transport.listChanges(undefined),
     { kind: 'retry', status: 502, retryAfterSeconds: undefined, message: 'The server had a problem' });
 });
 
 test('401 is unauthorized, 404 not found, 413 and other 4xx rejected', async () => {
-  assert.equal((await answering(401, { error: { code: 'unauthorized', message: 'No session' } }).transport.listProjects()).kind, 'unauthorized');
+  assert.equal((await answering(401, { error: { code: 'unauthorized', message: 'No session' } }).transport.listChanges(undefined)).kind, 'unauthorized');
   assert.deepEqual(await answering(404).transport.getProject('p1'), { kind: 'not-found' });
   assert.deepEqual(await answering(413, { error: { code: 'payload_too_large', message: 'the request body is 4300147 bytes' } }).transport.getProject('p1'),
     { kind: 'rejected', status: 413, message: 'This project is too large to sync' });
@@ -67,7 +111,7 @@ test('401 is unauthorized, 404 not found, 413 and other 4xx rejected', async () 
 
 test('every message reads as a sentence for the user, never as an HTTP dump', async () => {
   for (const status of [400, 401, 403, 405, 413, 422, 429, 500, 502, 503]) {
-    const outcome = /** @type {any} */ (await answering(status, { error: { code: 'x', message: 'detail from the server' } }).transport.listProjects());
+    const outcome = /** @type {any} */ (await answering(status, { error: { code: 'x', message: 'detail from the server' } }).transport.listChanges(undefined));
     assert.doesNotMatch(outcome.message, /HTTP|\d{3}/, `${status}: ${outcome.message}`);
     assert.match(outcome.message, /^[A-Z]/, `${status}: ${outcome.message}`);
   }
@@ -75,7 +119,7 @@ test('every message reads as a sentence for the user, never as an HTTP dump', as
 
 test('a network failure is retryable', async () => {
   const transport = createHttpTransport({ fetch: async () => { throw new TypeError('Failed to fetch'); } });
-  const outcome = await transport.listProjects();
+  const outcome = await transport.listChanges(undefined);
   assert.equal(outcome.kind, 'retry');
   assert.equal(/** @type {{ message: string }} */ (outcome).message, 'You are offline or the server cannot be reached');
 });
@@ -96,7 +140,7 @@ test('a 200 that is not the API\'s answer (captive portal, proxy page) is retrie
   const put = await portal.putProject('p1', { name: 'N', data: {}, baseRevision: 1, writeId: 'w', clientUpdatedAt: '' });
   assert.equal(put.kind, 'retry');
   assert.equal(/** @type {{ message: string }} */ (put).message, 'The server gave an answer this app does not understand');
-  assert.equal((await portal.listProjects()).kind, 'retry');
+  assert.equal((await portal.listChanges(undefined)).kind, 'retry');
   assert.equal((await portal.getProject('p1')).kind, 'retry');
 
   // A receipt without the new revision would make every later push of the project conflict.

@@ -1,5 +1,6 @@
-// Merge on load, exactly as the spec: queued projects are kept and pushed, newer server copies
-// are pulled, server-only projects are pulled, tombstones remove only what has no unsynced edits.
+// Merge on load, exactly as the spec, read from the changes feed: queued projects are kept and
+// pushed, newer server copies are pulled, server-only projects are pulled, tombstones remove only
+// what has no unsynced edits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createFakeServer } from './support/fake-server.js';
@@ -17,23 +18,24 @@ test('a new device pulls every server project and skips tombstones', async () =>
   const device = await createDevice(server);
   await device.signIn(ALICE);
   assert.deepEqual((await device.localStore.list()).map((project) => project.id).sort(), ['a', 'b']);
-  assert.equal(server.count('PUT'), 0, 'pulled projects are not pushed back');
+  assert.equal(server.writes.length, 0, 'pulled projects are not pushed back');
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
 });
 
-test('on reload only projects newer on the server are fetched', async () => {
+test('on reload one request asks what changed since the cursor, and carries only that', async () => {
   const server = createFakeServer();
   for (const id of ['a', 'b', 'c']) server.writeAsOtherDevice(ALICE.id, { id, name: id, data: { text: id } });
   const device = await createDevice(server);
   await device.signIn(ALICE);
   server.writeAsOtherDevice(ALICE.id, { id: 'b', name: 'b', data: { text: 'b2' } });
-  const getsBefore = server.requests.filter((request) => /^\/api\/projects\/./.test(request.path) && request.method === 'GET').length;
+  const requestsBefore = server.requests.length;
 
   await device.reload();
   await device.engine.idle();
-  const gets = server.requests.filter((request) => /^\/api\/projects\/./.test(request.path) && request.method === 'GET');
-  assert.deepEqual(gets.slice(getsBefore).map((request) => request.path), ['/api/projects/b']);
+  const made = server.requests.slice(requestsBefore);
+  assert.deepEqual(made.map((request) => request.path.replace(/since=[^&]+/, 'since=…')), ['/api/changes?since=…']);
+  assert.deepEqual(made[0].response.changes.map((/** @type {any} */ change) => change.id), ['b']);
   assert.equal(await device.text('b'), 'b2');
   await device.close();
 });
@@ -50,7 +52,7 @@ test('a queued project is kept and pushed even when the server has a newer revis
   await device.signIn(ALICE);
   assert.equal(await device.text('p1'), 'local edit while signed out');
   assert.equal(device.engine.status().projects.p1?.state, 'conflict');
-  assert.equal(server.count('PUT'), 1, 'the push was attempted');
+  assert.equal(server.writes.length, 1, 'the push was attempted');
   await device.close();
 });
 
@@ -64,7 +66,7 @@ test('a project tombstoned on the server is removed here when it has no unsynced
   server.deleteAsOtherDevice(ALICE.id, 'p1');
 
   const changes = [];
-  device.engine.on('local-change', (change) => changes.push(change.projectId));
+  device.engine.on('local-change', (change) => changes.push(...change.projectIds));
   device.engine.syncNow();
   await device.engine.idle();
   assert.equal(await device.localStore.get('p1'), undefined);
@@ -84,10 +86,10 @@ test('a local project the server has never seen is kept and pushed, not removed'
   await device.close();
 });
 
-test('a failed list request is retried by itself, without any local edit', async () => {
+test('a failed feed request is retried by itself, without any local edit', async () => {
   const server = createFakeServer();
   server.writeAsOtherDevice(ALICE.id, { id: 'remote', name: 'remote', data: { text: 'r' } });
-  server.failNext({ method: 'GET', path: /^\/api\/projects$/, status: 503, times: 2 });
+  server.failNext({ method: 'GET', path: /^\/api\/changes$/, status: 503, times: 2 });
   const device = await createDevice(server);
   await device.signIn(ALICE);
   assert.equal(await device.text('remote'), 'r');

@@ -1,8 +1,8 @@
-// The pure decisions: backoff delays, the merge plan and the conflict policy.
+// The pure decisions: backoff delays, the plan of a page of the changes feed and the conflict policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retryDelayMs } from '../src/backoff.js';
-import { planMerge } from '../src/merge.js';
+import { planPage, whoseStorageDecides } from '../src/merge.js';
 import { decideDeleteConflict, decidePushConflict, sameJson } from '../src/conflict-policy.js';
 
 const BACKOFF = { baseMs: 1_000, maxMs: 30_000 };
@@ -22,29 +22,59 @@ test('Retry-After from the server replaces the computed backoff', () => {
 });
 
 /** @param {string} id @param {number} revision @param {string | null} [deletedAt] */
-const listed = (id, revision, deletedAt = null) => ({ id, name: id, revision, updatedAt: '2026-01-01T00:00:00Z', deletedAt });
+const changed = (id, revision, deletedAt = null) => ({ id, name: id, data: deletedAt ? null : { id }, revision, updatedAt: '2026-01-01T00:00:00Z', deletedAt });
 
-test('merge plan follows the spec, project by project', () => {
-  const plan = planMerge({
-    serverList: [
-      listed('queued-and-newer', 5),
-      listed('newer-on-server', 4),
-      listed('same-revision', 2),
-      listed('server-only', 1),
-      listed('tombstone-here', 3, '2026-01-02T00:00:00Z'),
-      listed('tombstone-queued', 3, '2026-01-02T00:00:00Z'),
-      listed('tombstone-gone-here', 3, '2026-01-02T00:00:00Z'),
-      listed('tombstone-never-seen', 1, '2026-01-02T00:00:00Z'),
-      listed('other-account', 9),
+test('a page of the feed is planned as the spec merges, project by project', () => {
+  const plan = planPage({
+    changes: [
+      changed('queued-and-newer', 5),
+      changed('newer-on-server', 4),
+      changed('same-revision', 2),
+      changed('server-only', 1),
+      changed('tombstone-here', 3, '2026-01-02T00:00:00Z'),
+      changed('tombstone-queued', 3, '2026-01-02T00:00:00Z'),
+      changed('tombstone-gone-here', 3, '2026-01-02T00:00:00Z'),
+      changed('tombstone-never-seen', 1, '2026-01-02T00:00:00Z'),
+      changed('other-account', 9),
+      changed('typed-on', 7),
+      changed('twice', 2),
+      changed('twice', 3),
     ],
-    localIds: new Set(['queued-and-newer', 'newer-on-server', 'same-revision', 'tombstone-here', 'tombstone-queued', 'other-account', 'local-only']),
+    deletedMeanwhile: {},
+    localIds: new Set(['same-revision', 'tombstone-here', 'tombstone-queued']),
     otherAccountIds: new Set(['other-account']),
     queuedIds: new Set(['queued-and-newer', 'tombstone-queued']),
-    lastSynced: new Map([['queued-and-newer', 1], ['newer-on-server', 3], ['same-revision', 2], ['tombstone-here', 2], ['tombstone-gone-here', 2]]),
+    typingIds: new Set(['typed-on']),
+    lastSynced: new Map([['queued-and-newer', 1], ['newer-on-server', 3], ['same-revision', 2], ['tombstone-here', 2], ['tombstone-gone-here', 2], ['typed-on', 6], ['twice', 2]]),
   });
-  assert.deepEqual(plan.pull.map((entry) => entry.id), ['newer-on-server', 'server-only']);
-  assert.deepEqual(plan.removeLocally.map((entry) => entry.id), ['tombstone-here']);
-  assert.deepEqual(plan.forget.map((entry) => entry.id), ['tombstone-gone-here']);
+  assert.deepEqual(plan.adopt.map((server) => `${server.id}@${server.revision}`), ['newer-on-server@4', 'server-only@1', 'twice@3']);
+  assert.deepEqual(plan.remove, ['tombstone-here']);
+  assert.deepEqual(plan.forget, ['tombstone-gone-here']);
+  assert.deepEqual(plan.owe, ['typed-on']);
+});
+
+test('at the end of a listing from scratch, what it never listed was deleted, unless pushed since it began', () => {
+  const plan = planPage({
+    changes: [changed('listed', 2)],
+    deletedMeanwhile: { 'deleted-meanwhile': 2, 'pushed-since': 2, queued: 2, 'typed-on': 1 },
+    localIds: new Set(['deleted-meanwhile', 'pushed-since', 'queued', 'typed-on']),
+    otherAccountIds: new Set(),
+    queuedIds: new Set(['queued']),
+    typingIds: new Set(['typed-on']),
+    lastSynced: new Map([['listed', 2], ['deleted-meanwhile', 2], ['pushed-since', 3], ['queued', 2], ['typed-on', 1]]),
+  });
+  assert.deepEqual(plan.adopt.map((server) => server.id), ['listed'], 'not stored here: taken again');
+  assert.deepEqual(plan.remove, ['deleted-meanwhile']);
+  assert.deepEqual(plan.owe, ['typed-on']);
+});
+
+test('only the projects whose plan depends on their local copy are read from the store', () => {
+  const deciding = whoseStorageDecides({
+    changes: [changed('newer', 3), changed('same', 2), changed('tombstone', 4, '2026-01-02T00:00:00Z')],
+    deletedMeanwhile: { unlisted: 1 },
+    lastSynced: new Map([['newer', 2], ['same', 2]]),
+  });
+  assert.deepEqual(deciding, ['same', 'tombstone', 'unlisted']);
 });
 
 test('a 409 carrying exactly what was sent adopts the server revision; anything else asks the user', () => {

@@ -27,9 +27,9 @@ test('first sign-in claims every local project and pushes it with baseRevision 0
   await device.save('p2', 'two');
   await device.signIn(ALICE);
 
-  const puts = server.requests.filter((request) => request.method === 'PUT');
-  assert.deepEqual(puts.map((request) => request.path).sort(), ['/api/projects/p1', '/api/projects/p2']);
-  assert.ok(puts.every((request) => request.body.baseRevision === 0 && request.body.writeId));
+  assert.deepEqual(server.writes.map((write) => write.id).sort(), ['p1', 'p2']);
+  assert.ok(server.writes.every((write) => write.route === 'batch' && write.baseRevision === 0 && write.writeId));
+  assert.equal(server.count('POST'), 1, 'both in one batch');
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'one' });
   assert.equal(device.engine.status().label, 'Synced');
   assert.deepEqual(device.engine.status().projects, {});
@@ -43,7 +43,7 @@ test('saves made within the debounce coalesce into one push of the latest snapsh
   for (const text of ['a', 'ab', 'abc', 'abcd']) await device.save('p1', text);
   await device.engine.idle();
 
-  assert.equal(server.count('PUT'), 1);
+  assert.equal(server.writes.length, 1);
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'abcd' });
   await device.close();
 });
@@ -52,20 +52,20 @@ test('edits made while a push is in flight go out in one more push, after the fi
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  const held = server.holdNext({ method: 'PUT' });
+  const held = server.holdNext({ method: 'POST' });
   await device.save('p1', 'first');
-  await eventually(() => server.count('PUT') === 1, 'the first push to start');
+  await eventually(() => server.count('POST') === 1, 'the first push to start');
 
   await device.save('p1', 'second');
   await device.save('p1', 'third');
   await new Promise((resolve) => setTimeout(resolve, 30));
-  assert.equal(server.count('PUT'), 1, 'no second request while the first is in flight');
+  assert.equal(server.count('POST'), 1, 'no second request while the first is in flight');
   held.release();
   await device.engine.idle();
 
-  const puts = server.requests.filter((request) => request.method === 'PUT');
-  assert.equal(puts.length, 2);
-  assert.equal(puts[1].body.baseRevision, 1, 'the next push builds on the revision the first one got');
+  const pushes = server.writesOf('p1');
+  assert.equal(pushes.length, 2);
+  assert.equal(pushes[1].baseRevision, 1, 'the next push builds on the revision the first one got');
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'third' });
   assert.equal(server.maxInFlightPerProject(), 1);
   assert.equal(device.engine.status().label, 'Synced');
@@ -86,7 +86,7 @@ test('many projects are pushed with at most one request in flight per project', 
   await device.close();
 });
 
-test('deleting a synced project sends DELETE with its revision and leaves a server tombstone', async () => {
+test('deleting a synced project sends its deletion with its revision and leaves a server tombstone', async () => {
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
@@ -96,8 +96,8 @@ test('deleting a synced project sends DELETE with its revision and leaves a serv
   await device.engine.deleteProject('p1');
   await device.engine.idle();
 
-  const deletion = server.requests.find((request) => request.method === 'DELETE');
-  assert.deepEqual(deletion?.body, { baseRevision: 1 });
+  const deletion = server.writes.find((write) => write.deleted);
+  assert.equal(deletion?.baseRevision, 1);
   assert.ok(server.project(ALICE.id, 'p1')?.deletedAt);
   assert.equal(await device.localStore.get('p1'), undefined);
   assert.equal(device.engine.status().label, 'Synced');
@@ -111,7 +111,7 @@ test('a project made and deleted before it reached the server costs no request',
   await device.save('p1', 'fleeting');
   await device.engine.deleteProject('p1');
   await device.engine.idle();
-  assert.equal(server.count('PUT') + server.count('DELETE'), 0);
+  assert.equal(server.writes.length, 0);
   await device.close();
 });
 
@@ -169,6 +169,6 @@ test('a project made and deleted before it reached the server leaves no trace on
   const deviceProjects = await openDeviceProjects(device.indexedDB);
   assert.deepEqual([...(await deviceProjects.all()).keys()], [], 'the device table does not grow with projects that never existed anywhere');
   deviceProjects.close();
-  assert.equal(server.count('PUT') + server.count('DELETE'), 0);
+  assert.equal(server.writes.length, 0);
   await device.close();
 });

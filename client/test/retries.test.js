@@ -21,12 +21,12 @@ test('a 503 is retried with backoff until it succeeds, and the status says why m
   /** @type {string[]} */
   const details = [];
   device.engine.on('status', (status) => { if (status.detail) details.push(status.detail); });
-  server.failNext({ method: 'PUT', status: 503, times: 2 });
+  server.failNext({ method: 'POST', path: /^\/api\/changes$/, status: 503, times: 2 });
 
   await device.save('p1', 'persistent');
   await device.engine.idle();
 
-  assert.equal(server.count('PUT'), 3);
+  assert.equal(server.count('POST'), 3);
   assert.ok(details.some((detail) => /^The server is unavailable for a moment, retrying in \d+s$/.test(detail)), details.join(' | '));
   // random() is 0.5 in tests: equal jitter gives 3/4 of the exponential ceiling (100 ms, then 200 ms).
   assert.ok(device.timers.requestedDelays.includes(75), `first backoff: ${device.timers.requestedDelays}`);
@@ -39,17 +39,17 @@ test('a 429 waits exactly as long as its Retry-After says', async () => {
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  server.failNext({ method: 'PUT', status: 429, retryAfter: '3' });
+  server.failNext({ method: 'POST', path: /^\/api\/changes$/, status: 429, retryAfter: '3' });
 
   await device.save('p1', 'patient');
   await eventually(() => /too many changes from this account, retrying in 3s/.test(device.engine.status().detail ?? ''), 'the 429 in the status');
   await device.save('p1', 'patient, edited during the wait');
   await device.engine.idle();
 
-  const puts = server.requests.filter((request) => request.method === 'PUT');
+  const puts = pushesCarrying(server, 'p1');
   // The answer to a 429 is known, but one pending write is always resent as it was before newer
   // content goes (a gateway's 5xx can follow a commit); then the edit made during the wait.
-  assert.deepEqual(puts.map((put) => put.body.data.text), ['patient', 'patient', 'patient, edited during the wait']);
+  assert.deepEqual(puts.map((put) => put.body.changes[0].data.text), ['patient', 'patient', 'patient, edited during the wait']);
   const waitedMs = (puts[1].at - puts[0].at) * device.timers.scale;
   assert.ok(waitedMs >= 2_900, `an edit during Retry-After does not jump the wait (waited ${waitedMs} ms)`);
   assert.ok(device.timers.requestedDelays.some((ms) => ms >= 2_900 && ms <= 3_000), `${device.timers.requestedDelays}`);
@@ -94,15 +94,15 @@ test('a write whose response was lost is retried with the same writeId and is no
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  server.loseNextResponse({ method: 'PUT' });
+  server.loseNextResponse({ method: 'POST' });
 
   await device.save('p1', 'exactly once');
   await device.engine.idle();
 
-  const puts = server.requests.filter((request) => request.method === 'PUT');
+  const puts = server.writesOf('p1');
   assert.equal(puts.length, 2);
-  assert.equal(puts[1].body.writeId, puts[0].body.writeId);
-  assert.equal(puts[1].body.baseRevision, 0);
+  assert.equal(puts[1].writeId, puts[0].writeId);
+  assert.equal(puts[1].baseRevision, 0);
   assert.equal(server.project(ALICE.id, 'p1')?.revision, 1, 'stored once');
   assert.equal(device.engine.status().label, 'Synced');
 
@@ -116,15 +116,15 @@ test('a lost response followed by more edits: the old write is confirmed first, 
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  const held = server.holdNext({ method: 'PUT', loseResponse: true });
+  const held = server.holdNext({ method: 'POST', loseResponse: true });
   await device.save('p1', 'v1');
-  await eventually(() => server.count('PUT') === 1, 'the first push');
+  await eventually(() => server.count('POST') === 1, 'the first push');
   await device.save('p1', 'v2');
   held.release();
   await device.engine.idle();
 
-  const puts = server.requests.filter((request) => request.method === 'PUT');
-  assert.deepEqual(puts.map((request) => request.body.data.text), ['v1', 'v1', 'v2']);
+  const puts = server.writesOf('p1');
+  assert.deepEqual(puts.map((write) => /** @type {any} */ (write.data).text), ['v1', 'v1', 'v2']);
   assert.deepEqual(server.project(ALICE.id, 'p1'), { ...server.project(ALICE.id, 'p1'), revision: 2, data: { text: 'v2' } });
   assert.deepEqual(device.engine.status().projects, {});
   await device.close();
@@ -135,17 +135,17 @@ test('a page closed between request and response resends the same write after re
   const device = await createDevice(server);
   await device.signIn(ALICE);
   // The answer never reaches the closed page: it is lost, as in a crash.
-  const held = server.holdNext({ method: 'PUT', loseResponse: true });
+  const held = server.holdNext({ method: 'POST', loseResponse: true });
   await device.save('p1', 'survives the crash');
-  await eventually(() => server.count('PUT') === 1, 'the push to be in flight');
+  await eventually(() => server.count('POST') === 1, 'the push to be in flight');
 
   await device.reload();
   held.release(); // the first request commits on the server, but its page is gone
   await device.engine.idle();
 
-  const puts = server.requests.filter((request) => request.method === 'PUT');
+  const puts = server.writesOf('p1');
   assert.equal(puts.length, 2);
-  assert.equal(puts[1].body.writeId, puts[0].body.writeId, 'the reloaded page resends the same write');
+  assert.equal(puts[1].writeId, puts[0].writeId, 'the reloaded page resends the same write');
   assert.equal(server.project(ALICE.id, 'p1')?.revision, 1);
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
@@ -164,10 +164,10 @@ test('a rejected write (413) marks only that project, others sync, and the next 
   assert.equal(status.projects.big?.state, 'error');
   assert.equal(status.projects.big?.message, 'This project is too large to sync');
   assert.ok(server.project(ALICE.id, 'small'));
-  const putsBefore = server.count('PUT');
+  const writesBefore = server.writesOf('big').length;
   device.engine.syncNow();
   await device.engine.idle();
-  assert.equal(server.count('PUT'), putsBefore, 'a rejected write is not retried as it is');
+  assert.equal(server.writesOf('big').length, writesBefore, 'a rejected write is not retried as it is');
 
   await device.save('big', 'smaller now');
   await device.engine.idle();
@@ -180,13 +180,13 @@ test('a 401 pauses sync with a visible reason, keeps the queue, and signing in a
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  server.failNext({ method: 'PUT', status: 401 });
+  server.failNext({ method: 'POST', status: 401 });
   await device.save('p1', 'needs a session');
   await device.engine.idle();
   assert.match(device.engine.status().detail ?? '', /session has ended/);
   assert.equal(device.engine.status().signInRequired, true, 'the editor can offer "Sign in again"');
   assert.equal(device.engine.status().projects.p1?.state, 'pending');
-  assert.equal(server.count('PUT'), 1, 'no retry loop without a session');
+  assert.equal(server.count('POST'), 1, 'no retry loop without a session');
 
   await device.signIn(ALICE);
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'needs a session' });
@@ -217,14 +217,14 @@ test('a full disk while pulling is shown and retried until space is back', async
   const server = createFakeServer();
   server.writeAsOtherDevice(ALICE.id, { id: 'remote', name: 'From elsewhere', data: { text: 'big' } });
   const device = await createDevice(server);
-  const realPut = device.localStore.put;
+  const realWriteBatch = /** @type {NonNullable<typeof device.localStore.writeBatch>} */ (device.localStore.writeBatch);
   let refusals = 0;
-  device.localStore.put = async (project) => {
+  device.localStore.writeBatch = async (batch) => {
     if (refusals < 2) {
       refusals += 1;
       throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     }
-    return realPut(project);
+    return realWriteBatch(batch);
   };
   await device.signIn(ALICE);
   assert.equal(refusals, 2);
@@ -255,26 +255,37 @@ test('beforeunload is cancelled while edits are unsynced, and left alone once sy
 });
 
 /**
+ * The requests that carried a write of the project, alone or in a batch.
+ * @param {ReturnType<typeof createFakeServer>} server
+ * @param {string} projectId
+ */
+function pushesCarrying(server, projectId) {
+  return server.requests.filter((request) => request.path === `/api/projects/${projectId}`
+    || (request.method === 'POST' && request.body.changes.some((/** @type {any} */ item) => item.id === projectId)));
+}
+
+/**
  * @param {Awaited<ReturnType<typeof createDevice>>} device
  * @param {ReturnType<typeof createFakeServer>} server
  * @param {string} projectId
  */
-function msBetweenFirstTwoPuts(device, server, projectId) {
-  const [firstTry, retry] = server.requests.filter((request) => request.method === 'PUT' && request.path.endsWith(`/${projectId}`));
+function msBetweenFirstTwoPushes(device, server, projectId) {
+  const [firstTry, retry] = pushesCarrying(server, projectId);
   return (retry.at - firstTry.at) * device.timers.scale;
 }
 
-test('a Retry-After is honoured even when another project failed in the same pass without one', async () => {
-  const server = createFakeServer();
+test('a Retry-After is honoured even when another request failed in the same pass without one', async () => {
+  const server = createFakeServer({ maxBodyBytes: 4 * 1024 * 1024 });
   const device = await createDevice(server);
   await device.save('first', 'fails without Retry-After');
-  await device.save('second', 'fails with Retry-After: 3');
-  server.failNext({ method: 'PUT', path: /\/first$/, status: 503 });
+  // Too big for a batch: it goes alone, in a request of its own beside the batch.
+  await device.save('second', 'x'.repeat(3.5 * 1024 * 1024));
+  server.failNext({ method: 'POST', path: /^\/api\/changes$/, status: 503 });
   server.failNext({ method: 'PUT', path: /\/second$/, status: 429, retryAfter: '3' });
 
   await device.signIn(ALICE); // the claim pushes both in one pass
 
-  const waitedMs = msBetweenFirstTwoPuts(device, server, 'second');
+  const waitedMs = msBetweenFirstTwoPushes(device, server, 'second');
   assert.ok(waitedMs >= 2_900, `the server asked for 3 s and got ${waitedMs} ms`);
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
@@ -284,17 +295,17 @@ test('a Retry-After is not cut short by a failure that answers later, from an ea
   const server = createFakeServer();
   const device = await createDevice(server);
   await device.signIn(ALICE);
-  const slowFailure = server.holdNext({ method: 'PUT', path: /\/first$/, status: 503 });
+  const slowFailure = server.holdNext({ project: 'first', status: 503 });
   await device.save('first', 'its request hangs, then fails without Retry-After');
-  await eventually(() => server.count('PUT') === 1, 'the first push to be in flight');
-  server.failNext({ method: 'PUT', path: /\/second$/, status: 429, retryAfter: '3' });
+  await eventually(() => server.count('POST') === 1, 'the first push to be in flight');
+  server.failNext({ project: 'second', status: 429, retryAfter: '3' });
   await device.save('second', 'answered by 429, Retry-After: 3');
   await eventually(() => /too many changes/.test(device.engine.status().detail ?? ''), 'the 429 in the status');
 
   slowFailure.release();
   await device.engine.idle();
 
-  const waitedMs = msBetweenFirstTwoPuts(device, server, 'second');
+  const waitedMs = msBetweenFirstTwoPushes(device, server, 'second');
   assert.ok(waitedMs >= 2_900, `the server asked for 3 s and got ${waitedMs} ms`);
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
@@ -319,8 +330,8 @@ test('a project whose pushes keep failing with 5xx backs off alone; the others s
   // A long backoff: the broken project's second attempt is 15 s away, the healthy one's debounce 50 ms.
   const device = await createDevice(server, { engineOptions: { backoff: { baseMs: 20_000, maxMs: 60_000 } } });
   await device.signIn(ALICE);
-  server.failNext({ method: 'PUT', path: /\/api\/projects\/broken$/, status: 500, times: 1_000 });
-  const brokenAttempts = () => server.requests.filter((request) => request.path === '/api/projects/broken').length;
+  server.failNext({ project: 'broken', status: 500, times: 1_000 });
+  const brokenAttempts = () => pushesCarrying(server, 'broken').length;
 
   await device.save('broken', 'the server fails on this one', 'Broken one');
   await eventually(() => device.engine.status().projects.broken?.state === 'retrying', 'the first failure');
@@ -342,11 +353,12 @@ test('while a backed-off project is retried, other passes do not spin', async ()
   const server = createFakeServer();
   const device = await createDevice(server, { engineOptions: { backoff: { baseMs: 1_000, maxMs: 60_000 } } });
   await device.signIn(ALICE);
-  server.failNext({ method: 'PUT', path: /\/api\/projects\/broken$/, status: 500, times: 1 });
+  server.failNext({ project: 'broken', status: 500, times: 1 });
+  // Backing off, it is retried alone, through its own route.
   const held = server.holdNext({ method: 'PUT', path: /\/api\/projects\/broken$/ });
   await device.save('broken', 'x', 'Broken');
   await eventually(() => device.engine.status().projects.broken?.state === 'retrying', 'the first failure');
-  await eventually(() => server.requests.filter((request) => request.path === '/api/projects/broken').length === 2, 'the retry in flight');
+  await eventually(() => pushesCarrying(server, 'broken').length === 2, 'the retry in flight');
   await device.save('other', 'y');
   const passesAtOnce = () => device.timers.requestedDelays.filter((ms) => ms === 0).length;
   const before = passesAtOnce();
@@ -364,12 +376,12 @@ test('an outage in between does not reset a failing project\'s own backoff', asy
   const device = await createDevice(server, { engineOptions: { backoff: { baseMs: 20_000, maxMs: 60_000 } } });
   await device.signIn(ALICE);
   const broken = /\/api\/projects\/broken$/;
-  server.failNext({ method: 'PUT', path: broken, status: 500 });
+  server.failNext({ project: 'broken', status: 500 });
   server.failNext({ method: 'PUT', path: broken, status: 503 });
   server.failNext({ method: 'PUT', path: broken, status: 500 });
   await device.save('broken', 'x', 'Broken');
   await eventually(() => /retrying in 15s/.test(device.engine.status().projects.broken?.message ?? ''), 'the first failure');
-  await eventually(() => server.count('PUT') === 3, 'the 503, then the second 500', 5_000);
+  await eventually(() => server.count('PUT') === 2, 'the 503, then the second 500, each retried alone', 5_000);
   await eventually(() => /retrying in 30s/.test(device.engine.status().projects.broken?.message ?? ''), 'the second failure backs off longer');
   await device.close();
 });

@@ -199,9 +199,9 @@ test('two tabs: a commit on a copy the other tab replaced, not yet synced, keeps
   const { server, first, second } = await twoTabs();
   const inFirst = await opened(first.engine, 'p1');
   const inSecond = await opened(second.engine, 'p1');
-  const held = server.holdNext({ method: 'PUT' });
+  const held = server.holdNext({ method: 'POST' });
   await commitText(inFirst, 'typed in tab one');
-  await eventually(() => server.count('PUT') === 2, "tab one's push in flight");
+  await eventually(() => server.count('POST') === 2, "tab one's push in flight");
 
   await commitText(inSecond, 'typed in tab two');
   held.release();
@@ -309,7 +309,9 @@ test('a stale commit on an edit not claimed yet keeps both copies instead of cal
 });
 
 test('a pull held for typing goes through when the typing ends during the merge that held it', async () => {
-  const server = createFakeServer();
+  // One project per page: the merge holds p1 on its first page, and the typing ends while the
+  // second page is on its way.
+  const server = createFakeServer({ pageLimit: 1 });
   const laptop = await createDevice(server);
   await laptop.signIn(ALICE);
   await laptop.save('p1', 'original 1');
@@ -319,15 +321,17 @@ test('a pull held for typing goes through when the typing ends during the merge 
   editing.edited();
   server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'phone 1' } });
   server.writeAsOtherDevice(ALICE.id, { id: 'p2', name: 'Project p2', data: { text: 'phone 2' } });
-  const slowGet = server.holdNext({ method: 'GET', path: /\/api\/projects\/p2$/ });
+  const feedRequestsBefore = server.feedRequests().length;
+  const secondPage = server.holdNext({ method: 'GET', path: /^\/api\/changes$/, skip: 1 });
   laptop.engine.syncNow();
-  await eventually(() => server.requests.some((request) => request.method === 'GET' && request.path === '/api/projects/p2'), 'the merge fetching p2');
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await eventually(() => server.feedRequests().length === feedRequestsBefore + 2, 'the merge asking for its second page');
+  assert.equal(await laptop.text('p1'), 'original 1', 'held on the first page');
   editing.close();
   await new Promise((resolve) => setTimeout(resolve, 50));
-  slowGet.release();
+  secondPage.release();
   await eventually(async () => (await laptop.text('p1')) === 'phone 1', 'the held pull of p1 after the editor closed', 1_500);
   await laptop.engine.idle();
+  assert.equal(await laptop.text('p2'), 'phone 2');
   assert.equal(laptop.engine.status().label, 'Synced');
   await laptop.close();
 });

@@ -93,7 +93,7 @@ test('signing in again in a tab that does not sync resumes the sync in the tab t
   const { server, first, second } = await twoTabsOfOneBrowser();
   await first.signIn(ALICE);
   await second.engine.setUser(ALICE);
-  server.failNext({ method: 'PUT', status: 401 });
+  server.failNext({ method: 'POST', status: 401 });
   await second.save('p1', 'typed while the session had ended');
   await eventually(() => second.engine.status().signInRequired === true, 'sign-in required in tab two');
 

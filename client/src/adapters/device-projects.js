@@ -12,6 +12,15 @@ const PROJECTS = 'projects';
 export const DEVICE_DATABASE_NAME = 'appframes-sync:device';
 
 /**
+ * Above the clock and every earlier value, so a project forgotten and stored again never comes
+ * back to a version an editor still holds.
+ * @param {DeviceProjectRecord} known
+ * @param {number} now
+ * @returns {DeviceProjectRecord}
+ */
+const withNextVersion = (known, now) => ({ ...known, localVersion: Math.max(now, (known.localVersion ?? 0) + 1) });
+
+/**
  * @param {IDBFactory} factory
  * @returns {Promise<DeviceProjects>}
  */
@@ -57,12 +66,14 @@ export async function openDeviceProjects(factory) {
       await update([projectId], (known) => ({ ...known, editedWithoutSession: true }));
     },
     version: async (projectId) => (await readOne(db, PROJECTS, projectId))?.localVersion ?? 0,
-    // Above the clock and every earlier value, so a project forgotten and stored again never
-    // comes back to a version an editor still holds.
-    bumpVersion: async (projectId, now) =>
-      (await update([projectId], (known) => ({ ...known, localVersion: Math.max(now, (known.localVersion ?? 0) + 1) })))[0].localVersion ?? now,
-    forget: (projectId) =>
-      inTransaction(db, [PROJECTS], 'readwrite', async (store) => { store(PROJECTS).delete(projectId); }),
+    bumpVersion: async (projectId, now) => (await update([projectId], (known) => withNextVersion(known, now)))[0].localVersion ?? now,
+    bumpVersionsAndClaim: async (projectIds, userId, now) => {
+      await update(projectIds, (known) => ({ ...withNextVersion(known, now), ownerId: userId, editedWithoutSession: false }));
+    },
+    forget: (projectIds) =>
+      inTransaction(db, [PROJECTS], 'readwrite', async (store) => {
+        for (const projectId of projectIds) store(PROJECTS).delete(projectId);
+      }),
     close: () => db.close(),
   };
 }

@@ -1,6 +1,7 @@
 // The server API over fetch. Every HTTP status is turned into an outcome here and nowhere else.
 
 /** @typedef {import('../sync-types.js').SyncTransport} SyncTransport */
+/** @typedef {import('../sync-types.js').ChangeItem} ChangeItem */
 /** @template T @typedef {import('../sync-types.js').TransportOutcome<T>} TransportOutcome */
 
 /** Statuses worth trying again: the request was fine, the server or the network was not. */
@@ -41,7 +42,20 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
   const projectPath = (/** @type {string} */ id) => `/api/projects/${encodeURIComponent(id)}`;
 
   return {
-    listProjects: () => call('GET', '/api/projects?includeDeleted=1', Array.isArray),
+    async listChanges(since) {
+      const outcome = await call('GET', since === undefined ? '/api/changes' : `/api/changes?since=${encodeURIComponent(since)}`, isChangesPage);
+      // Past the tombstone purge horizon (410), or a cursor the server cannot read (400): only a
+      // listing from scratch can go on.
+      const cursorRefused = since !== undefined && outcome.kind === 'rejected' && (outcome.status === 410 || outcome.status === 400);
+      return cursorRefused ? { kind: 'cursor-expired' } : outcome;
+    },
+    async pushChanges(items) {
+      const outcome = await call('POST', '/api/changes', (body) => answersEvery(items, body), { changes: items });
+      if (outcome.kind !== 'ok') return outcome;
+      /** @type {any[]} */
+      const results = outcome.body.results;
+      return { kind: 'ok', body: results.map(({ status, ...result }) => outcomeOfStatus(status, result, hasRevision)) };
+    },
     getProject: (id) => call('GET', projectPath(id), hasRevision),
     putProject: (id, request) => call('PUT', projectPath(id), hasRevision, request),
     deleteProject: (id, baseRevision) => call('DELETE', projectPath(id), hasRevision, { baseRevision }),
@@ -58,6 +72,23 @@ function hasRevision(body) {
   return typeof body === 'object' && body !== null && Number.isSafeInteger(body.revision);
 }
 
+/** @param {any} body */
+function isChangesPage(body) {
+  return Array.isArray(body?.changes) && typeof body.cursor === 'string' && typeof body.more === 'boolean';
+}
+
+/**
+ * A batch answer is only taken when it answers every item, in order: an answer recorded against
+ * the wrong project would be worse than none (the writes go again, with their writeIds).
+ * @param {ChangeItem[]} items
+ * @param {any} body
+ */
+function answersEvery(items, body) {
+  const results = body?.results;
+  return Array.isArray(results) && results.length === items.length
+    && results.every((result, index) => result?.id === items[index].id && Number.isInteger(result.status));
+}
+
 /**
  * @param {Response} response
  * @param {(body: any) => boolean} isExpected
@@ -65,8 +96,19 @@ function hasRevision(body) {
  */
 async function outcomeOf(response, isExpected) {
   const body = await response.json().catch(() => undefined);
-  const { status } = response;
-  if (response.ok) {
+  return outcomeOfStatus(response.status, body, isExpected, response.headers.get('Retry-After'));
+}
+
+/**
+ * The one mapping from an HTTP status to an outcome, for whole responses and for each item of a batch.
+ * @param {number} status
+ * @param {any} body
+ * @param {(body: any) => boolean} isExpected
+ * @param {string | null} [retryAfter]
+ * @returns {TransportOutcome<any>}
+ */
+function outcomeOfStatus(status, body, isExpected, retryAfter = null) {
+  if (status >= 200 && status < 300) {
     if (isExpected(body)) return { kind: 'ok', body };
     return { kind: 'retry', message: 'The server gave an answer this app does not understand' };
   }
@@ -74,7 +116,7 @@ async function outcomeOf(response, isExpected) {
   if (status === 404) return { kind: 'not-found' };
   if (status === 401) return { kind: 'unauthorized', message: 'Your session has ended' };
   if (RETRYABLE.has(status)) {
-    return { kind: 'retry', status, retryAfterSeconds: parseRetryAfter(response.headers.get('Retry-After')), message: retryMessage(status) };
+    return { kind: 'retry', status, retryAfterSeconds: parseRetryAfter(retryAfter), message: retryMessage(status) };
   }
   return { kind: 'rejected', status, message: refusalMessage(status, body?.error?.message) };
 }

@@ -1,5 +1,5 @@
 // A local project store in IndexedDB, as the editor keeps it. The demo uses it; an editor with its
-// own store hands the engine an object with the same four methods instead.
+// own store hands the engine an object with the same four methods instead (and `writeBatch` if it can).
 import { inTransaction, openDatabase, readAll, readOne } from './idb.js';
 
 /** @typedef {import('../sync-types.js').LocalProject} LocalProject */
@@ -24,6 +24,11 @@ export async function openIndexedDbProjectStore({ indexedDB, name = 'appframes-p
       }),
     remove: (id) =>
       inTransaction(db, [PROJECTS], 'readwrite', async (store) => { store(PROJECTS).delete(id); }),
+    writeBatch: ({ put, remove }) =>
+      inTransaction(db, [PROJECTS], 'readwrite', async (store) => {
+        for (const project of put) store(PROJECTS).put({ id: project.id, name: project.name, data: project.data });
+        for (const id of remove) store(PROJECTS).delete(id);
+      }),
     close: () => db.close(),
   };
 }

@@ -5,10 +5,17 @@ import { inTransaction, openDatabase, readAll, readOne, settled } from './idb.js
 /** @typedef {import('../sync-types.js').SyncMetadata} SyncMetadata */
 /** @typedef {import('../sync-types.js').QueueEntry} QueueEntry */
 /** @typedef {import('../sync-types.js').SyncErrorRecord} SyncErrorRecord */
+/** @typedef {import('../sync-types.js').FeedPosition} FeedPosition */
 
 const LAST_SYNCED = 'lastSyncedRevisionByProjectId';
 const QUEUE = 'syncQueue';
 const ERRORS = 'syncErrorsByProjectId';
+/** Projects the feed moved past while an editor held typing on them: pulled one by one later. */
+const OWED_PULLS = 'owedPulls';
+/** One record: where this device is in the changes feed. */
+const FEED = 'changesFeed';
+const FEED_KEY = 'position';
+const PER_PROJECT = [LAST_SYNCED, QUEUE, ERRORS, OWED_PULLS];
 
 /** @param {string} userId */
 export const metadataDatabaseName = (userId) => `appframes-sync:user:${userId}`;
@@ -19,8 +26,12 @@ export const metadataDatabaseName = (userId) => `appframes-sync:user:${userId}`;
  * @returns {Promise<SyncMetadata>}
  */
 export async function openSyncMetadata(factory, userId) {
-  const db = await openDatabase(factory, metadataDatabaseName(userId), 1, (fresh) => {
-    for (const store of [LAST_SYNCED, QUEUE, ERRORS]) fresh.createObjectStore(store, { keyPath: 'projectId' });
+  // Version 2 added the feed position and the owed pulls; a version 1 database keeps its stores.
+  const db = await openDatabase(factory, metadataDatabaseName(userId), 2, (upgraded) => {
+    for (const store of PER_PROJECT) {
+      if (!upgraded.objectStoreNames.contains(store)) upgraded.createObjectStore(store, { keyPath: 'projectId' });
+    }
+    if (!upgraded.objectStoreNames.contains(FEED)) upgraded.createObjectStore(FEED, { keyPath: 'key' });
   });
 
   /**
@@ -88,21 +99,48 @@ export async function openSyncMetadata(factory, userId) {
         if (queued) store(QUEUE).put(withoutWrite(queued));
       }),
     acceptServer: (projectId, revision) =>
-      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
-        store(QUEUE).delete(projectId);
-        store(ERRORS).delete(projectId);
-        store(LAST_SYNCED).put({ projectId, revision });
-      }),
+      write(PER_PROJECT, async (store) => { acceptInto(store, projectId, revision); }),
     forget: (projectId) =>
-      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
-        for (const name of [QUEUE, LAST_SYNCED, ERRORS]) store(name).delete(projectId);
+      write(PER_PROJECT, async (store) => { forgetIn(store, projectId); }),
+    async feedPosition() {
+      const { key: _key, ...position } = (await readOne(db, FEED, FEED_KEY)) ?? {};
+      return position;
+    },
+    recordFeedPage: ({ accepted, forgotten, owed, position }) =>
+      write([...PER_PROJECT, FEED], async (store) => {
+        for (const { projectId, revision } of accepted) acceptInto(store, projectId, revision);
+        for (const projectId of forgotten) forgetIn(store, projectId);
+        for (const projectId of owed) store(OWED_PULLS).put({ projectId });
+        // In the same transaction as what the page changed: a crash re-reads the page, never skips it.
+        store(FEED).put({ key: FEED_KEY, ...position });
       }),
+    owedPulls: async () => (await readAll(db, OWED_PULLS)).map((row) => row.projectId),
+    dropOwedPull: (projectId) => write([OWED_PULLS], async (store) => { store(OWED_PULLS).delete(projectId); }),
     errors: () => readAll(db, ERRORS),
     error: (projectId) => readOne(db, ERRORS, projectId),
     setError: (record) => write([ERRORS], async (store) => { store(ERRORS).put(record); }),
     clearError: (projectId) => write([ERRORS], async (store) => { store(ERRORS).delete(projectId); }),
     close: () => db.close(),
   };
+}
+
+/**
+ * The server copy was taken: nothing queued, parked or owed for the project, synced at `revision`.
+ * @param {(name: string) => IDBObjectStore} store
+ * @param {string} projectId
+ * @param {number} revision
+ */
+function acceptInto(store, projectId, revision) {
+  for (const name of [QUEUE, ERRORS, OWED_PULLS]) store(name).delete(projectId);
+  store(LAST_SYNCED).put({ projectId, revision });
+}
+
+/**
+ * @param {(name: string) => IDBObjectStore} store
+ * @param {string} projectId
+ */
+function forgetIn(store, projectId) {
+  for (const name of PER_PROJECT) store(name).delete(projectId);
 }
 
 /**

@@ -1,6 +1,10 @@
 // A scripted in-memory implementation of the project API contract, reached through `fetch`.
 // Each device gets its own fetch bound to a signed-in user (what the session cookie does for real).
 // Scripts make the next matching requests fail, lose their response, or wait until released.
+//
+// Besides the per-project routes it serves the changes feed (GET /api/changes, cursors in change
+// order, tombstones purged on demand) and batched writes (POST /api/changes), whose items follow
+// exactly the rules of PUT and DELETE.
 
 /**
  * @typedef {object} StoredProject
@@ -11,12 +15,15 @@
  * @property {string} updatedAt
  * @property {string | null} deletedAt
  * @property {string | null} lastWriteId the writeId that produced the current revision
+ * @property {number} changedAt position in the change order of the feed
  */
 
 /**
  * @typedef {object} Script
  * @property {string} [method]
  * @property {RegExp} [path]
+ * @property {string} [project] matches every request carrying a write or read of this project
+ * @property {number} [skip] let this many matching requests through first
  * @property {number} times
  * @property {'fail' | 'lose-response' | 'hold'} action
  * @property {number} [status]
@@ -25,19 +32,31 @@
  * @property {boolean} [loseResponse]
  */
 
+/** @typedef {{ status: number, body: any }} Answer */
+
 const PROJECT_PATH = /^\/api\/projects\/([^/?]+)$/;
+const CHANGES_PATH = '/api/changes';
+const MAX_BATCH_ITEMS = 100;
+const MAX_PAGE_LIMIT = 500;
+const CURSOR = /^c1\.(\d+)$/;
 
 /**
- * @param {{ maxBodyBytes?: number }} [options]
+ * @param {{ maxBodyBytes?: number, pageLimit?: number, pageBytes?: number }} [options]
+ *   pageLimit: the feed's default page size; pageBytes: the size budget of one page
  */
-export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
+export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pageBytes = 1024 * 1024 } = {}) {
   /** @type {Map<string, Map<string, StoredProject>>} */
   const projectsByUser = new Map();
-  /** @type {Array<{ method: string, path: string, userId: string | null, body: any, at: number }>} */
+  /** @type {Map<string, number>} tombstones up to this change were purged, per user */
+  const purgedThrough = new Map();
+  /** @type {Array<{ method: string, path: string, userId: string | null, body: any, at: number, status?: number, response?: any, responseBytes?: number }>} */
   const requests = [];
+  /** @type {Array<{ route: 'batch' | 'project', id: string, deleted?: boolean, name?: string, data?: unknown, baseRevision?: number, writeId?: string, at: number }>} */
+  const writes = [];
   /** @type {Script[]} */
   const scripts = [];
   let clock = Date.parse('2026-01-01T00:00:00Z');
+  let lastChange = 0;
   let offline = false;
   const inFlightByProject = new Map();
   let maxInFlightPerProject = 0;
@@ -48,6 +67,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
     return /** @type {Map<string, StoredProject>} */ (projectsByUser.get(userId));
   };
   const tick = () => new Date((clock += 1000)).toISOString();
+  const nextChange = () => (lastChange += 1);
 
   /**
    * @param {string | null} userId
@@ -59,26 +79,50 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
       const method = (init.method ?? 'GET').toUpperCase();
       const body = init.body ? JSON.parse(String(init.body)) : undefined;
       if (offline) throw new TypeError('Failed to fetch');
-      requests.push({ method, path: url.pathname + url.search, userId, body, at: Date.now() });
-      const projectId = PROJECT_PATH.exec(url.pathname)?.[1];
-      const script = takeScript(method, url.pathname);
+      const logged = { method, path: url.pathname + url.search, userId, body, at: Date.now() };
+      requests.push(logged);
+      const concerned = projectsConcerned(method, url.pathname, body);
+      const script = takeScript(method, url.pathname, concerned);
       if (script?.action === 'fail') {
         const headers = script.retryAfter ? { 'Retry-After': script.retryAfter } : undefined;
-        return json(script.status ?? 503, { error: { code: 'scripted', message: 'Scripted failure' } }, headers);
+        return logResponse(logged, json(script.status ?? 503, { error: { code: 'scripted', message: 'Scripted failure' } }, headers));
       }
-      if (projectId) enterFlight(projectId);
+      for (const projectId of concerned) enterFlight(projectId);
       try {
         if (script?.action === 'hold') await script.released;
         if (script?.action === 'hold' && script.status) {
-          return json(script.status, { error: { code: 'scripted', message: 'Scripted failure' } });
+          return logResponse(logged, json(script.status, { error: { code: 'scripted', message: 'Scripted failure' } }));
         }
-        const response = handle(userId, method, url, projectId, body, init.body ? String(init.body) : '');
+        const response = await logResponse(logged, handle(userId, method, url, body, init.body ? String(init.body) : ''));
         if (script?.action === 'lose-response' || script?.loseResponse) throw new TypeError('Failed to fetch (response lost)');
         return response;
       } finally {
-        if (projectId) inFlightByProject.set(projectId, inFlightByProject.get(projectId) - 1);
+        for (const projectId of concerned) inFlightByProject.set(projectId, inFlightByProject.get(projectId) - 1);
       }
     };
+  }
+
+  /**
+   * @param {{ status?: number, response?: any, responseBytes?: number }} logged
+   * @param {Response} response
+   */
+  async function logResponse(logged, response) {
+    const text = await response.clone().text();
+    Object.assign(logged, { status: response.status, responseBytes: new TextEncoder().encode(text).length, response: JSON.parse(text) });
+    return response;
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {any} body
+   * @returns {string[]}
+   */
+  function projectsConcerned(method, path, body) {
+    const projectId = PROJECT_PATH.exec(path)?.[1];
+    if (projectId) return [projectId];
+    if (method === 'POST' && path === CHANGES_PATH && Array.isArray(body?.changes)) return body.changes.map((/** @type {any} */ item) => item.id);
+    return [];
   }
 
   /** @param {string} projectId */
@@ -91,11 +135,18 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
   /**
    * @param {string} method
    * @param {string} path
+   * @param {string[]} concerned
    */
-  function takeScript(method, path) {
-    const index = scripts.findIndex((script) => (!script.method || script.method === method) && (!script.path || script.path.test(path)));
+  function takeScript(method, path, concerned) {
+    const index = scripts.findIndex((script) => (!script.method || script.method === method)
+      && (!script.path || script.path.test(path))
+      && (!script.project || concerned.includes(script.project)));
     if (index < 0) return undefined;
     const script = scripts[index];
+    if (script.skip) {
+      script.skip -= 1;
+      return undefined;
+    }
     script.times -= 1;
     if (script.times <= 0) scripts.splice(index, 1);
     return script;
@@ -105,46 +156,117 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
    * @param {string | null} userId
    * @param {string} method
    * @param {URL} url
-   * @param {string | undefined} projectId
    * @param {any} body
    * @param {string} rawBody
+   * @returns {Response}
    */
-  function handle(userId, method, url, projectId, body, rawBody) {
+  function handle(userId, method, url, body, rawBody) {
     if (!userId) return json(401, { error: { code: 'unauthorized', message: 'Sign in first' } });
     const projects = projectsOf(userId);
-    if (method === 'GET' && url.pathname === '/api/projects') {
-      const includeDeleted = url.searchParams.get('includeDeleted') === '1';
-      const rows = [...projects.values()]
-        .filter((project) => includeDeleted || !project.deletedAt)
-        .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
-        .map(({ id, name, revision, updatedAt, deletedAt }) => ({ id, name, revision, updatedAt, deletedAt }));
-      return json(200, rows);
-    }
+    if (rawBody.length > maxBodyBytes) return json(413, { error: { code: 'too_large', message: 'The request body is too large' } });
+    if (url.pathname === CHANGES_PATH && method === 'GET') return answer(changesPage(userId, url));
+    if (url.pathname === CHANGES_PATH && method === 'POST') return answer(batch(projects, body));
+    const projectId = PROJECT_PATH.exec(url.pathname)?.[1];
     if (!projectId) return json(404, { error: { code: 'not_found', message: 'No such route' } });
     const current = projects.get(projectId);
-    if (method === 'GET') return current ? json(200, publicCopy(current), { ETag: `"${current.revision}"` }) : notFound();
+    if (method === 'GET') return current ? json(200, publicCopy(current), { ETag: `"${current.revision}"` }) : answer(notFound());
     if (method === 'PUT') {
-      if (rawBody.length > maxBodyBytes) return json(413, { error: { code: 'too_large', message: 'Project is too large' } });
-      if (current && body.writeId && current.lastWriteId === body.writeId) {
-        return json(200, { id: projectId, revision: current.revision, updatedAt: current.updatedAt });
-      }
-      if (body.baseRevision !== (current?.revision ?? 0)) return json(409, { server: publicCopy(/** @type {StoredProject} */ (current)) });
-      const stored = {
-        id: projectId, name: body.name, data: structuredClone(body.data), revision: (current?.revision ?? 0) + 1,
-        updatedAt: tick(), deletedAt: null, lastWriteId: body.writeId ?? null,
-      };
-      projects.set(projectId, stored);
-      return json(200, { id: projectId, revision: stored.revision, updatedAt: stored.updatedAt });
+      writes.push({ route: 'project', id: projectId, ...body, at: Date.now() });
+      return answer(putProject(projects, projectId, body));
     }
     if (method === 'DELETE') {
-      if (!current) return notFound();
-      if (current.deletedAt) return json(200, publicCopy(current));
-      if (body?.baseRevision !== current.revision) return json(409, { server: publicCopy(current) });
-      const updatedAt = tick();
-      Object.assign(current, { revision: current.revision + 1, updatedAt, deletedAt: updatedAt, lastWriteId: null });
-      return json(200, publicCopy(current));
+      writes.push({ route: 'project', id: projectId, deleted: true, ...body, at: Date.now() });
+      return answer(deleteProject(projects, projectId, body));
     }
     return json(405, { error: { code: 'method_not_allowed', message: method } });
+  }
+
+  /**
+   * GET /api/changes: after the cursor, every change in change order (tombstones included);
+   * without one, every live project. Bounded by `limit` and by size; a project bigger than the
+   * size budget comes alone.
+   * @param {string} userId
+   * @param {URL} url
+   * @returns {Answer}
+   */
+  function changesPage(userId, url) {
+    const since = url.searchParams.get('since');
+    const after = since === null ? 0 : Number(CURSOR.exec(since)?.[1] ?? NaN);
+    if (Number.isNaN(after)) return { status: 400, body: { error: { code: 'invalid_cursor', message: 'The cursor is not one of ours' } } };
+    if (since !== null && after < (purgedThrough.get(userId) ?? 0)) {
+      return { status: 410, body: { error: { code: 'cursor_expired', message: 'Changes this old were purged; list from scratch' } } };
+    }
+    const limit = Math.min(MAX_PAGE_LIMIT, Number(url.searchParams.get('limit') ?? pageLimit));
+    const pending = [...projectsOf(userId).values()]
+      .filter((project) => project.changedAt > after && (since !== null || !project.deletedAt))
+      .sort((a, b) => a.changedAt - b.changedAt);
+    const changes = [];
+    let bytes = 0;
+    for (const project of pending) {
+      const size = JSON.stringify(publicCopy(project)).length;
+      if (changes.length === limit || (changes.length > 0 && bytes + size > pageBytes)) break;
+      changes.push(project);
+      bytes += size;
+    }
+    const more = changes.length < pending.length;
+    const cursorAt = more ? changes[changes.length - 1].changedAt : lastChange;
+    return { status: 200, body: { changes: changes.map(feedEntry), cursor: `c1.${cursorAt}`, more } };
+  }
+
+  /**
+   * POST /api/changes: each item exactly as its PUT or DELETE, independently, in request order.
+   * @param {Map<string, StoredProject>} projects
+   * @param {any} body
+   * @returns {Answer}
+   */
+  function batch(projects, body) {
+    const items = body?.changes;
+    if (!Array.isArray(items) || items.length > MAX_BATCH_ITEMS) return invalid(`changes must be a list of at most ${MAX_BATCH_ITEMS} items`);
+    if (new Set(items.map((item) => item.id)).size !== items.length) return invalid('a project appears twice in one batch');
+    const results = items.map((/** @type {any} */ { id, deleted, ...write }) => {
+      writes.push({ route: 'batch', id, ...(deleted ? { deleted } : {}), ...write, at: Date.now() });
+      const { status, body: answered } = deleted ? deleteProject(projects, id, write) : putProject(projects, id, write);
+      if (status !== 200) return { id, status, ...answered };
+      return { id, status, revision: answered.revision, updatedAt: answered.updatedAt };
+    });
+    return { status: 200, body: { results } };
+  }
+
+  /**
+   * @param {Map<string, StoredProject>} projects
+   * @param {string} projectId
+   * @param {any} body
+   * @returns {Answer}
+   */
+  function putProject(projects, projectId, body) {
+    const current = projects.get(projectId);
+    if (typeof body?.name !== 'string') return invalid('name must be a string');
+    if (current && body.writeId && current.lastWriteId === body.writeId) {
+      return { status: 200, body: { id: projectId, revision: current.revision, updatedAt: current.updatedAt } };
+    }
+    if (body.baseRevision !== (current?.revision ?? 0)) return { status: 409, body: { server: current ? publicCopy(current) : null } };
+    const stored = {
+      id: projectId, name: body.name, data: structuredClone(body.data), revision: (current?.revision ?? 0) + 1,
+      updatedAt: tick(), deletedAt: null, lastWriteId: body.writeId ?? null, changedAt: nextChange(),
+    };
+    projects.set(projectId, stored);
+    return { status: 200, body: { id: projectId, revision: stored.revision, updatedAt: stored.updatedAt } };
+  }
+
+  /**
+   * @param {Map<string, StoredProject>} projects
+   * @param {string} projectId
+   * @param {any} body
+   * @returns {Answer}
+   */
+  function deleteProject(projects, projectId, body) {
+    const current = projects.get(projectId);
+    if (!current) return notFound();
+    if (current.deletedAt) return { status: 200, body: publicCopy(current) };
+    if (body?.baseRevision !== current.revision) return { status: 409, body: { server: publicCopy(current) } };
+    const updatedAt = tick();
+    Object.assign(current, { revision: current.revision + 1, updatedAt, deletedAt: updatedAt, lastWriteId: null, changedAt: nextChange() });
+    return { status: 200, body: publicCopy(current) };
   }
 
   /**
@@ -155,7 +277,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
   function writeAsOtherDevice(userId, project) {
     const current = projectsOf(userId).get(project.id);
     const stored = {
-      ...project, revision: (current?.revision ?? 0) + 1, updatedAt: tick(), deletedAt: null, lastWriteId: null,
+      ...project, revision: (current?.revision ?? 0) + 1, updatedAt: tick(), deletedAt: null, lastWriteId: null, changedAt: nextChange(),
     };
     projectsOf(userId).set(project.id, stored);
     return publicCopy(stored);
@@ -168,12 +290,26 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
   function deleteAsOtherDevice(userId, projectId) {
     const current = /** @type {StoredProject} */ (projectsOf(userId).get(projectId));
     const updatedAt = tick();
-    Object.assign(current, { revision: current.revision + 1, updatedAt, deletedAt: updatedAt });
+    Object.assign(current, { revision: current.revision + 1, updatedAt, deletedAt: updatedAt, changedAt: nextChange() });
+  }
+
+  /**
+   * The tombstone purge: tombstones go, and cursors from before now are answered 410.
+   * @param {string} userId
+   */
+  function purgeTombstones(userId) {
+    const projects = projectsOf(userId);
+    for (const [id, project] of projects) if (project.deletedAt) projects.delete(id);
+    purgedThrough.set(userId, lastChange);
   }
 
   return {
     fetchAs,
     requests,
+    /** Every write received, per-project or inside a batch, in order: the item as sent, and its route. */
+    writes,
+    /** @param {string} projectId */
+    writesOf: (projectId) => writes.filter((write) => write.id === projectId),
     /** @param {string} userId @param {string} projectId */
     project: (userId, projectId) => {
       const stored = projectsOf(userId).get(projectId);
@@ -183,17 +319,18 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
     projects: (userId) => [...projectsOf(userId).values()].map(publicCopy),
     writeAsOtherDevice,
     deleteAsOtherDevice,
+    purgeTombstones,
     /** @param {boolean} value */
     setOffline(value) { offline = value; },
-    /** @param {{ method?: string, path?: RegExp, times?: number, status: number, retryAfter?: string }} spec */
+    /** @param {{ method?: string, path?: RegExp, project?: string, skip?: number, times?: number, status: number, retryAfter?: string }} spec */
     failNext({ times = 1, ...spec }) { scripts.push({ ...spec, times, action: 'fail' }); },
-    /** @param {{ method?: string, path?: RegExp, times?: number }} spec */
+    /** @param {{ method?: string, path?: RegExp, project?: string, skip?: number, times?: number }} spec */
     loseNextResponse({ times = 1, ...spec }) { scripts.push({ ...spec, times, action: 'lose-response' }); },
     /**
      * Holds the next matching request before the server handles it, until `release()`;
      * with `loseResponse` the server then commits it but the answer never arrives; with `status`
      * it then fails with that status without being handled.
-     * @param {{ method?: string, path?: RegExp, loseResponse?: boolean, status?: number }} spec
+     * @param {{ method?: string, path?: RegExp, project?: string, skip?: number, loseResponse?: boolean, status?: number }} spec
      */
     holdNext({ loseResponse = false, ...spec }) {
       /** @type {() => void} */
@@ -205,6 +342,8 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024 } = {}) {
     maxInFlightPerProject: () => maxInFlightPerProject,
     /** @param {string} method */
     count: (method) => requests.filter((request) => request.method === method).length,
+    /** Requests to the changes feed (GET /api/changes). */
+    feedRequests: () => requests.filter((request) => request.method === 'GET' && request.path.startsWith(CHANGES_PATH)),
   };
 }
 
@@ -213,8 +352,27 @@ function publicCopy({ id, name, data, revision, updatedAt, deletedAt }) {
   return { id, name, data: structuredClone(data), revision, updatedAt, deletedAt };
 }
 
+/** @param {StoredProject} project a change as the feed carries it: a tombstone without its data */
+function feedEntry(project) {
+  return { ...publicCopy(project), data: project.deletedAt ? null : structuredClone(project.data) };
+}
+
+/** @returns {Answer} */
 function notFound() {
-  return json(404, { error: { code: 'not_found', message: 'Project not found' } });
+  return { status: 404, body: { error: { code: 'not_found', message: 'Project not found' } } };
+}
+
+/**
+ * @param {string} message
+ * @returns {Answer}
+ */
+function invalid(message) {
+  return { status: 422, body: { error: { code: 'invalid_field', message } } };
+}
+
+/** @param {Answer} answered */
+function answer({ status, body }) {
+  return json(status, body);
 }
 
 /**

@@ -10,7 +10,7 @@ export async function startEditorSync(): Promise<() => Promise<void>> {
     const conflicts = Object.entries(status.projects).filter(([, project]) => project.state === 'conflict');
     document.title = `${status.label}${conflicts.length ? ` (${conflicts.length} to resolve)` : ''}`;
   });
-  engine.on('local-change', ({ projectId }) => console.debug('reload project', projectId));
+  engine.on('local-change', ({ projectIds }) => console.debug('reload projects', projectIds.join(', ')));
 
   const project: LocalProject = { id: crypto.randomUUID(), name: 'Untitled', data: { text: '' } };
   await engine.saveProject(project);
