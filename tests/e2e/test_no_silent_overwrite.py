@@ -161,14 +161,17 @@ def test_one_failing_project_does_not_hold_back_the_others(open_device, email):
     laptop.expect_synced()
     failures = []
 
-    def fail_broken_puts(route: Route) -> None:
-        if route.request.method != "PUT":
+    def fail_broken_writes(route: Route) -> None:
+        # The broken project's batch (whole) and its own PUT: the engine then sends it alone.
+        writes_broken = route.request.method == "PUT" or broken_id in (route.request.post_data or "")
+        if route.request.method not in ("PUT", "POST") or not writes_broken:
             route.continue_()
             return
         failures.append(time.monotonic())
         route.fulfill(status=500, content_type="application/json", body='{"error": {"code": "internal"}}')
 
-    laptop.page.route(f"**/api/projects/{broken_id}", fail_broken_puts)
+    laptop.page.route(f"**/api/projects/{broken_id}", fail_broken_writes)
+    laptop.page.route("**/api/changes", fail_broken_writes)
     laptop.open_project("Broken")
     laptop.edit_text("v2 fails on the server")
     named = re.compile("^“Broken” could not sync: The server had a problem")

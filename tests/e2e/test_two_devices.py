@@ -11,6 +11,9 @@ from playwright.sync_api import Route, expect
 
 from tests.e2e.editor_page import SYNC_TIMEOUT_MS
 
+# Every route the sync engine talks to: the changes feed and batches, and the per-project routes.
+SYNC_ROUTES = ("**/api/changes**", "**/api/projects**")
+
 
 def test_created_on_one_device_appears_on_the_other(open_device, email):
     laptop, phone = open_device(), open_device()
@@ -127,7 +130,11 @@ def test_offline_edit_survives_a_reload_and_syncs_when_back_online(open_device, 
     expect(laptop.project_state("Travel log")).to_have_text("pending")
 
     # Reload while the API is still unreachable (the page itself must load to be reloaded).
-    laptop.context.route("**/api/projects**", lambda route: route.abort("internetdisconnected"))
+    def unreachable(route: Route) -> None:
+        route.abort("internetdisconnected")
+
+    for sync_routes in SYNC_ROUTES:
+        laptop.context.route(sync_routes, unreachable)
     laptop.context.set_offline(False)
     laptop.reload()
     assert "beforeunload" in laptop.dialogs, "leaving with unsynced edits warns first"
@@ -135,7 +142,8 @@ def test_offline_edit_survives_a_reload_and_syncs_when_back_online(open_device, 
     expect(laptop.text).to_have_value("day two, written on the train")
     expect(laptop.project_state("Travel log")).to_have_text("pending", timeout=SYNC_TIMEOUT_MS)
 
-    laptop.context.unroute("**/api/projects**")
+    for sync_routes in SYNC_ROUTES:
+        laptop.context.unroute(sync_routes, unreachable)
     laptop.page.evaluate("window.dispatchEvent(new Event('online'))")
     laptop.expect_synced()
     assert laptop.server_copy(project_id)["data"] == {"text": "day two, written on the train"}
@@ -145,12 +153,13 @@ def test_offline_edit_survives_a_reload_and_syncs_when_back_online(open_device, 
     expect(phone.text).to_have_value("day two, written on the train")
 
 
-def _fail_first_put_with(status: int, retry_after_seconds: int):
-    """A route handler answering the first PUT with `status` + Retry-After, then letting requests through."""
+def _fail_first_write_with(status: int, retry_after_seconds: int):
+    """A route handler answering the first write (a batch or a PUT) with `status` + Retry-After, then
+    letting requests through."""
     failed = []
 
     def handle(route: Route) -> None:
-        if route.request.method == "PUT" and not failed:
+        if route.request.method in ("POST", "PUT") and not failed:
             failed.append(route.request.url)
             route.fulfill(
                 status=status,
@@ -170,15 +179,17 @@ def test_a_429_and_a_503_are_retried_and_the_status_shows_it(open_device, email)
     laptop.expect_synced()
 
     for status, wording in ((429, "The server is busy with too many changes"), (503, "The server is unavailable")):
-        handler, failed = _fail_first_put_with(status, retry_after_seconds=2)
-        laptop.page.route("**/api/projects/*", handler)
+        handler, failed = _fail_first_write_with(status, retry_after_seconds=2)
+        for sync_routes in SYNC_ROUTES:
+            laptop.page.route(sync_routes, handler)
         laptop.edit_text(f"after a {status}")
         expect(laptop.status).to_have_text("Sync error", timeout=SYNC_TIMEOUT_MS)
         expect(laptop.status_detail).to_have_text(re.compile(rf"^{wording}.*, retrying in 2s$"))
         laptop.expect_synced()
         assert failed, f"the injected {status} was served"
         assert laptop.server_copy(project_id)["data"] == {"text": f"after a {status}"}
-        laptop.page.unroute("**/api/projects/*", handler)
+        for sync_routes in SYNC_ROUTES:
+            laptop.page.unroute(sync_routes, handler)
 
 
 def test_sign_out_keeps_projects_and_shows_saved_locally(open_device, email):
