@@ -96,7 +96,8 @@ put_fields AS (
             WHEN NOT document ? 'data' THEN 'data is required'
             WHEN base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
             WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string' AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
+                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
                 THEN 'writeId must be a UUID'
             WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
                 THEN 'clientUpdatedAt must be a string'
@@ -106,6 +107,7 @@ put_fields AS (
 ),
 write AS (
     SELECT
+        %(project_id)s::uuid AS id,
         document ->> 'name' AS name,
         data,
         base_revision,
@@ -117,13 +119,13 @@ write AS (
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
 written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
+    SELECT viewer.user_id, write.id, write.name, write.data, 1, write.write_id
     FROM viewer, write
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
-        WHERE project.revision = (SELECT base_revision FROM write)
+        WHERE project.revision = (SELECT base_revision FROM write WHERE write.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"
 ),

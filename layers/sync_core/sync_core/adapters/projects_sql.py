@@ -28,9 +28,12 @@ from sync_core.domain.errors import (
 )
 from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
 from sync_core.domain.projects import (
+    CANONICAL_SPELLING,
+    MAX_CHANGES,
     MAX_REVISION,
     REVISION_DIGITS,
     CachedRevisions,
+    ChangeBatch,
     NotModified,
     ProjectDeletion,
     ProjectDocument,
@@ -49,6 +52,18 @@ class WriteOutcome(StrEnum):
     # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
     # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
     RACED = "raced"
+
+
+class ChangeOutcome(StrEnum):
+    """What POST /api/changes' statement did with each change, in its `outcomes` column."""
+
+    WRITTEN = "written"
+    REPLAYED = "replayed"
+    CONFLICT = "conflict"
+    RACED = "raced"  # as PUT's: the store reruns the statement for these changes
+    TOMBSTONED = "tombstoned"
+    NOT_FOUND = "not_found"
+    REFUSED = "refused"  # its fields are wrong (422)
 
 
 class DeleteOutcome(StrEnum):
@@ -204,7 +219,19 @@ LEFT JOIN (
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
-PARSED_BODY = f"""
+
+def _base_revision(document: str) -> str:
+    """baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no fractional digits
+    (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts behind the checks."""
+    return f"""CASE
+            WHEN jsonb_typeof({document} -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
+            WHEN ({document} ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
+            WHEN ({document} ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
+            ELSE ({document} ->> 'baseRevision')::bigint
+        END"""
+
+
+ADMITTED_BODY = """
 -- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
 -- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
 -- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
@@ -214,7 +241,9 @@ admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
     FROM viewer, limit_check
     WHERE limit_check.admitted
-),
+)"""
+
+PARSED_BODY = f"""{ADMITTED_BODY},
 -- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
 -- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
 -- behind the checks; AND would not promise an order.
@@ -224,17 +253,36 @@ parsed_body AS MATERIALIZED (
         parsed.data,
         parsed.problem,
         parsed.refusal,
-        CASE
-            WHEN jsonb_typeof(parsed.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
-            ELSE (parsed.document ->> 'baseRevision')::bigint
-        END AS base_revision
+        {_base_revision("parsed.document")} AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 )"""
 
 
 BASE_REVISION_PROBLEM = "baseRevision must be a whole number, 0 or more"
+
+
+def _put_field_rules(document: str, base_revision: str) -> str:
+    """The WHEN clauses of PUT's field checks on an object `document`: a PUT and each written change of a batch."""
+    return f"""WHEN jsonb_typeof({document} -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
+            WHEN length({document} ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
+            WHEN NOT {document} ? 'data' THEN 'data is required'
+            WHEN {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'
+            {_write_id_rule(document)}
+            WHEN coalesce(jsonb_typeof({document} -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
+                THEN 'clientUpdatedAt must be a string'"""
+
+
+def _delete_field_rules(document: str, base_revision: str) -> str:
+    """DELETE's field check on an object `document`: a DELETE's body and each deleting change of a batch."""
+    return f"""WHEN coalesce(jsonb_typeof({document} -> 'baseRevision'), 'null') <> 'null'
+                AND {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'"""
+
+
+def _write_id_rule(document: str) -> str:
+    return f"""WHEN coalesce(jsonb_typeof({document} -> 'writeId'), 'null') <> 'null'
+                AND NOT (jsonb_typeof({document} -> 'writeId') = 'string'
+                    AND {document} ->> 'writeId' ~* {UUID_PATTERN})
+                THEN 'writeId must be a UUID'"""
 
 
 def _refusals(fields: str) -> str:
@@ -257,21 +305,14 @@ put_fields AS (
         CASE
             WHEN problem IS NOT NULL THEN NULL
             WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
-            WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT document ? 'data' THEN 'data is required'
-            WHEN base_revision IS NULL THEN '{BASE_REVISION_PROBLEM}'
-            WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string' AND document ->> 'writeId' ~* {UUID_PATTERN})
-                THEN 'writeId must be a UUID'
-            WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
-                THEN 'clientUpdatedAt must be a string'
+            {_put_field_rules("document", "base_revision")}
         END AS field_problem,
         problem
     FROM parsed_body
 ),
 write AS (
     SELECT
+        %(project_id)s::uuid AS id,
         document ->> 'name' AS name,
         data,
         base_revision,
@@ -280,27 +321,38 @@ write AS (
     WHERE problem IS NULL AND field_problem IS NULL
 )"""
 
+
+def _written(source: str) -> str:
+    """The upsert of the rows of `source` (id, name, data, base_revision, write_id): PUT's and a batch's."""
+    return f"""
+-- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
+    SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
+    FROM viewer, {source}
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
+        WHERE project.revision = (SELECT base_revision FROM {source} WHERE {source}.id = excluded.id)
+          AND project."writeId" IS DISTINCT FROM excluded."writeId"
+    RETURNING project.id, project.revision, project."updatedAt"
+)"""
+
+
+# A tombstone's columns, set by DELETE and by a batch's deleting changes.
+TOMBSTONE = """"deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
+        "changeXid" = pg_current_xact_id()"""
+
+
 PUT_PROJECT = f"""{
     _with(
         VIEWER,
         ADMISSION,
         PARSED_BODY,
         PUT_FIELDS,
-        '''
--- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
-written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
-    FROM viewer, write
-    ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
-            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
-            "changeXid" = pg_current_xact_id()
-        WHERE project.revision = (SELECT base_revision FROM write)
-          AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
-)''',
+        _written("write"),
         _current_unless("written", "write"),
     )
 }
@@ -330,8 +382,7 @@ delete_fields AS (
         CASE
             WHEN problem IS NOT NULL OR document IS NULL THEN NULL
             WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
-            WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
-                AND base_revision IS NULL THEN '{BASE_REVISION_PROBLEM}'
+            {_delete_field_rules("document", "base_revision")}
         END AS field_problem,
         problem,
         CASE WHEN jsonb_typeof(document) = 'object' THEN base_revision END AS from_body
@@ -351,13 +402,12 @@ DELETE_PROJECT = f"""{
         ADMISSION,
         PARSED_BODY,
         DELETE_FIELDS,
-        '''
+        f'''
 -- Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
 -- revision, so a retried DELETE whose first attempt committed still succeeds.
 tombstoned AS (
     UPDATE public.projects AS project
-    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+    SET {TOMBSTONE}
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
     WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
@@ -388,6 +438,177 @@ LEFT JOIN tombstoned ON true
 LEFT JOIN current ON true
 """
 
+CHANGES_BODY = f"""{ADMITTED_BODY},
+-- The batch's body, parsed as PUT's is (never raising); its changes also as json, for each one's data.
+parsed_body AS MATERIALIZED (
+    SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
+    FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
+),
+-- Each change with its place in the batch: ROWS FROM pairs the jsonb item (checked) with the json one
+-- (its data as sent).
+change AS MATERIALIZED (
+    SELECT
+        item.position,
+        item.document,
+        item.sent -> 'data' AS data,
+        {_base_revision("item.document")} AS base_revision,
+        item.document -> 'deleted' = 'true'::jsonb AS deleting
+    FROM parsed_body,
+        ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
+            WITH ORDINALITY AS item(document, sent, position)
+    WHERE parsed_body.changes IS NOT NULL
+),
+-- The batch's own rules: any refusal here refuses every change (422). Two changes of one id would be
+-- two writes of one row in one statement, which Postgres refuses or applies in no promised order.
+changes_fields AS (
+    SELECT
+        CASE
+            WHEN problem IS NOT NULL THEN NULL
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
+            WHEN jsonb_typeof(document -> 'changes') IS DISTINCT FROM 'array' THEN 'changes must be an array'
+            WHEN jsonb_array_length(document -> 'changes') > {MAX_CHANGES}
+                THEN 'changes holds ' || jsonb_array_length(document -> 'changes')
+                    || ' items; a batch holds at most {MAX_CHANGES}'
+            WHEN repeated.id IS NOT NULL THEN 'project id ' || repeated.id || ' appears more than once in changes'
+        END AS field_problem,
+        problem
+    FROM parsed_body
+    LEFT JOIN (
+        SELECT change.document ->> 'id' AS id
+        FROM change
+        WHERE jsonb_typeof(change.document -> 'id') = 'string'
+        GROUP BY 1
+        HAVING count(*) > 1
+        ORDER BY 1
+        LIMIT 1
+    ) AS repeated ON true
+),
+-- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
+checked_change AS (
+    SELECT
+        change.*,
+        CASE
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'each change must be a JSON object'
+            WHEN jsonb_typeof(document -> 'id') IS DISTINCT FROM 'string' OR (document ->> 'id') !~ {UUID_PATTERN}
+                THEN 'id must be a UUID in its canonical spelling: {CANONICAL_SPELLING}'
+            WHEN coalesce(jsonb_typeof(document -> 'deleted'), 'null') NOT IN ('null', 'boolean')
+                THEN 'deleted must be true or false'
+            WHEN deleting THEN CASE
+                {_delete_field_rules("document", "base_revision")}
+                {_write_id_rule("document")}
+            END
+            ELSE CASE
+                {_put_field_rules("document", "base_revision")}
+            END
+        END AS field_problem
+    FROM change, changes_fields
+    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+      AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
+),
+-- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
+put_change AS (
+    SELECT
+        position,
+        (document ->> 'id')::uuid AS id,
+        document ->> 'name' AS name,
+        data,
+        base_revision,
+        coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid) AS write_id
+    FROM checked_change
+    WHERE field_problem IS NULL AND deleting IS NOT TRUE
+),
+delete_change AS (
+    SELECT position, (document ->> 'id')::uuid AS id, base_revision
+    FROM checked_change
+    WHERE field_problem IS NULL AND deleting
+)"""
+
+
+def _change_receipt(alias: str) -> str:
+    return f"""json_build_object(
+                'id', {alias}.id, 'status', 200, 'revision', {alias}.revision,
+                'updatedAt', {_time(f'{alias}."updatedAt"')})"""
+
+
+PUSH_CHANGES = f"""{
+    _with(
+        VIEWER,
+        ADMISSION,
+        CHANGES_BODY,
+        _written("put_change"),
+        f'''
+-- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
+tombstoned AS (
+    UPDATE public.projects AS project
+    SET {TOMBSTONE}
+    FROM viewer, delete_change
+    WHERE project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
+      AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
+    RETURNING project.id, project.revision, project."updatedAt"
+),
+-- As PUT's and DELETE's current: each project a change named and did not change, by a locking read
+-- (the copy that won a conflict; a first write committed after the snapshot stays unseen: 'raced').
+current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE project."userId" = viewer.user_id
+      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+      AND project.id NOT IN (SELECT id FROM written UNION ALL SELECT id FROM tombstoned)
+    FOR SHARE OF project
+),
+judged AS (
+    SELECT
+        checked.position,
+        checked.document -> 'id' AS sent_id,
+        checked.field_problem,
+        coalesce(put_change.id, delete_change.id) AS id,
+        CASE
+            WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
+            WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
+            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND current."deletedAt" IS NOT NULL)
+                THEN '{ChangeOutcome.TOMBSTONED}'
+            WHEN current."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
+            WHEN current.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
+            WHEN checked.deleting THEN '{ChangeOutcome.NOT_FOUND}'
+            ELSE '{ChangeOutcome.RACED}'
+        END AS outcome,
+        coalesce(written.revision, tombstoned.revision, current.revision) AS revision,
+        coalesce(written."updatedAt", tombstoned."updatedAt", current."updatedAt") AS "updatedAt",
+        current AS server
+    FROM checked_change AS checked
+    LEFT JOIN put_change USING (position)
+    LEFT JOIN delete_change USING (position)
+    LEFT JOIN written ON written.id = put_change.id
+    LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
+    LEFT JOIN current ON current.id = coalesce(put_change.id, delete_change.id)
+),
+-- Each change's answer, as its own PUT or DELETE would answer it.
+answered AS (
+    SELECT
+        position,
+        outcome,
+        CASE outcome
+            WHEN '{ChangeOutcome.WRITTEN}' THEN {_change_receipt("judged")}
+            WHEN '{ChangeOutcome.REPLAYED}' THEN {_change_receipt("judged")}
+            WHEN '{ChangeOutcome.TOMBSTONED}' THEN {_change_receipt("judged")}
+            WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
+                'id', id, 'status', 409, 'server', {_document("(server)")})
+            WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
+                'id', id, 'status', 404, 'error', json_build_object(
+                    'code', '{ProjectNotFound.code}', 'message', 'no project ' || id || ' in this account'))
+            WHEN '{ChangeOutcome.REFUSED}' THEN json_build_object(
+                'id', sent_id, 'status', 422,
+                'error', json_build_object('code', '{InvalidField.code}', 'message', field_problem))
+        END::text AS result
+    FROM judged
+)''',
+    )
+}
+SELECT{LIMIT_COLUMNS},{_refusals("changes_fields")},
+    (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
+    (SELECT array_agg(result ORDER BY position) FROM answered) AS results
+"""
+
 # Session and limiter alone, for a request refused before its body could be sent (too large): it is
 # answered 401 or 429 like any other, and spends its token.
 ADMIT = f"""{_with(VIEWER, ADMISSION)}
@@ -400,6 +621,7 @@ STATEMENTS = {
     "get_project": GET_PROJECT,
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
+    "push_changes": PUSH_CHANGES,
     "admit": ADMIT,
 }
 
@@ -483,6 +705,26 @@ class PostgresProjectsStore:
         if outcome is DeleteOutcome.CONFLICT:
             raise RevisionConflict(row["body"])
         return ProjectDocument(row["revision"], row["body"])
+
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> str:
+        """Every change of the batch, each as its own PUT or DELETE; their answers in request order."""
+        params = {
+            "session_token": session_token,
+            "body": batch.body,
+            "fallback_write_id": batch.fallback_write_id,
+            "positions": None,
+        }
+        row = self._admitted_row(Scope.WRITE, PUSH_CHANGES, params)
+        _refuse_unless_readable(row)
+        results = row["results"] or []
+        raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
+        if raced:
+            rerun = self._admitted_row(Scope.WRITE, PUSH_CHANGES, {**params, "positions": raced})
+            if ChangeOutcome.RACED in rerun["outcomes"]:
+                raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
+            for place, result in zip(raced, rerun["results"], strict=True):
+                results[place - 1] = result
+        return '{"results":[' + ",".join(results) + "]}"
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
