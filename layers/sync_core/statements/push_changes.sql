@@ -53,6 +53,21 @@ limit_check AS (
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 ),
+-- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
+-- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
+bytes_admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, 'write_bytes', %(bytes_burst)s::float8 - %(body_bytes)s, now()
+    FROM viewer, limit_check
+    WHERE %(limits_on)s AND limit_check.admitted
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) - %(body_bytes)s, "refilledAt" = now()
+        WHERE least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) >= %(body_bytes)s
+    RETURNING bucket.tokens
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+),
 -- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
 -- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
 -- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
@@ -60,8 +75,8 @@ limit_check AS (
 -- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
-    FROM viewer, limit_check
-    WHERE limit_check.admitted
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
 ),
 -- The batch's body, parsed as PUT's is (never raising); its changes also as json, for each one's data.
 parsed_body AS MATERIALIZED (
@@ -112,6 +127,18 @@ changes_fields AS (
         LIMIT 1
     ) AS repeated ON true
 ),
+-- A batch of N changes costs N write tokens: the admission took one, this the rest (a rerun: none).
+-- Unpaid, no change is read: the batch is refused (429), the admission's token spent.
+batch_charge AS MATERIALIZED (
+    SELECT
+        batch.cost,
+        CASE
+            WHEN NOT %(limits_on)s OR %(positions)s::bigint[] IS NOT NULL OR batch.cost <= 1 THEN true
+            ELSE public.spend_admitted_tokens(viewer.user_id, %(limit_scope)s, batch.cost - 1) IS NOT NULL
+        END AS paid
+    FROM viewer, changes_fields, (SELECT jsonb_array_length(document -> 'changes') AS cost FROM parsed_body) AS batch
+    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+),
 -- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
 checked_change AS (
     SELECT
@@ -143,8 +170,8 @@ checked_change AS (
                 THEN 'clientUpdatedAt must be a string'
             END
         END AS field_problem
-    FROM change, changes_fields
-    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+    FROM change, batch_charge
+    WHERE batch_charge.paid
       AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
 ),
 -- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
@@ -230,15 +257,7 @@ answered AS (
         position,
         outcome,
         CASE outcome
-            WHEN 'written' THEN json_build_object(
-                'id', judged.id, 'status', 200, 'revision', judged.revision,
-                'updatedAt', to_char(judged."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-            WHEN 'replayed' THEN json_build_object(
-                'id', judged.id, 'status', 200, 'revision', judged.revision,
-                'updatedAt', to_char(judged."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
-            WHEN 'tombstoned' THEN json_build_object(
-                'id', judged.id, 'status', 200, 'revision', judged.revision,
-                'updatedAt', to_char(judged."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+            WHEN 'raced' THEN NULL
             WHEN 'conflict' THEN json_build_object(
                 'id', id, 'status', 409, 'server', json_build_object(
             'id', (server).id, 'name', (server).name, 'data', (server).data, 'revision', (server).revision,
@@ -250,6 +269,9 @@ answered AS (
             WHEN 'refused' THEN json_build_object(
                 'id', sent_id, 'status', 422,
                 'error', json_build_object('code', 'invalid_field', 'message', field_problem))
+            ELSE json_build_object(
+                'id', judged.id, 'status', 200, 'revision', judged.revision,
+                'updatedAt', to_char(judged."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
         END::text AS result
     FROM judged
 )
@@ -259,8 +281,11 @@ SELECT
     (SELECT tokens_left FROM limit_check) AS tokens_left,
     (SELECT wait_seconds FROM limit_check) AS wait_seconds,
     (SELECT blocked FROM limit_check) AS blocked,
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM changes_fields) AS field_problem,
+    (SELECT cost FROM batch_charge) AS batch_cost,
+    (SELECT paid FROM batch_charge) AS batch_paid,
     (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
     (SELECT array_agg(result ORDER BY position) FROM answered) AS results

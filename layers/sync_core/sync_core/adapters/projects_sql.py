@@ -92,10 +92,17 @@ viewer AS (
       )
 )"""
 
-_AVAILABLE = (
-    """least(%(limit_burst)s::float8, bucket.tokens"""
-    """ + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8)"""
-)
+
+def _available(burst: str, per_second: str) -> str:
+    """The tokens a bucket holds now: what it held, refilled since at its rate, up to its burst."""
+    return (
+        f"""least({burst}::float8, bucket.tokens"""
+        f""" + extract(epoch FROM now() - bucket."refilledAt")::float8 * {per_second}::float8)"""
+    )
+
+
+_AVAILABLE = _available("%(limit_burst)s", "%(limit_per_second)s")
+_BYTES_AVAILABLE = _available("%(bytes_burst)s", "%(bytes_per_second)s")
 
 ADMISSION = f"""
 -- The user's token bucket for this request's scope, taken in the same statement. The conditional
@@ -231,7 +238,24 @@ def _base_revision(document: str) -> str:
         END"""
 
 
-ADMITTED_BODY = """
+BYTES_ADMISSION = f"""
+-- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
+-- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
+bytes_admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, '{Scope.WRITE_BYTES}', %(bytes_burst)s::float8 - %(body_bytes)s, now()
+    FROM viewer, limit_check
+    WHERE %(limits_on)s AND limit_check.admitted
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = {_BYTES_AVAILABLE} - %(body_bytes)s, "refilledAt" = now()
+        WHERE {_BYTES_AVAILABLE} >= %(body_bytes)s
+    RETURNING bucket.tokens
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+)"""
+
+ADMITTED_BODY = f"""{BYTES_ADMISSION},
 -- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
 -- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
 -- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
@@ -239,8 +263,8 @@ ADMITTED_BODY = """
 -- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
-    FROM viewer, limit_check
-    WHERE limit_check.admitted
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
 )"""
 
 PARSED_BODY = f"""{ADMITTED_BODY},
@@ -286,8 +310,9 @@ def _write_id_rule(document: str) -> str:
 
 
 def _refusals(fields: str) -> str:
-    """Refusals, in the two kinds the HTTP adapter maps: unreadable (400) and wrong fields (422)."""
+    """A write's refusals: over its byte budget (429), unreadable (400) and wrong fields (422)."""
     return f"""
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM {fields}) AS field_problem"""
@@ -483,6 +508,18 @@ changes_fields AS (
         LIMIT 1
     ) AS repeated ON true
 ),
+-- A batch of N changes costs N write tokens: the admission took one, this the rest (a rerun: none).
+-- Unpaid, no change is read: the batch is refused (429), the admission's token spent.
+batch_charge AS MATERIALIZED (
+    SELECT
+        batch.cost,
+        CASE
+            WHEN NOT %(limits_on)s OR %(positions)s::bigint[] IS NOT NULL OR batch.cost <= 1 THEN true
+            ELSE public.spend_admitted_tokens(viewer.user_id, %(limit_scope)s, batch.cost - 1) IS NOT NULL
+        END AS paid
+    FROM viewer, changes_fields, (SELECT jsonb_array_length(document -> 'changes') AS cost FROM parsed_body) AS batch
+    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+),
 -- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
 checked_change AS (
     SELECT
@@ -501,8 +538,8 @@ checked_change AS (
                 {_put_field_rules("document", "base_revision")}
             END
         END AS field_problem
-    FROM change, changes_fields
-    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+    FROM change, batch_charge
+    WHERE batch_charge.paid
       AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
 ),
 -- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
@@ -588,9 +625,7 @@ answered AS (
         position,
         outcome,
         CASE outcome
-            WHEN '{ChangeOutcome.WRITTEN}' THEN {_change_receipt("judged")}
-            WHEN '{ChangeOutcome.REPLAYED}' THEN {_change_receipt("judged")}
-            WHEN '{ChangeOutcome.TOMBSTONED}' THEN {_change_receipt("judged")}
+            WHEN '{ChangeOutcome.RACED}' THEN NULL
             WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
                 'id', id, 'status', 409, 'server', {_document("(server)")})
             WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
@@ -599,12 +634,15 @@ answered AS (
             WHEN '{ChangeOutcome.REFUSED}' THEN json_build_object(
                 'id', sent_id, 'status', 422,
                 'error', json_build_object('code', '{InvalidField.code}', 'message', field_problem))
+            ELSE {_change_receipt("judged")}
         END::text AS result
     FROM judged
 )''',
     )
 }
 SELECT{LIMIT_COLUMNS},{_refusals("changes_fields")},
+    (SELECT cost FROM batch_charge) AS batch_cost,
+    (SELECT paid FROM batch_charge) AS batch_paid,
     (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
     (SELECT array_agg(result ORDER BY position) FROM answered) AS results
 """
@@ -674,7 +712,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             "project_id": project_id,
-            "body": write.body,
+            **self._body_parameters(write.body),
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
@@ -692,7 +730,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             "project_id": project_id,
-            "body": deletion.body,
+            **self._body_parameters(deletion.body),
             "if_match_revision": deletion.if_match_revision,
         }
         row = self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
@@ -710,12 +748,14 @@ class PostgresProjectsStore:
         """Every change of the batch, each as its own PUT or DELETE; their answers in request order."""
         params = {
             "session_token": session_token,
-            "body": batch.body,
+            **self._body_parameters(batch.body),
             "fallback_write_id": batch.fallback_write_id,
             "positions": None,
         }
         row = self._admitted_row(Scope.WRITE, PUSH_CHANGES, params)
         _refuse_unless_readable(row)
+        if not row["batch_paid"]:
+            self._refuse_unpaid_batch(row)
         results = row["results"] or []
         raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
         if raced:
@@ -732,6 +772,27 @@ class PostgresProjectsStore:
         row = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
         self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, row["user_id"], Scope.WRITE))
 
+    def _body_parameters(self, body: bytes) -> dict:
+        """A write's body, and what the write_bytes bucket needs to charge for it."""
+        bucket = self._limits.bucket(Scope.WRITE_BYTES)
+        return {
+            "body": body,
+            "body_bytes": len(body),
+            "bytes_burst": bucket.burst,
+            "bytes_per_second": bucket.per_second,
+        }
+
+    def _refuse_unpaid_batch(self, row: dict[str, Any]) -> None:
+        """A batch the write bucket cannot pay for whole: 429, with the wait until it can."""
+        self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, row["user_id"], Scope.WRITE))
+        bucket = self._limits.bucket(Scope.WRITE)
+        missing = row["batch_cost"] - 1 - row["tokens_left"]
+        raise RateLimited(
+            f"over the write rate limit: a batch of {row['batch_cost']} changes costs {row['batch_cost']} writes"
+            f" (at most {bucket.burst} at once)",
+            retry_after_seconds=retry_after_seconds(missing / bucket.per_second),
+        )
+
     def _admitted_row(self, scope: Scope, sql: str, params: dict) -> dict[str, Any]:
         """Run a statement under the limiter; its row, once the user is known and admitted."""
         row = self._database.fetch_row(sql, {**params, **limit_parameters(self._limits, scope)})
@@ -744,10 +805,20 @@ class PostgresProjectsStore:
             wait = row["wait_seconds"]
             wait = wait if wait is not None else 1 / self._limits.bucket(scope).per_second
             raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
+        if row.get("bytes_admitted") is False:
+            self._refuse_over_byte_budget(row["user_id"], params["body_bytes"])
         tokens_left = row["tokens_left"]
         if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
             self._hooks.publish(LimitEvent(LimitEventKind.BURST, row["user_id"], scope))
         return row
+
+    def _refuse_over_byte_budget(self, user_id: str, body_bytes: int) -> None:
+        self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, Scope.WRITE_BYTES))
+        # At most the time the bucket takes to refill this body's bytes from none.
+        wait = body_bytes / self._limits.bucket(Scope.WRITE_BYTES).per_second
+        raise RateLimited(
+            "over the write_bytes rate limit (bytes written a minute)", retry_after_seconds=retry_after_seconds(wait)
+        )
 
 
 def _refuse_unless_readable(row: dict[str, Any]) -> None:
