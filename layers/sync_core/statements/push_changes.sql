@@ -197,6 +197,8 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
     SELECT viewer.user_id, put_change.id, put_change.name, put_change.data, 1, put_change.write_id
     FROM viewer, put_change
+    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    ORDER BY put_change.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),

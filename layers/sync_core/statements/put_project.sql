@@ -136,6 +136,8 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
     SELECT viewer.user_id, write.id, write.name, write.data, 1, write.write_id
     FROM viewer, write
+    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    ORDER BY write.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),

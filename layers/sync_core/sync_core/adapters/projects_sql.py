@@ -356,6 +356,8 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
     SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
     FROM viewer, {source}
+    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    ORDER BY {source}.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
@@ -677,6 +679,12 @@ def limit_parameters(limits: RateLimits, scope: Scope) -> dict:
     }
 
 
+def body_parameters(limits: RateLimits, body: bytes) -> dict:
+    """A write's body, and what the write_bytes bucket needs to charge for it."""
+    bucket = limits.bucket(Scope.WRITE_BYTES)
+    return {"body": body, "body_bytes": len(body), "bytes_burst": bucket.burst, "bytes_per_second": bucket.per_second}
+
+
 class PostgresProjectsStore:
     def __init__(self, database: Database, limits: RateLimits, hooks: LimitHooks):
         self._database = database
@@ -712,7 +720,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             "project_id": project_id,
-            **self._body_parameters(write.body),
+            **body_parameters(self._limits, write.body),
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
@@ -730,7 +738,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             "project_id": project_id,
-            **self._body_parameters(deletion.body),
+            **body_parameters(self._limits, deletion.body),
             "if_match_revision": deletion.if_match_revision,
         }
         row = self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
@@ -748,7 +756,7 @@ class PostgresProjectsStore:
         """Every change of the batch, each as its own PUT or DELETE; their answers in request order."""
         params = {
             "session_token": session_token,
-            **self._body_parameters(batch.body),
+            **body_parameters(self._limits, batch.body),
             "fallback_write_id": batch.fallback_write_id,
             "positions": None,
         }
@@ -771,16 +779,6 @@ class PostgresProjectsStore:
         then a limit event for its user."""
         row = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
         self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, row["user_id"], Scope.WRITE))
-
-    def _body_parameters(self, body: bytes) -> dict:
-        """A write's body, and what the write_bytes bucket needs to charge for it."""
-        bucket = self._limits.bucket(Scope.WRITE_BYTES)
-        return {
-            "body": body,
-            "body_bytes": len(body),
-            "bytes_burst": bucket.burst,
-            "bytes_per_second": bucket.per_second,
-        }
 
     def _refuse_unpaid_batch(self, row: dict[str, Any]) -> None:
         """A batch the write bucket cannot pay for whole: 429, with the wait until it can."""
