@@ -96,7 +96,7 @@ change AS MATERIALIZED (
             WHEN (item.document ->> 'baseRevision')::numeric > 9223372036854775807 THEN NULL
             ELSE (item.document ->> 'baseRevision')::bigint
         END AS base_revision,
-        item.document -> 'deleted' = 'true'::jsonb AS deleting
+        jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
             WITH ORDINALITY AS item(document, sent, position)

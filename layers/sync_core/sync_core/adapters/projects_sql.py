@@ -479,7 +479,7 @@ change AS MATERIALIZED (
         item.document,
         item.sent -> 'data' AS data,
         {_base_revision("item.document")} AS base_revision,
-        item.document -> 'deleted' = 'true'::jsonb AS deleting
+        jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
             WITH ORDINALITY AS item(document, sent, position)
