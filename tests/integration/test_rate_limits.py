@@ -369,3 +369,13 @@ def test_writes_are_charged_their_bytes_too(database_url, new_user):
     assert refused.status == 429, refused
     assert refused.json()["error"]["message"].startswith("over the write_bytes rate limit")
     assert put(handler, user).status == 200, "a small write still fits the byte budget"
+
+
+def test_a_batch_that_takes_the_bucket_below_its_soft_threshold_fires_one_burst_event(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    settings = limited_settings(database_url, rate_limit_events_queue_url=queue, rate_limit_write_burst=20)
+    handler = api_handler(settings)  # soft threshold 0.25: below 5 tokens left
+    user = new_user()
+    assert [push(handler, user, changes).status for changes in (10, 8, 4)] == [200, 200, 429]
+    events = queued_events(client, queue)
+    assert [(event["kind"], event["scope"]) for event in events] == [("burst", "write"), ("throttled", "write")]

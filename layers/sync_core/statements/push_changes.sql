@@ -83,8 +83,7 @@ parsed_body AS MATERIALIZED (
     SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
     FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
 ),
--- Each change with its place in the batch: ROWS FROM pairs the jsonb item (checked) with the json one
--- (its data as sent).
+-- Each change, in order: ROWS FROM pairs its jsonb (checked) with its json (data as sent).
 change AS MATERIALIZED (
     SELECT
         item.position,
@@ -130,13 +129,14 @@ changes_fields AS (
 -- A batch of N changes costs N write tokens: the admission took one, this the rest (a rerun: none).
 -- Unpaid, no change is read: the batch is refused (429), the admission's token spent.
 batch_charge AS MATERIALIZED (
-    SELECT
-        batch.cost,
-        CASE
-            WHEN NOT %(limits_on)s OR %(positions)s::bigint[] IS NOT NULL OR batch.cost <= 1 THEN true
-            ELSE public.spend_admitted_tokens(viewer.user_id, %(limit_scope)s, batch.cost - 1) IS NOT NULL
-        END AS paid
-    FROM viewer, changes_fields, (SELECT jsonb_array_length(document -> 'changes') AS cost FROM parsed_body) AS batch
+    SELECT batch.cost, charge.tokens_left, NOT batch.owed OR charge.tokens_left IS NOT NULL AS paid
+    FROM viewer, changes_fields, (
+        SELECT count(*) AS cost, %(limits_on)s AND %(positions)s::bigint[] IS NULL AND count(*) > 1 AS owed
+        FROM change
+    ) AS batch, LATERAL (
+        SELECT CASE WHEN batch.owed
+            THEN public.spend_admitted_tokens(viewer.user_id, 'write', batch.cost - 1) END
+    ) AS charge (tokens_left)
     WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
 ),
 -- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
@@ -174,8 +174,9 @@ checked_change AS (
     WHERE batch_charge.paid
       AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
 ),
+-- MATERIALIZED: the casts run only on checked changes, whatever the filters on them later.
 -- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
-put_change AS (
+put_change AS MATERIALIZED (
     SELECT
         position,
         (document ->> 'id')::uuid AS id,
@@ -186,7 +187,7 @@ put_change AS (
     FROM checked_change
     WHERE field_problem IS NULL AND deleting IS NOT TRUE
 ),
-delete_change AS (
+delete_change AS MATERIALIZED (
     SELECT position, (document ->> 'id')::uuid AS id, base_revision
     FROM checked_change
     WHERE field_problem IS NULL AND deleting
@@ -289,5 +290,6 @@ SELECT
     (SELECT field_problem FROM changes_fields) AS field_problem,
     (SELECT cost FROM batch_charge) AS batch_cost,
     (SELECT paid FROM batch_charge) AS batch_paid,
+    (SELECT tokens_left FROM batch_charge) AS batch_tokens_left,
     (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
     (SELECT array_agg(result ORDER BY position) FROM answered) AS results

@@ -471,8 +471,7 @@ parsed_body AS MATERIALIZED (
     SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
     FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
 ),
--- Each change with its place in the batch: ROWS FROM pairs the jsonb item (checked) with the json one
--- (its data as sent).
+-- Each change, in order: ROWS FROM pairs its jsonb (checked) with its json (data as sent).
 change AS MATERIALIZED (
     SELECT
         item.position,
@@ -513,13 +512,14 @@ changes_fields AS (
 -- A batch of N changes costs N write tokens: the admission took one, this the rest (a rerun: none).
 -- Unpaid, no change is read: the batch is refused (429), the admission's token spent.
 batch_charge AS MATERIALIZED (
-    SELECT
-        batch.cost,
-        CASE
-            WHEN NOT %(limits_on)s OR %(positions)s::bigint[] IS NOT NULL OR batch.cost <= 1 THEN true
-            ELSE public.spend_admitted_tokens(viewer.user_id, %(limit_scope)s, batch.cost - 1) IS NOT NULL
-        END AS paid
-    FROM viewer, changes_fields, (SELECT jsonb_array_length(document -> 'changes') AS cost FROM parsed_body) AS batch
+    SELECT batch.cost, charge.tokens_left, NOT batch.owed OR charge.tokens_left IS NOT NULL AS paid
+    FROM viewer, changes_fields, (
+        SELECT count(*) AS cost, %(limits_on)s AND %(positions)s::bigint[] IS NULL AND count(*) > 1 AS owed
+        FROM change
+    ) AS batch, LATERAL (
+        SELECT CASE WHEN batch.owed
+            THEN public.spend_admitted_tokens(viewer.user_id, '{Scope.WRITE}', batch.cost - 1) END
+    ) AS charge (tokens_left)
     WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
 ),
 -- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
@@ -544,8 +544,9 @@ checked_change AS (
     WHERE batch_charge.paid
       AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
 ),
+-- MATERIALIZED: the casts run only on checked changes, whatever the filters on them later.
 -- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
-put_change AS (
+put_change AS MATERIALIZED (
     SELECT
         position,
         (document ->> 'id')::uuid AS id,
@@ -556,7 +557,7 @@ put_change AS (
     FROM checked_change
     WHERE field_problem IS NULL AND deleting IS NOT TRUE
 ),
-delete_change AS (
+delete_change AS MATERIALIZED (
     SELECT position, (document ->> 'id')::uuid AS id, base_revision
     FROM checked_change
     WHERE field_problem IS NULL AND deleting
@@ -645,6 +646,7 @@ answered AS (
 SELECT{LIMIT_COLUMNS},{_refusals("changes_fields")},
     (SELECT cost FROM batch_charge) AS batch_cost,
     (SELECT paid FROM batch_charge) AS batch_paid,
+    (SELECT tokens_left FROM batch_charge) AS batch_tokens_left,
     (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
     (SELECT array_agg(result ORDER BY position) FROM answered) AS results
 """
@@ -764,6 +766,7 @@ class PostgresProjectsStore:
         _refuse_unless_readable(row)
         if not row["batch_paid"]:
             self._refuse_unpaid_batch(row)
+        self._report_burst(row["user_id"], row["batch_tokens_left"], spent=row["batch_cost"] - 1)
         results = row["results"] or []
         raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
         if raced:
@@ -805,10 +808,13 @@ class PostgresProjectsStore:
             raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
         if row.get("bytes_admitted") is False:
             self._refuse_over_byte_budget(row["user_id"], params["body_bytes"])
-        tokens_left = row["tokens_left"]
-        if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
-            self._hooks.publish(LimitEvent(LimitEventKind.BURST, row["user_id"], scope))
+        self._report_burst(row["user_id"], row["tokens_left"], scope=scope)
         return row
+
+    def _report_burst(self, user_id: str, tokens_left: float | None, *, spent: int = 1, scope: Scope = Scope.WRITE):
+        """A BURST event when the tokens just `spent` took the bucket below its soft threshold."""
+        if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left, spent=spent):
+            self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
 
     def _refuse_over_byte_budget(self, user_id: str, body_bytes: int) -> None:
         self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, Scope.WRITE_BYTES))

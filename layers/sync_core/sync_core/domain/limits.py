@@ -46,10 +46,10 @@ class RateLimits:
     def bucket(self, scope: Scope) -> Bucket:
         return {Scope.READ: self.read, Scope.WRITE: self.write, Scope.WRITE_BYTES: self.write_bytes}[scope]
 
-    def crossed_soft_threshold(self, scope: Scope, tokens_left: float) -> bool:
-        """True for the one request that takes the bucket from above the threshold to below it."""
+    def crossed_soft_threshold(self, scope: Scope, tokens_left: float, *, spent: float = 1) -> bool:
+        """True for the one request whose `spent` tokens take the bucket from above the threshold to below it."""
         threshold = self.bucket(scope).burst * self.soft_threshold
-        return threshold - 1 <= tokens_left < threshold
+        return tokens_left < threshold <= tokens_left + spent
 
 
 def retry_after_seconds(wait: float) -> int:
