@@ -190,3 +190,23 @@ def test_a_first_write_committed_while_the_batch_waits_is_a_409_and_the_others_a
     assert answers[0]["revision"] == 1, "the rerun did not write the first change again"
     assert answers[1]["server"]["name"] == "other device"
     assert api.get(user, other).json()["revision"] == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [1, "x", None, [], {}, {"id": None}, {"id": ["x"]}, {"id": "x", "deleted": True}, {"deleted": None}],
+    ids=repr,
+)
+def test_an_odd_change_is_a_422_of_its_own(api, new_user, change):
+    answers = results(api.push(new_user(), {"changes": [change, put_change(uuid.uuid4())]}))
+    assert [answer["status"] for answer in answers] == [422, 200]
+
+
+@pytest.mark.parametrize(
+    "body", ['{"changes": null}', '{"changes": 1}', '{"changes": "x"}', '{"changes": []}', "null", '"x"', "1e400"]
+)
+def test_an_odd_body_is_answered_never_a_500(api, new_user, body):
+    response = api.push(new_user(), body)
+    assert response.status in (200, 422), response
+    if response.status == 200:
+        assert response.json() == {"results": []}
