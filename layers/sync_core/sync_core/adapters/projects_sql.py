@@ -770,12 +770,16 @@ class PostgresProjectsStore:
         results = row["results"] or []
         raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
         if raced:
-            rerun = self._admitted_row(Scope.WRITE, PUSH_CHANGES, {**params, "positions": raced})
-            if ChangeOutcome.RACED in rerun["outcomes"]:
-                raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
-            for place, result in zip(raced, rerun["results"], strict=True):
-                results[place - 1] = result
+            self._rerun_raced(params, raced, results)
         return '{"results":[' + ",".join(results) + "]}"
+
+    def _rerun_raced(self, params: dict, raced: list[int], results: list[str | None]) -> None:
+        """As PUT does: the changes (1-based places) that raced a first write, again; a new statement sees it."""
+        rerun = self._admitted_row(Scope.WRITE, PUSH_CHANGES, {**params, "positions": raced})
+        if ChangeOutcome.RACED in rerun["outcomes"]:
+            raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
+        for place, result in zip(raced, rerun["results"], strict=True):
+            results[place - 1] = result
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
