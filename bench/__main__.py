@@ -44,6 +44,9 @@ ORDER BY "changeXid", id
 LIMIT %(limit)s
 """
 
+# A first sign-in's claim: batches of 100 typical projects.
+BATCH_CHANGES, BATCH_PROJECT_BYTES, BATCH_ROUNDS = 100, 10 * 1024, 20
+
 
 def project_data(size: int) -> str:
     """A project payload of about `size` bytes, shaped like an editor's: frames holding layers."""
@@ -69,13 +72,17 @@ class Bench:
         self.database_url = database_url
         self.user = create_signed_in_user(database_url, LOCAL_ONLY_SECRET)
         self.raw = psycopg.connect(database_url, autocommit=True, prepare_threshold=None)
-        functions = ("get_project", "put_project", "list_projects", "list_changes")
+        functions = ("get_project", "put_project", "list_projects", "list_changes", "push_changes")
         self.handlers = {name: load_function(name).handler for name in functions}
 
     @staticmethod
     def limit_params(scope: str) -> dict:
         """The limiter's parameters exactly as the store passes them, so raw SQL does the same work."""
         return projects_sql.limit_parameters(rate_limits_from(load_settings(ApiSettings)), Scope(scope))
+
+    @staticmethod
+    def body_params(body: bytes) -> dict:
+        return projects_sql.body_parameters(rate_limits_from(load_settings(ApiSettings)), body)
 
     def handler_call(
         self, function: str, method: str, path: str, body: str | None = None, query: str = ""
@@ -108,9 +115,34 @@ class Bench:
 
         def raw():
             params = {"session_token": self.user.token, "project_id": raw_id, "fallback_write_id": uuid.uuid4()}
-            self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, "body": next(raw_bodies).encode()})()
+            body = self.body_params(next(raw_bodies).encode())
+            self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, **body})()
 
         return median_ms(through_handler, rounds), median_ms(raw, rounds)
+
+    def push_pair(self, data: str, rounds: int) -> tuple[float, float]:
+        """POST /api/changes of BATCH_CHANGES new projects, `rounds` times, through the handler and raw."""
+        handler_batches = iter([self._batch(data) for _ in range(rounds + 3)])
+        raw_batches = iter([self._batch(data).encode() for _ in range(rounds + 3)])
+        write_limits = self.limit_params("write")
+
+        def through_handler():
+            self.handler_call("push_changes", "POST", "/api/changes", next(handler_batches))()
+
+        def raw():
+            params = {"session_token": self.user.token, "fallback_write_id": uuid.uuid4(), "positions": None}
+            body = self.body_params(next(raw_batches))
+            self.raw_call(projects_sql.PUSH_CHANGES, {**params, **write_limits, **body})()
+
+        return median_ms(through_handler, rounds), median_ms(raw, rounds)
+
+    @staticmethod
+    def _batch(data: str) -> str:
+        changes = [
+            f'{{"id": "{uuid.uuid4()}", "name": "bench", "baseRevision": 0, "data": {data}}}'
+            for _ in range(BATCH_CHANGES)
+        ]
+        return '{"changes": [' + ", ".join(changes) + "]}"
 
     def get_pair(self, data: str, rounds: int) -> tuple[float, float]:
         project_id = uuid.uuid4()
@@ -203,7 +235,7 @@ def main() -> None:
         os.environ.update(
             {
                 f"RATE_LIMIT_{scope}_{knob}": "1000000000"
-                for scope in ("READ", "WRITE")
+                for scope in ("READ", "WRITE", "WRITE_BYTES")
                 for knob in ("PER_MINUTE", "BURST")
             }
         )
@@ -217,6 +249,8 @@ def main() -> None:
             rows.append(("GET", label, *bench.get_pair(data, rounds), bare))
             rows.append(("PUT", label, *bench.put_pair(data, rounds), bare))
         rows.append(("list", f"{LISTED_PROJECTS} projects", *bench.list_pair(100), None))
+        batch = f"{BATCH_CHANGES} x {BATCH_PROJECT_BYTES // 1024} KiB"
+        rows.append(("POST changes", batch, *bench.push_pair(project_data(BATCH_PROJECT_BYTES), BATCH_ROUNDS), None))
         print(table(rows))
         print()
         print(changes_table(*bench.changes_page(100)))

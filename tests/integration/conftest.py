@@ -31,6 +31,10 @@ class ProjectsApi:
         raw = body if body is None or isinstance(body, (str, bytes)) else json.dumps(body)
         return self._call("delete_project", "DELETE", f"/api/projects/{project_id}", user, body=raw, headers=headers)
 
+    def push(self, user, body, *, headers=None):
+        raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        return self._call("push_changes", "POST", "/api/changes", user, body=raw, headers=headers)
+
     def create(self, user, *, name="Project", data=None, project_id=None):
         project_id = project_id or uuid.uuid4()
         response = self.put(user, project_id, {"name": name, "data": data or {"v": 1}, "baseRevision": 0})

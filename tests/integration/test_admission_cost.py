@@ -23,7 +23,7 @@ VALID = json.dumps({"name": "n", "data": {"v": 1}, "baseRevision": 0})
 
 @pytest.fixture
 def explained(database_url):
-    """The four routes over a store whose every statement Postgres also explains; returns (handler, executions)."""
+    """Every route over a store whose every statement Postgres also explains; returns (handler, executions)."""
     settings = ApiSettings(database_url=database_url, better_auth_secret=TEST_SECRET)
     database = ExplainedDatabase(settings)
     return Mangum(api_app(*ROUTERS.values(), settings=settings, database=database), lifespan="off"), database.executions
@@ -31,7 +31,7 @@ def explained(database_url):
 
 def requests_with_a_body(body: str) -> list[tuple[str, str, str]]:
     project = f"/api/projects/{uuid.uuid4()}"
-    return [("PUT", project, body), ("DELETE", project, body)]
+    return [("PUT", project, body), ("DELETE", project, body), ("POST", "/api/changes", f'{{"changes": [{body}]}}')]
 
 
 def every_request(body: str) -> list[tuple[str, str, str | None]]:

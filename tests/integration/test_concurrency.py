@@ -90,3 +90,42 @@ def test_a_retry_of_a_first_write_committed_meanwhile_is_a_replay(api, new_user,
     assert response.status == 200
     assert response.json()["revision"] == 1
     assert response.headers["etag"] == '"1"'
+
+
+BATCH_ROUNDS, BATCH_IDS = 4, 50  # 400 write tokens: within the default burst
+
+
+def test_racing_batches_of_the_same_first_writes_lose_none_and_never_fail(api, new_user, database_url):
+    """Two devices claim the same new projects at once: for each, one batch writes it, the other gets a 409."""
+    user = new_user()
+    rounds = [[str(uuid.uuid4()) for _ in range(BATCH_IDS)] for _ in range(BATCH_ROUNDS)]
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        together = manager.Barrier(2)  # each round's two batches start at once
+        arguments = [(database_url, user.cookie, rounds, device, together) for device in ("a", "b")]
+        devices = pool.starmap(_push_rounds, arguments)
+    for project_id in (project_id for ids in rounds for project_id in ids):
+        answers = {device: answers_by_id[project_id] for device, answers_by_id in zip("ab", devices, strict=True)}
+        assert sorted(answer["status"] for answer in answers.values()) == [200, 409], answers
+        winner = next(device for device, answer in answers.items() if answer["status"] == 200)
+        stored = api.get(user, project_id).json()
+        assert (stored["name"], stored["revision"]) == (winner, 1)
+
+
+def _push_rounds(database_url: str, cookie: str, rounds: list[list[str]], device: str, together) -> dict[str, dict]:
+    import os
+
+    from tests.conftest import TEST_SECRET
+
+    os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=TEST_SECRET, POWERTOOLS_LOG_LEVEL="WARNING")
+    handler = load_function("push_changes").handler
+    answers = {}
+    for ids in rounds:
+        ordered = ids if device == "a" else ids[::-1]  # in opposite orders: locks taken by id, not by place
+        changes = [{"id": project_id, "name": device, "data": {}, "baseRevision": 0} for project_id in ordered]
+        event = http_api_event("POST", "/api/changes", cookies=[cookie], body=json.dumps({"changes": changes}))
+        together.wait()
+        response = invoke(handler, event)
+        assert response.status == 200, response
+        answers.update((answer["id"], answer) for answer in response.json()["results"])
+    return answers

@@ -308,3 +308,74 @@ def test_a_flood_of_malformed_bodies_is_throttled_then_blocked(database_url, new
     blocked = put(handler, user)
     assert blocked.status == 429
     assert "blocked" in blocked.json()["error"]["message"]
+
+
+def push(handler, user, changes: int, *, data_bytes: int = 10):
+    batch = [
+        {"id": str(uuid.uuid4()), "name": "n", "data": "x" * data_bytes, "baseRevision": 0} for _ in range(changes)
+    ]
+    event = http_api_event("POST", "/api/changes", cookies=[user.cookie], body=json.dumps({"changes": batch}))
+    return invoke(handler, event)
+
+
+def write_tokens_left(database_url: str, user, scope: str = "write") -> float:
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute(
+            'SELECT tokens FROM public.rate_limits WHERE "userId" = %s AND scope = %s', (user.id, scope)
+        ).fetchone()
+    return row[0]
+
+
+def test_a_batch_costs_a_write_token_per_change(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=10, rate_limit_write_per_minute=0.01))
+    user = new_user()
+    assert push(handler, user, 4).status == 200
+    assert write_tokens_left(database_url, user) == pytest.approx(6, abs=0.01)
+    assert push(handler, user, 1).status == 200
+    assert write_tokens_left(database_url, user) == pytest.approx(5, abs=0.01)
+
+
+def test_a_batch_the_bucket_cannot_pay_is_refused_whole_and_spends_its_admission(database_url, new_user):
+    handler = api_handler(limited_settings(database_url, rate_limit_write_burst=10, rate_limit_write_per_minute=6))
+    user = new_user()
+    assert push(handler, user, 7).status == 200
+    refused = push(handler, user, 5)
+    assert refused.status == 429, refused
+    assert refused.json()["error"]["message"].startswith("over the write rate limit: a batch of 5 changes")
+    assert int(refused.headers["retry-after"]) >= 10  # 2 tokens held after the admission's, 4 wanted at 0.1/s
+    assert write_tokens_left(database_url, user) == pytest.approx(2, abs=0.1), "only the admission's token spent"
+    with psycopg.connect(database_url) as connection:
+        written = connection.execute('SELECT count(*) FROM public.projects WHERE "userId" = %s', (user.id,)).fetchone()
+    assert written[0] == 7
+
+
+def test_writes_are_charged_their_bytes_too(database_url, new_user):
+    budget = 64 * 1024
+    handler = api_handler(
+        limited_settings(
+            database_url,
+            rate_limit_write_burst=100,
+            max_body_bytes=budget,
+            rate_limit_write_bytes_burst=budget,
+            rate_limit_write_bytes_per_minute=60,
+        )
+    )
+    user = new_user()
+    first = push(handler, user, 4, data_bytes=10 * 1024)
+    assert first.status == 200
+    left = write_tokens_left(database_url, user, "write_bytes")
+    assert budget - 45 * 1024 < left < budget - 40 * 1024, "charged the body's length: 4 changes of 10 KiB"
+    refused = push(handler, user, 3, data_bytes=10 * 1024)
+    assert refused.status == 429, refused
+    assert refused.json()["error"]["message"].startswith("over the write_bytes rate limit")
+    assert put(handler, user).status == 200, "a small write still fits the byte budget"
+
+
+def test_a_batch_that_takes_the_bucket_below_its_soft_threshold_fires_one_burst_event(database_url, new_user, sqs):
+    client, queue, _ = sqs
+    settings = limited_settings(database_url, rate_limit_events_queue_url=queue, rate_limit_write_burst=20)
+    handler = api_handler(settings)  # soft threshold 0.25: below 5 tokens left
+    user = new_user()
+    assert [push(handler, user, changes).status for changes in (10, 8, 4)] == [200, 200, 429]
+    events = queued_events(client, queue)
+    assert [(event["kind"], event["scope"]) for event in events] == [("burst", "write"), ("throttled", "write")]

@@ -28,6 +28,15 @@ def test_every_route_is_one_round_trip(traced, new_user):
     put = json.dumps({"name": "x", "data": {"v": 1}, "baseRevision": 0})
     first_cursor = encode_cursor(FeedCursor(0, FEED_START))
     stale = json.dumps({"name": "x", "data": {"v": 2}, "baseRevision": 0})
+    batch = json.dumps(
+        {
+            "changes": [
+                {"id": str(project_id), "name": "x", "data": {"v": 3}, "baseRevision": 0},
+                {"id": str(uuid.uuid4()), "name": "y", "data": {"v": 1}, "baseRevision": 0},
+                {"id": str(uuid.uuid4()), "deleted": True},
+            ]
+        }
+    )
     requests = [
         (http_api_event("PUT", path, cookies=[user.cookie], body=put), 200),
         (http_api_event("PUT", path, cookies=[user.cookie], body=stale), 409),
@@ -38,6 +47,7 @@ def test_every_route_is_one_round_trip(traced, new_user):
         (http_api_event("GET", "/api/changes", cookies=[user.cookie], query=f"since={first_cursor}&limit=1"), 200),
         (http_api_event("DELETE", path, cookies=[user.cookie], headers={"If-Match": '"1"'}), 200),
         (http_api_event("GET", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie]), 404),
+        (http_api_event("POST", "/api/changes", cookies=[user.cookie], body=batch), 200),
     ]
     for event, status in requests:
         before = round_trips()
@@ -159,6 +169,7 @@ def test_every_route_of_every_function_judges_credentials_before_anything_else(t
         ("GET", "/api/changes"),
         ("HEAD", "/api/projects/{project_id}"),
         ("DELETE", "/api/projects/{project_id}"),
+        ("POST", "/api/changes"),
     } <= checked
     assert round_trips() == 0
 

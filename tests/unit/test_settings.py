@@ -50,6 +50,16 @@ def test_body_limit_stays_under_lambdas_payload_limit(environment):
         load_settings(ApiSettings)
 
 
+def test_the_byte_budget_holds_the_largest_body(environment):
+    environment.setenv("BETTER_AUTH_SECRET", "s")
+    environment.setenv("DATABASE_URL", "postgresql://x")
+    environment.setenv("RATE_LIMIT_WRITE_BYTES_BURST", "1000")
+    with pytest.raises(ConfigurationError, match="RATE_LIMIT_WRITE_BYTES_BURST must be at least MAX_BODY_BYTES"):
+        load_settings(ApiSettings)
+    environment.setenv("MAX_BODY_BYTES", "1000")
+    assert load_settings(ApiSettings).rate_limit_write_bytes_burst == 1000
+
+
 def test_bearer_tokens_must_be_signed_unless_a_stage_says_otherwise(environment):
     environment.setenv("BETTER_AUTH_SECRET", "s")
     environment.setenv("DATABASE_URL", "postgresql://x")

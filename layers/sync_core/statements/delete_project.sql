@@ -53,6 +53,21 @@ limit_check AS (
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 ),
+-- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
+-- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
+bytes_admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, 'write_bytes', %(bytes_burst)s::float8 - %(body_bytes)s, now()
+    FROM viewer, limit_check
+    WHERE %(limits_on)s AND limit_check.admitted
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) - %(body_bytes)s, "refilledAt" = now()
+        WHERE least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) >= %(body_bytes)s
+    RETURNING bucket.tokens
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+),
 -- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
 -- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
 -- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
@@ -60,8 +75,8 @@ limit_check AS (
 -- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
-    FROM viewer, limit_check
-    WHERE limit_check.admitted
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
 ),
 -- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
 -- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
@@ -132,6 +147,7 @@ SELECT
     (SELECT tokens_left FROM limit_check) AS tokens_left,
     (SELECT wait_seconds FROM limit_check) AS wait_seconds,
     (SELECT blocked FROM limit_check) AS blocked,
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM delete_fields) AS field_problem,

@@ -53,6 +53,21 @@ limit_check AS (
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 ),
+-- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
+-- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
+bytes_admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, 'write_bytes', %(bytes_burst)s::float8 - %(body_bytes)s, now()
+    FROM viewer, limit_check
+    WHERE %(limits_on)s AND limit_check.admitted
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) - %(body_bytes)s, "refilledAt" = now()
+        WHERE least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) >= %(body_bytes)s
+    RETURNING bucket.tokens
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+),
 -- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
 -- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
 -- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
@@ -60,8 +75,8 @@ limit_check AS (
 -- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
-    FROM viewer, limit_check
-    WHERE limit_check.admitted
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
 ),
 -- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
 -- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
@@ -96,7 +111,8 @@ put_fields AS (
             WHEN NOT document ? 'data' THEN 'data is required'
             WHEN base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
             WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string' AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
+                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
                 THEN 'writeId must be a UUID'
             WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
                 THEN 'clientUpdatedAt must be a string'
@@ -106,6 +122,7 @@ put_fields AS (
 ),
 write AS (
     SELECT
+        %(project_id)s::uuid AS id,
         document ->> 'name' AS name,
         data,
         base_revision,
@@ -117,13 +134,15 @@ write AS (
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
 written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
+    SELECT viewer.user_id, write.id, write.name, write.data, 1, write.write_id
     FROM viewer, write
+    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    ORDER BY write.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
-        WHERE project.revision = (SELECT base_revision FROM write)
+        WHERE project.revision = (SELECT base_revision FROM write WHERE write.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project.id, project.revision, project."updatedAt"
 ),
@@ -144,6 +163,7 @@ SELECT
     (SELECT tokens_left FROM limit_check) AS tokens_left,
     (SELECT wait_seconds FROM limit_check) AS wait_seconds,
     (SELECT blocked FROM limit_check) AS blocked,
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM put_fields) AS field_problem,

@@ -52,6 +52,7 @@ def rate_limits_from(settings: ApiSettings) -> RateLimits:
     return RateLimits(
         read=Bucket(settings.rate_limit_read_per_minute, settings.rate_limit_read_burst),
         write=Bucket(settings.rate_limit_write_per_minute, settings.rate_limit_write_burst),
+        write_bytes=Bucket(settings.rate_limit_write_bytes_per_minute, settings.rate_limit_write_bytes_burst),
         enabled=settings.rate_limits_enabled,
         soft_threshold=settings.rate_limit_soft_threshold,
     )

@@ -30,9 +30,12 @@ from sync_core.domain.errors import (
 )
 from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
 from sync_core.domain.projects import (
+    CANONICAL_SPELLING,
+    MAX_CHANGES,
     MAX_REVISION,
     REVISION_DIGITS,
     CachedRevisions,
+    ChangeBatch,
     NotModified,
     ProjectDeletion,
     ProjectDocument,
@@ -51,6 +54,18 @@ class WriteOutcome(StrEnum):
     # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
     # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
     RACED = "raced"
+
+
+class ChangeOutcome(StrEnum):
+    """What POST /api/changes' statement did with each change, in its `outcomes` column."""
+
+    WRITTEN = "written"
+    REPLAYED = "replayed"
+    CONFLICT = "conflict"
+    RACED = "raced"  # as PUT's: the store reruns the statement for these changes
+    TOMBSTONED = "tombstoned"
+    NOT_FOUND = "not_found"
+    REFUSED = "refused"  # its fields are wrong (422)
 
 
 class DeleteOutcome(StrEnum):
@@ -79,10 +94,17 @@ viewer AS (
       )
 )"""
 
-_AVAILABLE = (
-    """least(%(limit_burst)s::float8, bucket.tokens"""
-    """ + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8)"""
-)
+
+def _available(burst: str, per_second: str) -> str:
+    """The tokens a bucket holds now: what it held, refilled since at its rate, up to its burst."""
+    return (
+        f"""least({burst}::float8, bucket.tokens"""
+        f""" + extract(epoch FROM now() - bucket."refilledAt")::float8 * {per_second}::float8)"""
+    )
+
+
+_AVAILABLE = _available("%(limit_burst)s", "%(limit_per_second)s")
+_BYTES_AVAILABLE = _available("%(bytes_burst)s", "%(bytes_per_second)s")
 
 ADMISSION = f"""
 -- The user's token bucket for this request's scope, taken in the same statement. The conditional
@@ -289,7 +311,36 @@ ORDER BY page.place
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
-PARSED_BODY = f"""
+
+def _base_revision(document: str) -> str:
+    """baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no fractional digits
+    (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts behind the checks."""
+    return f"""CASE
+            WHEN jsonb_typeof({document} -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
+            WHEN ({document} ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
+            WHEN ({document} ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
+            ELSE ({document} ->> 'baseRevision')::bigint
+        END"""
+
+
+BYTES_ADMISSION = f"""
+-- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
+-- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
+bytes_admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, '{Scope.WRITE_BYTES}', %(bytes_burst)s::float8 - %(body_bytes)s, now()
+    FROM viewer, limit_check
+    WHERE %(limits_on)s AND limit_check.admitted
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = {_BYTES_AVAILABLE} - %(body_bytes)s, "refilledAt" = now()
+        WHERE {_BYTES_AVAILABLE} >= %(body_bytes)s
+    RETURNING bucket.tokens
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+)"""
+
+ADMITTED_BODY = f"""{BYTES_ADMISSION},
 -- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
 -- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
 -- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
@@ -297,9 +348,11 @@ PARSED_BODY = f"""
 -- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
-    FROM viewer, limit_check
-    WHERE limit_check.admitted
-),
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
+)"""
+
+PARSED_BODY = f"""{ADMITTED_BODY},
 -- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
 -- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
 -- behind the checks; AND would not promise an order.
@@ -309,12 +362,7 @@ parsed_body AS MATERIALIZED (
         parsed.data,
         parsed.problem,
         parsed.refusal,
-        CASE
-            WHEN jsonb_typeof(parsed.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
-            ELSE (parsed.document ->> 'baseRevision')::bigint
-        END AS base_revision
+        {_base_revision("parsed.document")} AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 )"""
 
@@ -322,9 +370,34 @@ parsed_body AS MATERIALIZED (
 BASE_REVISION_PROBLEM = "baseRevision must be a whole number, 0 or more"
 
 
+def _put_field_rules(document: str, base_revision: str) -> str:
+    """The WHEN clauses of PUT's field checks on an object `document`: a PUT and each written change of a batch."""
+    return f"""WHEN jsonb_typeof({document} -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
+            WHEN length({document} ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
+            WHEN NOT {document} ? 'data' THEN 'data is required'
+            WHEN {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'
+            {_write_id_rule(document)}
+            WHEN coalesce(jsonb_typeof({document} -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
+                THEN 'clientUpdatedAt must be a string'"""
+
+
+def _delete_field_rules(document: str, base_revision: str) -> str:
+    """DELETE's field check on an object `document`: a DELETE's body and each deleting change of a batch."""
+    return f"""WHEN coalesce(jsonb_typeof({document} -> 'baseRevision'), 'null') <> 'null'
+                AND {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'"""
+
+
+def _write_id_rule(document: str) -> str:
+    return f"""WHEN coalesce(jsonb_typeof({document} -> 'writeId'), 'null') <> 'null'
+                AND NOT (jsonb_typeof({document} -> 'writeId') = 'string'
+                    AND {document} ->> 'writeId' ~* {UUID_PATTERN})
+                THEN 'writeId must be a UUID'"""
+
+
 def _refusals(fields: str) -> str:
-    """Refusals, in the two kinds the HTTP adapter maps: unreadable (400) and wrong fields (422)."""
+    """A write's refusals: over its byte budget (429), unreadable (400) and wrong fields (422)."""
     return f"""
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM {fields}) AS field_problem"""
@@ -342,21 +415,14 @@ put_fields AS (
         CASE
             WHEN problem IS NOT NULL THEN NULL
             WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
-            WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT document ? 'data' THEN 'data is required'
-            WHEN base_revision IS NULL THEN '{BASE_REVISION_PROBLEM}'
-            WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string' AND document ->> 'writeId' ~* {UUID_PATTERN})
-                THEN 'writeId must be a UUID'
-            WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
-                THEN 'clientUpdatedAt must be a string'
+            {_put_field_rules("document", "base_revision")}
         END AS field_problem,
         problem
     FROM parsed_body
 ),
 write AS (
     SELECT
+        %(project_id)s::uuid AS id,
         document ->> 'name' AS name,
         data,
         base_revision,
@@ -365,27 +431,40 @@ write AS (
     WHERE problem IS NULL AND field_problem IS NULL
 )"""
 
+
+def _written(source: str) -> str:
+    """The upsert of the rows of `source` (id, name, data, base_revision, write_id): PUT's and a batch's."""
+    return f"""
+-- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
+    SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
+    FROM viewer, {source}
+    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    ORDER BY {source}.id
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
+        WHERE project.revision = (SELECT base_revision FROM {source} WHERE {source}.id = excluded.id)
+          AND project."writeId" IS DISTINCT FROM excluded."writeId"
+    RETURNING project.id, project.revision, project."updatedAt"
+)"""
+
+
+# A tombstone's columns, set by DELETE and by a batch's deleting changes.
+TOMBSTONE = """"deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
+        "changeXid" = pg_current_xact_id()"""
+
+
 PUT_PROJECT = f"""{
     _with(
         VIEWER,
         ADMISSION,
         PARSED_BODY,
         PUT_FIELDS,
-        '''
--- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
-written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, %(project_id)s, write.name, write.data, 1, write.write_id
-    FROM viewer, write
-    ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
-            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
-            "changeXid" = pg_current_xact_id()
-        WHERE project.revision = (SELECT base_revision FROM write)
-          AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
-)''',
+        _written("write"),
         _current_unless("written", "write"),
     )
 }
@@ -415,8 +494,7 @@ delete_fields AS (
         CASE
             WHEN problem IS NOT NULL OR document IS NULL THEN NULL
             WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
-            WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
-                AND base_revision IS NULL THEN '{BASE_REVISION_PROBLEM}'
+            {_delete_field_rules("document", "base_revision")}
         END AS field_problem,
         problem,
         CASE WHEN jsonb_typeof(document) = 'object' THEN base_revision END AS from_body
@@ -436,13 +514,12 @@ DELETE_PROJECT = f"""{
         ADMISSION,
         PARSED_BODY,
         DELETE_FIELDS,
-        '''
+        f'''
 -- Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
 -- revision, so a retried DELETE whose first attempt committed still succeeds.
 tombstoned AS (
     UPDATE public.projects AS project
-    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+    SET {TOMBSTONE}
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
     WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
@@ -473,6 +550,192 @@ LEFT JOIN tombstoned ON true
 LEFT JOIN current ON true
 """
 
+CHANGES_BODY = f"""{ADMITTED_BODY},
+-- The batch's body, parsed as PUT's is (never raising); its changes also as json, for each one's data.
+parsed_body AS MATERIALIZED (
+    SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
+    FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
+),
+-- Each change, in order: ROWS FROM pairs its jsonb (checked) with its json (data as sent).
+change AS MATERIALIZED (
+    SELECT
+        item.position,
+        item.document,
+        item.sent -> 'data' AS data,
+        {_base_revision("item.document")} AS base_revision,
+        jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
+    FROM parsed_body,
+        ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
+            WITH ORDINALITY AS item(document, sent, position)
+    WHERE parsed_body.changes IS NOT NULL
+),
+-- The batch's own rules: any refusal here refuses every change (422). Two changes of one id would be
+-- two writes of one row in one statement, which Postgres refuses or applies in no promised order.
+changes_fields AS (
+    SELECT
+        CASE
+            WHEN problem IS NOT NULL THEN NULL
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
+            WHEN jsonb_typeof(document -> 'changes') IS DISTINCT FROM 'array' THEN 'changes must be an array'
+            WHEN jsonb_array_length(document -> 'changes') > {MAX_CHANGES}
+                THEN 'changes holds ' || jsonb_array_length(document -> 'changes')
+                    || ' items; a batch holds at most {MAX_CHANGES}'
+            WHEN repeated.id IS NOT NULL THEN 'project id ' || repeated.id || ' appears more than once in changes'
+        END AS field_problem,
+        problem
+    FROM parsed_body
+    LEFT JOIN (
+        SELECT change.document ->> 'id' AS id
+        FROM change
+        WHERE jsonb_typeof(change.document -> 'id') = 'string'
+        GROUP BY 1
+        HAVING count(*) > 1
+        ORDER BY 1
+        LIMIT 1
+    ) AS repeated ON true
+),
+-- A batch of N changes costs N write tokens: the admission took one, this the rest (a rerun: none).
+-- Unpaid, no change is read: the batch is refused (429), the admission's token spent.
+batch_charge AS MATERIALIZED (
+    SELECT batch.cost, charge.tokens_left, NOT batch.owed OR charge.tokens_left IS NOT NULL AS paid
+    FROM viewer, changes_fields, (
+        SELECT count(*) AS cost, %(limits_on)s AND %(positions)s::bigint[] IS NULL AND count(*) > 1 AS owed
+        FROM change
+    ) AS batch, LATERAL (
+        SELECT CASE WHEN batch.owed
+            THEN public.spend_admitted_tokens(viewer.user_id, '{Scope.WRITE}', batch.cost - 1) END
+    ) AS charge (tokens_left)
+    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+),
+-- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
+checked_change AS (
+    SELECT
+        change.*,
+        CASE
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'each change must be a JSON object'
+            WHEN jsonb_typeof(document -> 'id') IS DISTINCT FROM 'string' OR (document ->> 'id') !~ {UUID_PATTERN}
+                THEN 'id must be a UUID in its canonical spelling: {CANONICAL_SPELLING}'
+            WHEN coalesce(jsonb_typeof(document -> 'deleted'), 'null') NOT IN ('null', 'boolean')
+                THEN 'deleted must be true or false'
+            WHEN deleting THEN CASE
+                {_delete_field_rules("document", "base_revision")}
+                {_write_id_rule("document")}
+            END
+            ELSE CASE
+                {_put_field_rules("document", "base_revision")}
+            END
+        END AS field_problem
+    FROM change, batch_charge
+    WHERE batch_charge.paid
+      AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
+),
+-- MATERIALIZED: the casts run only on checked changes, whatever the filters on them later.
+-- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
+put_change AS MATERIALIZED (
+    SELECT
+        position,
+        (document ->> 'id')::uuid AS id,
+        document ->> 'name' AS name,
+        data,
+        base_revision,
+        coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid) AS write_id
+    FROM checked_change
+    WHERE field_problem IS NULL AND deleting IS NOT TRUE
+),
+delete_change AS MATERIALIZED (
+    SELECT position, (document ->> 'id')::uuid AS id, base_revision
+    FROM checked_change
+    WHERE field_problem IS NULL AND deleting
+)"""
+
+
+def _change_receipt(alias: str) -> str:
+    return f"""json_build_object(
+                'id', {alias}.id, 'status', 200, 'revision', {alias}.revision,
+                'updatedAt', {_time(f'{alias}."updatedAt"')})"""
+
+
+PUSH_CHANGES = f"""{
+    _with(
+        VIEWER,
+        ADMISSION,
+        CHANGES_BODY,
+        _written("put_change"),
+        f'''
+-- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
+tombstoned AS (
+    UPDATE public.projects AS project
+    SET {TOMBSTONE}
+    FROM viewer, delete_change
+    WHERE project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
+      AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
+    RETURNING project.id, project.revision, project."updatedAt"
+),
+-- As PUT's and DELETE's current: each project a change named and did not change, by a locking read
+-- (the copy that won a conflict; a first write committed after the snapshot stays unseen: 'raced').
+current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE project."userId" = viewer.user_id
+      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+      AND project.id NOT IN (SELECT id FROM written UNION ALL SELECT id FROM tombstoned)
+    FOR SHARE OF project
+),
+judged AS (
+    SELECT
+        checked.position,
+        checked.document -> 'id' AS sent_id,
+        checked.field_problem,
+        coalesce(put_change.id, delete_change.id) AS id,
+        CASE
+            WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
+            WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
+            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND current."deletedAt" IS NOT NULL)
+                THEN '{ChangeOutcome.TOMBSTONED}'
+            WHEN current."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
+            WHEN current.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
+            WHEN checked.deleting THEN '{ChangeOutcome.NOT_FOUND}'
+            ELSE '{ChangeOutcome.RACED}'
+        END AS outcome,
+        coalesce(written.revision, tombstoned.revision, current.revision) AS revision,
+        coalesce(written."updatedAt", tombstoned."updatedAt", current."updatedAt") AS "updatedAt",
+        current AS server
+    FROM checked_change AS checked
+    LEFT JOIN put_change USING (position)
+    LEFT JOIN delete_change USING (position)
+    LEFT JOIN written ON written.id = put_change.id
+    LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
+    LEFT JOIN current ON current.id = coalesce(put_change.id, delete_change.id)
+),
+-- Each change's answer, as its own PUT or DELETE would answer it.
+answered AS (
+    SELECT
+        position,
+        outcome,
+        CASE outcome
+            WHEN '{ChangeOutcome.RACED}' THEN NULL
+            WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
+                'id', id, 'status', 409, 'server', {_document("(server)")})
+            WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
+                'id', id, 'status', 404, 'error', json_build_object(
+                    'code', '{ProjectNotFound.code}', 'message', 'no project ' || id || ' in this account'))
+            WHEN '{ChangeOutcome.REFUSED}' THEN json_build_object(
+                'id', sent_id, 'status', 422,
+                'error', json_build_object('code', '{InvalidField.code}', 'message', field_problem))
+            ELSE {_change_receipt("judged")}
+        END::text AS result
+    FROM judged
+)''',
+    )
+}
+SELECT{LIMIT_COLUMNS},{_refusals("changes_fields")},
+    (SELECT cost FROM batch_charge) AS batch_cost,
+    (SELECT paid FROM batch_charge) AS batch_paid,
+    (SELECT tokens_left FROM batch_charge) AS batch_tokens_left,
+    (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
+    (SELECT array_agg(result ORDER BY position) FROM answered) AS results
+"""
+
 # Session and limiter alone, for a request refused before its body could be sent (too large): it is
 # answered 401 or 429 like any other, and spends its token.
 ADMIT = f"""{_with(VIEWER, ADMISSION)}
@@ -486,6 +749,7 @@ STATEMENTS = {
     "get_project": GET_PROJECT,
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
+    "push_changes": PUSH_CHANGES,
     "admit": ADMIT,
 }
 
@@ -501,6 +765,12 @@ def limit_parameters(limits: RateLimits, scope: Scope) -> dict:
         "limit_burst": bucket.burst,
         "limit_per_second": bucket.per_second,
     }
+
+
+def body_parameters(limits: RateLimits, body: bytes) -> dict:
+    """A write's body, and what the write_bytes bucket needs to charge for it."""
+    bucket = limits.bucket(Scope.WRITE_BYTES)
+    return {"body": body, "body_bytes": len(body), "bytes_burst": bucket.burst, "bytes_per_second": bucket.per_second}
 
 
 class PostgresProjectsStore:
@@ -560,7 +830,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             "project_id": project_id,
-            "body": write.body,
+            **body_parameters(self._limits, write.body),
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
@@ -578,7 +848,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             "project_id": project_id,
-            "body": deletion.body,
+            **body_parameters(self._limits, deletion.body),
             "if_match_revision": deletion.if_match_revision,
         }
         row = self._admitted_row(Scope.WRITE, DELETE_PROJECT, params)
@@ -592,11 +862,49 @@ class PostgresProjectsStore:
             raise RevisionConflict(row["body"])
         return ProjectDocument(row["revision"], row["body"])
 
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> str:
+        """Every change of the batch, each as its own PUT or DELETE; their answers in request order."""
+        params = {
+            "session_token": session_token,
+            **body_parameters(self._limits, batch.body),
+            "fallback_write_id": batch.fallback_write_id,
+            "positions": None,
+        }
+        row = self._admitted_row(Scope.WRITE, PUSH_CHANGES, params)
+        _refuse_unless_readable(row)
+        if not row["batch_paid"]:
+            self._refuse_unpaid_batch(row)
+        self._report_burst(row["user_id"], row["batch_tokens_left"], spent=row["batch_cost"] - 1)
+        results = row["results"] or []
+        raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
+        if raced:
+            self._rerun_raced(params, raced, results)
+        return '{"results":[' + ",".join(results) + "]}"
+
+    def _rerun_raced(self, params: dict, raced: list[int], results: list[str | None]) -> None:
+        """As PUT does: the changes (1-based places) that raced a first write, again; a new statement sees it."""
+        rerun = self._admitted_row(Scope.WRITE, PUSH_CHANGES, {**params, "positions": raced})
+        if ChangeOutcome.RACED in rerun["outcomes"]:
+            raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
+        for place, result in zip(raced, rerun["results"], strict=True):
+            results[place - 1] = result
+
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
         then a limit event for its user."""
         row = self._admitted_row(Scope.WRITE, ADMIT, {"session_token": session_token})
         self._hooks.publish(LimitEvent(LimitEventKind.BODY_TOO_LARGE, row["user_id"], Scope.WRITE))
+
+    def _refuse_unpaid_batch(self, row: dict[str, Any]) -> None:
+        """A batch the write bucket cannot pay for whole: 429, with the wait until it can."""
+        self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, row["user_id"], Scope.WRITE))
+        bucket = self._limits.bucket(Scope.WRITE)
+        missing = row["batch_cost"] - 1 - row["tokens_left"]
+        raise RateLimited(
+            f"over the write rate limit: a batch of {row['batch_cost']} changes costs {row['batch_cost']} writes"
+            f" (at most {bucket.burst} at once)",
+            retry_after_seconds=retry_after_seconds(missing / bucket.per_second),
+        )
 
     def _admitted_row(self, scope: Scope, sql: str, params: dict) -> dict[str, Any]:
         """Run a statement under the limiter; its row, once the user is known and admitted."""
@@ -616,10 +924,23 @@ class PostgresProjectsStore:
             wait = row["wait_seconds"]
             wait = wait if wait is not None else 1 / self._limits.bucket(scope).per_second
             raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
-        tokens_left = row["tokens_left"]
-        if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left):
-            self._hooks.publish(LimitEvent(LimitEventKind.BURST, row["user_id"], scope))
+        if row.get("bytes_admitted") is False:
+            self._refuse_over_byte_budget(row["user_id"], params["body_bytes"])
+        self._report_burst(row["user_id"], row["tokens_left"], scope=scope)
         return rows
+
+    def _report_burst(self, user_id: str, tokens_left: float | None, *, spent: int = 1, scope: Scope = Scope.WRITE):
+        """A BURST event when the tokens just `spent` took the bucket below its soft threshold."""
+        if tokens_left is not None and self._limits.crossed_soft_threshold(scope, tokens_left, spent=spent):
+            self._hooks.publish(LimitEvent(LimitEventKind.BURST, user_id, scope))
+
+    def _refuse_over_byte_budget(self, user_id: str, body_bytes: int) -> None:
+        self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, user_id, Scope.WRITE_BYTES))
+        # At most the time the bucket takes to refill this body's bytes from none.
+        wait = body_bytes / self._limits.bucket(Scope.WRITE_BYTES).per_second
+        raise RateLimited(
+            "over the write_bytes rate limit (bytes written a minute)", retry_after_seconds=retry_after_seconds(wait)
+        )
 
 
 def _refuse_unless_readable(row: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ from typing import TypeVar
 import certifi
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-FOUR_MIB = 4 * 1024 * 1024
+MIB = 1024 * 1024
+FOUR_MIB = 4 * MIB
 # Lambda refuses events over 6 MB; the body must fit with the rest of the event around it.
 LAMBDA_BODY_CEILING = 5_500_000
 # RDS Proxy presents an ACM certificate chained to the Amazon Root CAs, which Mozilla's bundle (certifi,
@@ -70,11 +71,14 @@ class ApiSettings(DatabaseSettings):
     max_body_bytes: int = Field(default=FOUR_MIB, gt=0, le=LAMBDA_BODY_CEILING)
     cors_allow_origins: str = ""
 
-    # Per-user rate limits (docs/rate-limits.md). The write burst covers claiming hundreds of local
-    # projects at first sign-in; the sustained rates are far above what an editor's autosave sends.
+    # Per-user rate limits (docs/rate-limits.md). A write token per project written (a batch of N costs
+    # N); the write burst covers claiming 500 local projects at first sign-in (5 batches of 100), and
+    # the byte budget a few hundred MiB a minute. The sustained rates are far above an editor's autosave.
     rate_limits_enabled: bool = True
     rate_limit_write_per_minute: float = Field(default=300, gt=0)
-    rate_limit_write_burst: int = Field(default=600, ge=1)
+    rate_limit_write_burst: int = Field(default=520, ge=1)
+    rate_limit_write_bytes_per_minute: float = Field(default=256 * MIB, gt=0)
+    rate_limit_write_bytes_burst: int = Field(default=64 * MIB, ge=1)
     rate_limit_read_per_minute: float = Field(default=1200, gt=0)
     rate_limit_read_burst: int = Field(default=1500, ge=1)
     rate_limit_soft_threshold: float = Field(default=0.25, ge=0, le=1)
@@ -87,6 +91,14 @@ class ApiSettings(DatabaseSettings):
     def _one_secret(self) -> "ApiSettings":
         if self.better_auth_secret is None and self.better_auth_secret_id is None:
             raise ValueError("set BETTER_AUTH_SECRET, or BETTER_AUTH_SECRET_ID (Secrets Manager or SSM)")
+        return self
+
+    @model_validator(mode="after")
+    def _byte_burst_holds_a_body(self) -> "ApiSettings":
+        if self.rate_limit_write_bytes_burst < self.max_body_bytes:
+            raise ValueError(
+                "RATE_LIMIT_WRITE_BYTES_BURST must be at least MAX_BODY_BYTES, or a largest body never passes"
+            )
         return self
 
     @property

@@ -13,6 +13,7 @@ from typing import Protocol
 class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
+    WRITE_BYTES = "write_bytes"  # a write's body, in bytes: beside the write bucket, never alone
 
 
 class LimitEventKind(StrEnum):
@@ -23,7 +24,7 @@ class LimitEventKind(StrEnum):
 
 @dataclass(frozen=True)
 class Bucket:
-    """A token bucket: `burst` requests at once, refilled at `per_minute`."""
+    """A token bucket: `burst` tokens at once (requests; bytes for WRITE_BYTES), refilled at `per_minute`."""
 
     per_minute: float
     burst: int
@@ -37,17 +38,18 @@ class Bucket:
 class RateLimits:
     read: Bucket
     write: Bucket
+    write_bytes: Bucket
     enabled: bool
     # A request that leaves less than this share of the burst fires a BURST event (once per drain).
     soft_threshold: float
 
     def bucket(self, scope: Scope) -> Bucket:
-        return self.write if scope is Scope.WRITE else self.read
+        return {Scope.READ: self.read, Scope.WRITE: self.write, Scope.WRITE_BYTES: self.write_bytes}[scope]
 
-    def crossed_soft_threshold(self, scope: Scope, tokens_left: float) -> bool:
-        """True for the one request that takes the bucket from above the threshold to below it."""
+    def crossed_soft_threshold(self, scope: Scope, tokens_left: float, *, spent: float = 1) -> bool:
+        """True for the one request whose `spent` tokens take the bucket from above the threshold to below it."""
         threshold = self.bucket(scope).burst * self.soft_threshold
-        return threshold - 1 <= tokens_left < threshold
+        return tokens_left < threshold <= tokens_left + spent
 
 
 def retry_after_seconds(wait: float) -> int:

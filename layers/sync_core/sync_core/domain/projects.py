@@ -18,6 +18,9 @@ from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
 MAX_REVISION = 2**63 - 1
 REVISION_DIGITS = len(str(MAX_REVISION))
 _ENTITY_TAG = re.compile(rf'^\s*(?:W/)?"([0-9]{{1,{REVISION_DIGITS}}})"\s*$')
+CANONICAL_SPELLING = "lower-case, hyphenated, ASCII (8-4-4-4-12 hex digits, as crypto.randomUUID() writes it)"
+# At most this many changes in one POST /api/changes.
+MAX_CHANGES = 100
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -63,6 +66,15 @@ class ProjectDeletion:
     if_match_revision: int | None
 
 
+@dataclass(frozen=True)
+class ChangeBatch:
+    """A POST /api/changes as received: the body's bytes (parsed and checked by Postgres) and the seed of
+    each change's fallback writeId, made once per request so that rerunning the statement is a replay."""
+
+    body: bytes
+    fallback_write_id: uuid.UUID
+
+
 class ProjectsStore(Protocol):
     """The port every adapter of the projects table implements. Each call is one round trip."""
 
@@ -80,6 +92,8 @@ class ProjectsStore(Protocol):
         self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion
     ) -> ProjectDocument: ...
 
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> str: ...
+
     def report_body_too_large(self, session_token: str) -> None: ...
 
 
@@ -87,10 +101,7 @@ def parse_project_id(raw: str) -> uuid.UUID:
     """The id in its one spelling only. `uuid.UUID` also takes upper case, braces, `urn:uuid:`, missing or
     moved dashes and non-ASCII digits; each would be another URL for the same project to caches and logs."""
     if not _CANONICAL_UUID.fullmatch(raw):
-        raise InvalidRequest(
-            f"project id {raw[:80]!r} is not a UUID in its canonical spelling: lower-case, hyphenated, ASCII "
-            "(8-4-4-4-12 hex digits, as crypto.randomUUID() writes it)"
-        )
+        raise InvalidRequest(f"project id {raw[:80]!r} is not a UUID in its canonical spelling: {CANONICAL_SPELLING}")
     return uuid.UUID(raw)
 
 

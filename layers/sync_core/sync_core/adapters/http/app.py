@@ -21,7 +21,7 @@ def build_app(*routers: APIRouter, services: Services, cors_origins: list[str] |
             CORSMiddleware,
             allow_origins=list(cors_origins),
             allow_credentials=True,
-            allow_methods=["GET", "PUT", "DELETE"],
+            allow_methods=["GET", "PUT", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Retry-After"],
         )

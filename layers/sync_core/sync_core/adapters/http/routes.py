@@ -32,6 +32,7 @@ list_changes_router = APIRouter()
 get_project_router = APIRouter()
 put_project_router = APIRouter()
 delete_project_router = APIRouter()
+push_changes_router = APIRouter()
 
 # Every endpoint, by the name of the function that serves it (functions/<name>/app.py): the one list
 # the local server, the tests and the template's checks read. A new endpoint is a router added here.
@@ -41,6 +42,7 @@ ROUTERS: dict[str, APIRouter] = {
     "get_project": get_project_router,
     "put_project": put_project_router,
     "delete_project": delete_project_router,
+    "push_changes": push_changes_router,
 }
 
 
@@ -105,6 +107,14 @@ async def delete_project_route(request: Request) -> Response:
     deletion = projects.ProjectDeletion(body=await _body(request, token), if_match_revision=if_match)
     tombstone = services.store.delete_project(token, project_uuid, deletion)
     return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
+
+
+@push_changes_router.post("/api/changes")
+async def push_changes_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    batch = projects.ChangeBatch(body=await _body(request, token), fallback_write_id=uuid.uuid4())
+    return Response(services.store.push_changes(token, batch), media_type=JSON)
 
 
 def _project_id(request: Request) -> uuid.UUID:

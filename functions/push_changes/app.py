@@ -1,0 +1,8 @@
+"""POST /api/changes: a batch of PUTs and DELETEs in one request, each answered as its own would be."""
+
+from mangum import Mangum
+
+from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.routes import push_changes_router
+
+handler = Mangum(api_app(push_changes_router), lifespan="off")

@@ -1,0 +1,295 @@
+-- The push_changes statement exactly as the projects store sends it (one round trip): rendered from
+-- layers/sync_core/sync_core/adapters/projects_sql.py by `make statements`; edit it there.
+-- Parameters are psycopg's named ones, %(name)s.
+
+WITH
+-- Who is asking: a live session of a user who is not banned. Better Auth's admin plugin adds "banned"
+-- and "banExpires" to "user"; reading them through to_jsonb works whether or not it is installed.
+viewer AS (
+    SELECT session."userId" AS user_id
+    FROM public."session" AS session
+    JOIN public."user" AS account_user ON account_user.id = session."userId"
+    WHERE session.token = %(session_token)s
+      AND session."expiresAt" > now()
+      AND NOT (
+          coalesce((to_jsonb(account_user) ->> 'banned')::boolean, false)
+          AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
+      )
+),
+-- The user's token bucket for this request's scope, taken in the same statement. The conditional
+-- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
+-- A refused request writes nothing; refused_bucket says how long to wait.
+active_block AS (
+    SELECT block."blockedUntil"
+    FROM public.rate_limit_blocks AS block
+    JOIN viewer ON block."userId" = viewer.user_id
+    WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
+),
+admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
+    FROM viewer
+    WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) - 1, "refilledAt" = now()
+        WHERE least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) >= 1
+    RETURNING bucket.tokens
+),
+-- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
+refused_bucket AS (
+    SELECT least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) AS available
+    FROM public.rate_limits AS bucket
+    JOIN viewer ON bucket."userId" = viewer.user_id
+    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
+    FOR SHARE OF bucket
+),
+limit_check AS (
+    SELECT
+        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
+        (SELECT tokens FROM admission) AS tokens_left,
+        coalesce(
+            extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
+            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
+        ) AS wait_seconds,
+        EXISTS (SELECT FROM active_block) AS blocked
+),
+-- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
+-- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
+bytes_admission AS (
+    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
+    SELECT viewer.user_id, 'write_bytes', %(bytes_burst)s::float8 - %(body_bytes)s, now()
+    FROM viewer, limit_check
+    WHERE %(limits_on)s AND limit_check.admitted
+    ON CONFLICT ("userId", scope) DO UPDATE
+        SET tokens = least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) - %(body_bytes)s, "refilledAt" = now()
+        WHERE least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) >= %(body_bytes)s
+    RETURNING bucket.tokens
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+),
+-- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
+-- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
+-- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
+-- parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
+-- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
+admitted_body AS MATERIALIZED (
+    SELECT %(body)s::bytea AS sent
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
+),
+-- The batch's body, parsed as PUT's is (never raising); its changes also as json, for each one's data.
+parsed_body AS MATERIALIZED (
+    SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
+    FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
+),
+-- Each change, in order: ROWS FROM pairs its jsonb (checked) with its json (data as sent).
+change AS MATERIALIZED (
+    SELECT
+        item.position,
+        item.document,
+        item.sent -> 'data' AS data,
+        CASE
+            WHEN jsonb_typeof(item.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
+            WHEN (item.document ->> 'baseRevision') !~ '^[0-9]{1,19}$' THEN NULL
+            WHEN (item.document ->> 'baseRevision')::numeric > 9223372036854775807 THEN NULL
+            ELSE (item.document ->> 'baseRevision')::bigint
+        END AS base_revision,
+        jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
+    FROM parsed_body,
+        ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
+            WITH ORDINALITY AS item(document, sent, position)
+    WHERE parsed_body.changes IS NOT NULL
+),
+-- The batch's own rules: any refusal here refuses every change (422). Two changes of one id would be
+-- two writes of one row in one statement, which Postgres refuses or applies in no promised order.
+changes_fields AS (
+    SELECT
+        CASE
+            WHEN problem IS NOT NULL THEN NULL
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
+            WHEN jsonb_typeof(document -> 'changes') IS DISTINCT FROM 'array' THEN 'changes must be an array'
+            WHEN jsonb_array_length(document -> 'changes') > 100
+                THEN 'changes holds ' || jsonb_array_length(document -> 'changes')
+                    || ' items; a batch holds at most 100'
+            WHEN repeated.id IS NOT NULL THEN 'project id ' || repeated.id || ' appears more than once in changes'
+        END AS field_problem,
+        problem
+    FROM parsed_body
+    LEFT JOIN (
+        SELECT change.document ->> 'id' AS id
+        FROM change
+        WHERE jsonb_typeof(change.document -> 'id') = 'string'
+        GROUP BY 1
+        HAVING count(*) > 1
+        ORDER BY 1
+        LIMIT 1
+    ) AS repeated ON true
+),
+-- A batch of N changes costs N write tokens: the admission took one, this the rest (a rerun: none).
+-- Unpaid, no change is read: the batch is refused (429), the admission's token spent.
+batch_charge AS MATERIALIZED (
+    SELECT batch.cost, charge.tokens_left, NOT batch.owed OR charge.tokens_left IS NOT NULL AS paid
+    FROM viewer, changes_fields, (
+        SELECT count(*) AS cost, %(limits_on)s AND %(positions)s::bigint[] IS NULL AND count(*) > 1 AS owed
+        FROM change
+    ) AS batch, LATERAL (
+        SELECT CASE WHEN batch.owed
+            THEN public.spend_admitted_tokens(viewer.user_id, 'write', batch.cost - 1) END
+    ) AS charge (tokens_left)
+    WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
+),
+-- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
+checked_change AS (
+    SELECT
+        change.*,
+        CASE
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'each change must be a JSON object'
+            WHEN jsonb_typeof(document -> 'id') IS DISTINCT FROM 'string' OR (document ->> 'id') !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN 'id must be a UUID in its canonical spelling: lower-case, hyphenated, ASCII (8-4-4-4-12 hex digits, as crypto.randomUUID() writes it)'
+            WHEN coalesce(jsonb_typeof(document -> 'deleted'), 'null') NOT IN ('null', 'boolean')
+                THEN 'deleted must be true or false'
+            WHEN deleting THEN CASE
+                WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
+                AND base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
+                WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
+                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
+                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+                THEN 'writeId must be a UUID'
+            END
+            ELSE CASE
+                WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
+            WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
+            WHEN NOT document ? 'data' THEN 'data is required'
+            WHEN base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
+            WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
+                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
+                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+                THEN 'writeId must be a UUID'
+            WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
+                THEN 'clientUpdatedAt must be a string'
+            END
+        END AS field_problem
+    FROM change, batch_charge
+    WHERE batch_charge.paid
+      AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
+),
+-- MATERIALIZED: the casts run only on checked changes, whatever the filters on them later.
+-- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
+put_change AS MATERIALIZED (
+    SELECT
+        position,
+        (document ->> 'id')::uuid AS id,
+        document ->> 'name' AS name,
+        data,
+        base_revision,
+        coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid) AS write_id
+    FROM checked_change
+    WHERE field_problem IS NULL AND deleting IS NOT TRUE
+),
+delete_change AS MATERIALIZED (
+    SELECT position, (document ->> 'id')::uuid AS id, base_revision
+    FROM checked_change
+    WHERE field_problem IS NULL AND deleting
+),
+-- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
+    SELECT viewer.user_id, put_change.id, put_change.name, put_change.data, 1, put_change.write_id
+    FROM viewer, put_change
+    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    ORDER BY put_change.id
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
+        WHERE project.revision = (SELECT base_revision FROM put_change WHERE put_change.id = excluded.id)
+          AND project."writeId" IS DISTINCT FROM excluded."writeId"
+    RETURNING project.id, project.revision, project."updatedAt"
+),
+-- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
+tombstoned AS (
+    UPDATE public.projects AS project
+    SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
+        "changeXid" = pg_current_xact_id()
+    FROM viewer, delete_change
+    WHERE project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
+      AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
+    RETURNING project.id, project.revision, project."updatedAt"
+),
+-- As PUT's and DELETE's current: each project a change named and did not change, by a locking read
+-- (the copy that won a conflict; a first write committed after the snapshot stays unseen: 'raced').
+current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE project."userId" = viewer.user_id
+      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+      AND project.id NOT IN (SELECT id FROM written UNION ALL SELECT id FROM tombstoned)
+    FOR SHARE OF project
+),
+judged AS (
+    SELECT
+        checked.position,
+        checked.document -> 'id' AS sent_id,
+        checked.field_problem,
+        coalesce(put_change.id, delete_change.id) AS id,
+        CASE
+            WHEN checked.field_problem IS NOT NULL THEN 'refused'
+            WHEN written.id IS NOT NULL THEN 'written'
+            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND current."deletedAt" IS NOT NULL)
+                THEN 'tombstoned'
+            WHEN current."writeId" = put_change.write_id THEN 'replayed'
+            WHEN current.id IS NOT NULL THEN 'conflict'
+            WHEN checked.deleting THEN 'not_found'
+            ELSE 'raced'
+        END AS outcome,
+        coalesce(written.revision, tombstoned.revision, current.revision) AS revision,
+        coalesce(written."updatedAt", tombstoned."updatedAt", current."updatedAt") AS "updatedAt",
+        current AS server
+    FROM checked_change AS checked
+    LEFT JOIN put_change USING (position)
+    LEFT JOIN delete_change USING (position)
+    LEFT JOIN written ON written.id = put_change.id
+    LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
+    LEFT JOIN current ON current.id = coalesce(put_change.id, delete_change.id)
+),
+-- Each change's answer, as its own PUT or DELETE would answer it.
+answered AS (
+    SELECT
+        position,
+        outcome,
+        CASE outcome
+            WHEN 'raced' THEN NULL
+            WHEN 'conflict' THEN json_build_object(
+                'id', id, 'status', 409, 'server', json_build_object(
+            'id', (server).id, 'name', (server).name, 'data', (server).data, 'revision', (server).revision,
+            'updatedAt', to_char((server)."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+            'deletedAt', to_char((server)."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+            WHEN 'not_found' THEN json_build_object(
+                'id', id, 'status', 404, 'error', json_build_object(
+                    'code', 'project_not_found', 'message', 'no project ' || id || ' in this account'))
+            WHEN 'refused' THEN json_build_object(
+                'id', sent_id, 'status', 422,
+                'error', json_build_object('code', 'invalid_field', 'message', field_problem))
+            ELSE json_build_object(
+                'id', judged.id, 'status', 200, 'revision', judged.revision,
+                'updatedAt', to_char(judged."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+        END::text AS result
+    FROM judged
+)
+SELECT
+    (SELECT user_id FROM viewer) AS user_id,
+    (SELECT admitted FROM limit_check) AS admitted,
+    (SELECT tokens_left FROM limit_check) AS tokens_left,
+    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
+    (SELECT blocked FROM limit_check) AS blocked,
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
+    (SELECT problem FROM parsed_body) AS unreadable,
+    (SELECT refusal FROM parsed_body) AS refusal,
+    (SELECT field_problem FROM changes_fields) AS field_problem,
+    (SELECT cost FROM batch_charge) AS batch_cost,
+    (SELECT paid FROM batch_charge) AS batch_paid,
+    (SELECT tokens_left FROM batch_charge) AS batch_tokens_left,
+    (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
+    (SELECT array_agg(result ORDER BY position) FROM answered) AS results

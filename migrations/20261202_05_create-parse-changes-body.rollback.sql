@@ -1,0 +1,1 @@
+DROP FUNCTION public.parse_changes_body(bytea);
