@@ -11,7 +11,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from sync_core.adapters.assembly import rate_limits_from
-from sync_core.adapters.projects_sql import LIST_CHANGES, PUT_PROJECT, limit_parameters
+from sync_core.adapters.projects_sql import LIST_CHANGES, PUT_PROJECT, body_parameters, limit_parameters
 from sync_core.adapters.settings import ApiSettings, load_settings
 from sync_core.domain.changes import FEED_START, LAST_ID, PAGE_BYTES, FeedPosition, parse_cursor
 from sync_core.domain.limits import Scope
@@ -289,9 +289,9 @@ class RacingWriters:
                 body = json.dumps(
                     {"name": "raced", "data": {"v": revisions[project_id]}, "baseRevision": revisions[project_id]}
                 )
+                sent = body_parameters(rate_limits_from(load_settings(ApiSettings)), body.encode())
                 row = connection.execute(
-                    PUT_PROJECT,
-                    {**params, "project_id": project_id, "body": body.encode(), "fallback_write_id": uuid.uuid4()},
+                    PUT_PROJECT, {**params, **sent, "project_id": project_id, "fallback_write_id": uuid.uuid4()}
                 ).fetchone()
                 assert row["outcome"] == "written", row
                 time.sleep(chance.random() * 0.03)
