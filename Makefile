@@ -50,6 +50,7 @@ bench:
 	$(PYTHON) -m bench.admission
 	$(PYTHON) bench/cold_start.py --samples 25 --python313 "$$(bash scripts/setup-sam-tools.sh)"
 	@if [ -f bench/client_bench.mjs ]; then node bench/client_bench.mjs; fi
+	$(PYTHON) -m bench.browser_sync
 
 ## make invoke FN=put_project EVENT=events/put_project.json: one Lambda handler, in-process, on the local database.
 invoke: setup

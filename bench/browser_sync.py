@@ -1,0 +1,147 @@
+"""`python -m bench.browser_sync`: what a user's device costs in requests and time, in real Chromium
+against `make dev`'s server on its embedded Postgres (loopback only).
+
+- a new device signing in to an account of 1,000 projects of ~10 KiB;
+- the same device reloaded when nothing changed (requests and bytes of the sync's answers);
+- a first sign-in claiming 500 local projects.
+
+Timed from the sign-in click (or the reload) until the badge says "Synced" and every project is listed.
+"""
+
+import json
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from playwright.sync_api import expect, sync_playwright
+
+from devserver.database import prepare_schema, start_embedded_postgres
+from tests.e2e.conftest import CHROMIUM
+from tests.support.devserver_process import running_devserver
+
+SERVER_PROJECTS = 1000
+LOCAL_PROJECTS = 500
+PROJECT_TEXT_BYTES = 10 * 1024
+SYNC_PATHS = ("/api/changes", "/api/projects")
+
+SEED_USER = """
+INSERT INTO public."user" (id, name, email, "emailVerified") VALUES (%(id)s, 'Bench', %(email)s, true)
+"""
+SEED_PROJECTS = """
+INSERT INTO public.projects ("userId", id, name, data, revision)
+SELECT %(user_id)s, gen_random_uuid(), 'Project ' || n,
+       json_build_object('text', n || ' ' || repeat(md5(n::text), %(repeats)s)), 1
+FROM generate_series(1, %(count)s) AS n
+"""
+LOCAL_PROJECTS_SCRIPT = """async ([count, bytes]) => {
+  const db = await new Promise((resolve, reject) => {
+    const opening = indexedDB.open('appframes-demo-projects', 1);
+    opening.onupgradeneeded = () => opening.result.createObjectStore('projects', { keyPath: 'id' });
+    opening.onsuccess = () => resolve(opening.result);
+    opening.onerror = () => reject(opening.error);
+  });
+  const store = db.transaction('projects', 'readwrite').objectStore('projects');
+  for (let n = 0; n < count; n += 1) {
+    store.put({ id: crypto.randomUUID(), name: `Local ${n}`, data: { text: `${n} `.padEnd(bytes, 'x') } });
+  }
+  await new Promise((resolve) => { store.transaction.oncomplete = resolve; });
+  db.close();
+}"""
+
+
+class SyncTraffic:
+    """The sync engine's requests and the bytes of their answers, as one page sees them."""
+
+    def __init__(self, page) -> None:
+        self.requests: list[str] = []
+        self.response_bytes = 0
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _is_sync(self, url: str) -> bool:
+        return any(path in url for path in SYNC_PATHS)
+
+    def _request(self, request) -> None:
+        if self._is_sync(request.url):
+            self.requests.append(f"{request.method} {request.url.split('/api', 1)[1][:40]}")
+
+    def _response(self, response) -> None:
+        if self._is_sync(response.url):
+            self.response_bytes += len(response.body())
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.response_bytes = 0
+
+
+def sign_in_and_wait(page, email: str, expected_projects: int) -> float:
+    started = time.perf_counter()
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("sign-in").click()
+    wait_synced(page, expected_projects)
+    return time.perf_counter() - started
+
+
+def wait_synced(page, expected_projects: int) -> None:
+    expect(page.get_by_test_id("sync-status")).to_have_text("Synced", timeout=120_000)
+    expect(page.get_by_test_id("project-item")).to_have_count(expected_projects, timeout=120_000)
+
+
+def open_demo(browser, server_url: str):
+    context = browser.new_context(base_url=server_url)
+    page = context.new_page()
+    traffic = SyncTraffic(page)
+    page.goto("/")
+    expect(page.locator("body[data-ready='true']")).to_be_attached()
+    return context, page, traffic
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as scratch:
+        database_url = start_embedded_postgres(Path(scratch) / "pgdata")
+        prepare_schema(database_url)
+        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute(SEED_USER, {"id": uuid.uuid4().hex, "email": email})
+            user_id = connection.execute('SELECT id FROM public."user" WHERE email = %s', (email,)).fetchone()[0]
+            connection.execute(
+                SEED_PROJECTS, {"user_id": user_id, "count": SERVER_PROJECTS, "repeats": PROJECT_TEXT_BYTES // 32}
+            )
+        with running_devserver(database_url, Path(scratch) / "devserver.log") as server_url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+            rows = []
+
+            context, page, traffic = open_demo(browser, server_url)
+            seconds = sign_in_and_wait(page, email, SERVER_PROJECTS)
+            rows.append((f"new device, {SERVER_PROJECTS:,} projects of ~10 KiB", traffic, seconds))
+            traffic = SyncTraffic(page)
+            started = time.perf_counter()
+            page.reload()
+            expect(page.locator("body[data-ready='true']")).to_be_attached()
+            wait_synced(page, SERVER_PROJECTS)
+            seconds = time.perf_counter() - started
+            page.wait_for_timeout(1_000)  # so that a request after "Synced" would be counted too
+            rows.append(("returning device, nothing changed (reload)", traffic, seconds))
+            context.close()
+
+            context, page, traffic = open_demo(browser, server_url)
+            page.evaluate(LOCAL_PROJECTS_SCRIPT, [LOCAL_PROJECTS, PROJECT_TEXT_BYTES])
+            page.reload()
+            expect(page.locator("body[data-ready='true']")).to_be_attached()
+            traffic.reset()
+            seconds = sign_in_and_wait(page, f"claim-{uuid.uuid4().hex[:8]}@example.com", LOCAL_PROJECTS)
+            rows.append((f"first sign-in claiming {LOCAL_PROJECTS} local projects", traffic, seconds))
+            context.close()
+            browser.close()
+
+    print("| scenario | sync requests | bytes of their answers | time to Synced (s) |")
+    print("|---|---:|---:|---:|")
+    for name, traffic, seconds in rows:
+        print(f"| {name} | {len(traffic.requests)} | {traffic.response_bytes:,} | {seconds:.2f} |")
+    print(json.dumps({name: traffic.requests for name, traffic, _ in rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
