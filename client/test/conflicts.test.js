@@ -2,23 +2,9 @@
 // then the project waits in "conflict" for the user's choice, and no request loops on 409.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createFakeServer } from './support/fake-server.js';
-import { createDevice } from './support/devices.js';
+import { twoDevicesSharingAProject } from './support/devices.js';
 
 const ALICE = { id: 'user-alice' };
-
-/** Two devices of Alice, both holding project p1 at revision 1. */
-async function twoDevicesSharingAProject() {
-  const server = createFakeServer();
-  const laptop = await createDevice(server);
-  const phone = await createDevice(server);
-  await laptop.signIn(ALICE);
-  await laptop.save('p1', 'original');
-  await laptop.engine.idle();
-  await phone.signIn(ALICE);
-  assert.equal(await phone.text('p1'), 'original');
-  return { server, laptop, phone };
-}
 
 /** The laptop changes p1 offline while the phone's change reaches the server; then the laptop reconnects. */
 async function whileLaptopIsOffline(laptop, phone, laptopChange, phoneChange) {
@@ -32,7 +18,7 @@ async function whileLaptopIsOffline(laptop, phone, laptopChange, phoneChange) {
 }
 
 test('without local edits the server copy replaces the local one in the background', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await phone.save('p1', 'edited on the phone');
   await phone.engine.idle();
 
@@ -48,7 +34,7 @@ test('without local edits the server copy replaces the local one in the backgrou
 });
 
 test('unsynced local edits meeting a newer server copy park the project as a conflict, once', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   laptop.setOffline(true);
   phone.setOffline(true);
   await laptop.save('p1', 'laptop offline edit');
@@ -78,7 +64,7 @@ test('unsynced local edits meeting a newer server copy park the project as a con
 });
 
 test('"keep mine" pushes this device\'s copy over the server copy', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await laptop.engine.setUser(null);
   await laptop.save('p1', 'mine');
   await phone.save('p1', 'theirs');
@@ -99,7 +85,7 @@ test('"keep mine" pushes this device\'s copy over the server copy', async () => 
 });
 
 test('"take theirs" replaces this device\'s copy with the server copy', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'mine'), () => phone.save('p1', 'theirs'));
   assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
 
@@ -116,7 +102,7 @@ test('"take theirs" replaces this device\'s copy with the server copy', async ()
 });
 
 test('the same edit made on two devices is no conflict', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'same words'), () => phone.save('p1', 'same words'));
   assert.equal(laptop.engine.status().label, 'Synced');
   assert.equal(server.project(ALICE.id, 'p1')?.revision, 2);
@@ -124,7 +110,7 @@ test('the same edit made on two devices is no conflict', async () => {
 });
 
 test('deleting a project another device edited meanwhile brings the edit back instead', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.engine.deleteProject('p1'), () => phone.save('p1', 'still wanted'));
 
   assert.equal(await laptop.text('p1'), 'still wanted');
@@ -134,7 +120,7 @@ test('deleting a project another device edited meanwhile brings the edit back in
 });
 
 test('editing a project deleted on another device asks; "keep mine" restores it on the server', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'edited while it was deleted'), () => phone.engine.deleteProject('p1'));
 
   const conflict = laptop.engine.status().projects.p1;
@@ -154,7 +140,7 @@ test('editing a project deleted on another device asks; "keep mine" restores it 
 });
 
 test('"take theirs" on a project deleted elsewhere removes it here', async () => {
-  const { server, laptop, phone } = await twoDevicesSharingAProject();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'edited while it was deleted'), () => phone.engine.deleteProject('p1'));
 
   await laptop.engine.takeTheirs('p1');

@@ -5,25 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
 import { createFakeServer } from './support/fake-server.js';
-import { createDevice, eventually } from './support/devices.js';
+import { createDevice, eventually, twoDevicesSharingAProject, twoTabsOfOneBrowser } from './support/devices.js';
 import { createFakeLockManager } from './support/fake-locks.js';
 import { createTabCoordination } from '../src/adapters/tabs.js';
 
 const ALICE = { id: 'user-alice' };
 const BOB = { id: 'user-bob' };
-
-/** Laptop and phone of Alice, both holding p1 at revision 1. */
-async function laptopAndPhone() {
-  const server = createFakeServer();
-  const laptop = await createDevice(server);
-  const phone = await createDevice(server);
-  await laptop.signIn(ALICE);
-  await laptop.save('p1', 'original');
-  await laptop.engine.idle();
-  await phone.signIn(ALICE);
-  assert.equal(await phone.text('p1'), 'original');
-  return { server, laptop, phone };
-}
 
 /** @param {any} engine @param {string} projectId */
 async function opened(engine, projectId) {
@@ -36,7 +23,7 @@ async function opened(engine, projectId) {
 const commitText = (editing, text) => editing.commit({ name: 'Project p1', data: { text } });
 
 test('a commit based on a copy that a pull replaced is a conflict, not an overwrite', async () => {
-  const { server, laptop, phone } = await laptopAndPhone();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   const editing = await opened(laptop.engine, 'p1');
   assert.equal(/** @type {any} */ (editing.project?.data).text, 'original');
 
@@ -63,7 +50,7 @@ test('a commit based on a copy that a pull replaced is a conflict, not an overwr
 });
 
 test('a pull waits while the open project has uncommitted typing, and says the server changed', async () => {
-  const { server, laptop, phone } = await laptopAndPhone();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   const editing = await opened(laptop.engine, 'p1');
   editing.edited();
 
@@ -84,7 +71,7 @@ test('a pull waits while the open project has uncommitted typing, and says the s
 });
 
 test('an editor closed without committing lets the held pull through', async () => {
-  const { laptop, phone } = await laptopAndPhone();
+  const { laptop, phone } = await twoDevicesSharingAProject(ALICE);
   const editing = await opened(laptop.engine, 'p1');
   editing.edited();
   await phone.save('p1', "the phone's paragraph");
@@ -101,7 +88,7 @@ test('an editor closed without committing lets the held pull through', async () 
 });
 
 test('commits of one editing session build on each other, and reload() rebases it', async () => {
-  const { server, laptop, phone } = await laptopAndPhone();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   const editing = await opened(laptop.engine, 'p1');
   await Promise.all([commitText(editing, 'one'), commitText(editing, 'one two')]);
   await laptop.engine.idle();
@@ -123,7 +110,7 @@ test('commits of one editing session build on each other, and reload() rebases i
 });
 
 test('typing that starts while a reload is on its way keeps its commit based on the copy it was typed on', async () => {
-  const { server, laptop, phone } = await laptopAndPhone();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   const editing = await opened(laptop.engine, 'p1');
   await phone.save('p1', "the phone's paragraph");
   await phone.engine.idle();
@@ -142,7 +129,7 @@ test('typing that starts while a reload is on its way keeps its commit based on 
 });
 
 test('"take theirs" made underneath an editor turns its next commit into a conflict again', async () => {
-  const { server, laptop, phone } = await laptopAndPhone();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   laptop.setOffline(true);
   await laptop.save('p1', 'laptop offline edit');
   await phone.save('p1', 'phone edit');
@@ -164,14 +151,7 @@ test('"take theirs" made underneath an editor turns its next commit into a confl
 });
 
 async function twoTabs() {
-  const server = createFakeServer();
-  const indexedDB = new IDBFactory();
-  const locks = createFakeLockManager();
-  const channelName = `stale-tabs-${Math.random()}`;
-  const tab = () => createTabCoordination({ locks, channel: new BroadcastChannel(channelName) });
-  const cookies = { userId: null };
-  const first = await createDevice(server, { indexedDB, cookies, tabs: tab() });
-  const second = await createDevice(server, { indexedDB, cookies, tabs: tab() });
+  const { server, first, second } = await twoTabsOfOneBrowser();
   await first.signIn(ALICE);
   await second.engine.setUser(ALICE);
   await first.save('p1', 'original');
@@ -236,7 +216,7 @@ test('signed out, a commit on a copy another tab replaced keeps both copies', as
 });
 
 test('a commit with the same content as the copy that replaced its base is no conflict', async () => {
-  const { server, laptop, phone } = await laptopAndPhone();
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   const editing = await opened(laptop.engine, 'p1');
   await phone.save('p1', 'same words');
   await phone.engine.idle();

@@ -2,25 +2,9 @@
 // (BroadcastChannel), and the other tab takes over when the syncing one closes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IDBFactory } from 'fake-indexeddb';
-import { createFakeServer } from './support/fake-server.js';
-import { createDevice, eventually } from './support/devices.js';
-import { createFakeLockManager } from './support/fake-locks.js';
-import { createTabCoordination } from '../src/adapters/tabs.js';
+import { eventually, twoTabsOfOneBrowser } from './support/devices.js';
 
 const ALICE = { id: 'user-alice' };
-
-async function twoTabsOfOneBrowser() {
-  const server = createFakeServer();
-  const indexedDB = new IDBFactory();
-  const locks = createFakeLockManager();
-  const channelName = `tabs-test-${Math.random()}`;
-  const tab = () => createTabCoordination({ locks, channel: new BroadcastChannel(channelName) });
-  const cookies = { userId: null };
-  const first = await createDevice(server, { indexedDB, cookies, tabs: tab() });
-  const second = await createDevice(server, { indexedDB, cookies, tabs: tab() });
-  return { server, first, second };
-}
 
 test('only the leading tab talks to the server; the other one\'s saves are pushed by it', async () => {
   const { server, first, second } = await twoTabsOfOneBrowser();

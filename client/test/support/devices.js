@@ -1,7 +1,11 @@
 // Test devices: each is one browser profile (its own IndexedDB) running the real engine and
 // adapters against the fake server, with a clock that runs a hundred times faster than real time.
+import assert from 'node:assert/strict';
 import { IDBFactory } from 'fake-indexeddb';
 import { createSyncEngine, openIndexedDbProjectStore, createSingleTabCoordination } from '../../src/index.js';
+import { createTabCoordination } from '../../src/adapters/tabs.js';
+import { createFakeLockManager } from './fake-locks.js';
+import { createFakeServer } from './fake-server.js';
 
 /**
  * Timers whose clock runs `scale` times faster than real time; every requested delay is recorded.
@@ -107,4 +111,33 @@ export async function eventually(predicate, what, timeoutMs = 3_000) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Two devices of `user`, both holding project p1 ("original") at revision 1.
+ * @param {{ id: string }} user
+ */
+export async function twoDevicesSharingAProject(user) {
+  const server = createFakeServer();
+  const laptop = await createDevice(server);
+  const phone = await createDevice(server);
+  await laptop.signIn(user);
+  await laptop.save('p1', 'original');
+  await laptop.engine.idle();
+  await phone.signIn(user);
+  assert.equal(await phone.text('p1'), 'original');
+  return { server, laptop, phone };
+}
+
+/** Two tabs of one browser (one IndexedDB, one cookie jar, Web Locks and a BroadcastChannel), signed out. */
+export async function twoTabsOfOneBrowser() {
+  const server = createFakeServer();
+  const indexedDB = new IDBFactory();
+  const locks = createFakeLockManager();
+  const channelName = `tabs-${Math.random()}`;
+  const tab = () => createTabCoordination({ locks, channel: new BroadcastChannel(channelName) });
+  const cookies = { userId: null };
+  const first = await createDevice(server, { indexedDB, cookies, tabs: tab() });
+  const second = await createDevice(server, { indexedDB, cookies, tabs: tab() });
+  return { server, first, second };
 }
