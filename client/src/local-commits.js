@@ -46,7 +46,7 @@ import { sameJson } from './conflict-policy.js';
  * @param {LocalWrites} writes
  * @param {LocalProject} project
  */
-export async function replaceLocalCopy({ device, localStore, timers }, project) {
+async function replaceLocalCopy({ device, localStore, timers }, project) {
   await device.bumpVersion(project.id, timers.now());
   await localStore.put({ id: project.id, name: project.name, data: project.data });
 }
@@ -187,7 +187,7 @@ async function parkAsConflict({ metadata, userId, device, timers }, replaced) {
  * @param {string} name
  * @param {number} now
  */
-export function conflictedCopyName(name, now) {
+function conflictedCopyName(name, now) {
   const at = new Date(now);
   const pad = (/** @type {number} */ value) => String(value).padStart(2, '0');
   const date = `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;

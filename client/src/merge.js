@@ -75,7 +75,7 @@ export function whoseStorageDecides({ changes, deletedMeanwhile, lastSynced }) {
  * @param {ServerProject[]} changes
  * @returns {ServerProject[]}
  */
-export function latestPerProject(changes) {
+function latestPerProject(changes) {
   /** @type {Map<string, ServerProject>} */
   const latest = new Map();
   for (const server of changes) {
