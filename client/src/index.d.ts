@@ -2,6 +2,7 @@
 // The implementation (index.js and the modules it re-exports) is checked against sync-types.d.ts.
 import type {
   LocalProjectStore,
+  SessionAuth,
   SyncEngine,
   SyncEngineOptions,
   SyncTransport,
@@ -23,6 +24,8 @@ export type {
   PutRequest,
   ServerCopy,
   ServerProject,
+  SessionAuth,
+  SessionTokenSource,
   SignedInUser,
   SyncEngine,
   SyncEngineOptions,
@@ -38,8 +41,8 @@ export type {
 /** Creates the engine; call `setUser` with the signed-in user (or null) to start or pause sync. */
 export declare function createSyncEngine(options: SyncEngineOptions): SyncEngine;
 
-/** The server API over fetch, same origin, with the Better Auth cookie. */
-export declare function createHttpTransport(options?: { baseUrl?: string; fetch?: typeof fetch }): SyncTransport;
+/** The server API over fetch: the Better Auth cookie of the page's origin unless `auth` says otherwise. */
+export declare function createHttpTransport(options?: { baseUrl?: string; fetch?: typeof fetch; auth?: SessionAuth }): SyncTransport;
 
 /** A local project store in IndexedDB (what the demo editor uses). */
 export declare function openIndexedDbProjectStore(options: {
