@@ -10,13 +10,6 @@ from playwright.sync_api import Request, expect
 
 from tests.e2e.editor_page import SYNC_TIMEOUT_MS, EditorPage
 from tests.e2e.static_origin import static_origin
-from tests.support.devserver_process import running_devserver
-
-
-@pytest.fixture(scope="module")
-def editor_origin() -> Iterator[str]:
-    with static_origin() as origin:
-        yield origin
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +17,6 @@ def stranger_origin() -> Iterator[str]:
     """The same editor's files from an origin the API does not list."""
     with static_origin() as origin:
         yield origin
-
-
-@pytest.fixture(scope="module")
-def api_url(database_url, editor_origin, tmp_path_factory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("cross-origin") / "devserver.log"
-    with running_devserver(database_url, log, CORS_ALLOW_ORIGINS=editor_origin) as url:
-        yield url
 
 
 @pytest.fixture
