@@ -11,8 +11,10 @@ const TOKEN_KEY = 'appframes-demo:session-token';
 
 export const apiBase = (parameters.get('api') ?? '').replace(/\/+$/, '');
 const bearer = parameters.get('auth') === 'bearer';
+/** @type {'same-origin' | 'include'} the cookie also goes to an API on another origin of the site */
+const cookieCredentials = apiBase ? 'include' : 'same-origin';
 /** @type {RequestCredentials} */
-const credentials = bearer ? 'omit' : apiBase ? 'include' : 'same-origin';
+const credentials = bearer ? 'omit' : cookieCredentials;
 
 /**
  * The token this page holds; a refresh reads the one the last sign-in of this browser stored (another
@@ -30,7 +32,7 @@ export const engineAuth = bearer
         return heldToken;
       },
     }
-  : { mode: 'cookie', credentials: credentials === 'include' ? 'include' : 'same-origin' };
+  : { mode: 'cookie', credentials: cookieCredentials };
 
 /**
  * fetch of one of the dev sign-in's routes, carrying the session the way the sync engine does.
