@@ -22,7 +22,7 @@ class ExactOriginCors:
     def __init__(self, app, allow_origins: list[str], allow_credentials: bool):
         self.app = app
         self.allow_origins = frozenset(allow_origins)
-        self.credentials = [(b"access-control-allow-credentials", b"true")] if allow_credentials else []
+        self.credential_headers = [(b"access-control-allow-credentials", b"true")] if allow_credentials else []
 
     async def __call__(self, scope, receive, send) -> None:
         origin = _header(scope, b"origin") if scope["type"] == "http" else None
@@ -40,7 +40,7 @@ class ExactOriginCors:
             (b"access-control-allow-origin", origin.encode("latin-1")),
             (b"access-control-expose-headers", ", ".join(EXPOSE_HEADERS).encode()),
             (b"vary", b"Origin"),
-            *self.credentials,
+            *self.credential_headers,
         ]
 
         async def send_with_cors(message):
@@ -57,7 +57,7 @@ class ExactOriginCors:
             (b"access-control-allow-headers", ", ".join(ALLOW_HEADERS).encode()),
             (b"access-control-max-age", str(MAX_AGE_SECONDS).encode()),
             (b"vary", b"Origin"),
-            *self.credentials,
+            *self.credential_headers,
         ]
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
