@@ -58,5 +58,8 @@ server.listen(0, "127.0.0.1", () => {
 });
 
 for (const signal of ["SIGTERM", "SIGINT"]) {
-  process.on(signal, () => server.close(() => pool.end().then(() => process.exit(0))));
+  process.on(signal, () => {
+    server.close(() => pool.end().then(() => process.exit(0)));
+    server.closeAllConnections();
+  });
 }
