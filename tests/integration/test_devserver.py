@@ -6,13 +6,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from devserver.app import build_local_app
-from sync_core.adapters.settings import ApiSettings, load_settings
+from sync_core.adapters.settings import LocalServerSettings, load_settings
 from tests.support.lambda_events import http_api_event, invoke
 
 
 @pytest.fixture
 def local(lambda_environment) -> TestClient:
-    return TestClient(build_local_app(load_settings(ApiSettings)))
+    return TestClient(build_local_app(load_settings(LocalServerSettings)))
 
 
 def test_dev_sign_in_makes_a_session_the_api_accepts(local):
