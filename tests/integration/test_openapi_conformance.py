@@ -1,0 +1,90 @@
+"""The running API agrees with its document: schemathesis generates requests for every operation of
+/openapi.json (valid ones and, in its negative phases, invalid ones) and sends them to the local server's
+app on the test Postgres, signed in as a real Better Auth session. No answer may be a 5xx, and every
+answer's status, content type, headers and body must be the ones the document gives that operation.
+Bounded to a few hundred requests an operation (~15 s on a quiet machine)."""
+
+import collections
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    missing_required_header,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+
+from devserver.app import build_local_app
+from devserver.openapi import load_document, operations
+from sync_core.adapters.settings import ApiSettings, load_settings
+from tests.conftest import TEST_SECRET
+from tests.support.accounts import create_signed_in_user
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    # A request the document forbids is refused (4xx); other methods are 405.
+    negative_data_rejection,
+    missing_required_header,
+    unsupported_method,
+]
+# A batch answers a change's wrong fields inside its 200 (that change's 422), so that one bad change
+# never blocks the others: a batch with a change the document forbids is accepted by design.
+BATCH_CHECKS = [check for check in CHECKS if check is not negative_data_rejection]
+# The project id the document's examples use: it exists for the signed-in user, so the examples reach it.
+EXAMPLE_PROJECT_ID = load_document()["components"]["parameters"]["projectId"]["example"]
+# Each operation's answers, by status: the run must have reached every operation signed in.
+statuses_by_operation: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+
+
+@pytest.fixture(scope="module")
+def signed_in_user(database_url):
+    return create_signed_in_user(database_url, TEST_SECRET)
+
+
+@pytest.fixture(scope="module")
+def local_app(lambda_environment, signed_in_user):
+    # Without limits: thousands of requests of one user would otherwise end as 429s, which say nothing
+    # about the routes behind the limiter (the 429 itself is covered in test_rate_limits.py).
+    return build_local_app(load_settings(ApiSettings).model_copy(update={"rate_limits_enabled": False}))
+
+
+@pytest.fixture(scope="module")
+def api_schema(local_app, signed_in_user):
+    example = {"name": "Example", "data": {"frames": []}, "baseRevision": 0}
+    put = TestClient(local_app).put(f"/api/projects/{EXAMPLE_PROJECT_ID}", json=example, headers=_auth(signed_in_user))
+    assert put.status_code == 200, put.text
+    return schemathesis.openapi.from_asgi("/openapi.json", local_app)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_as_documented(case, signed_in_user):
+    batch = case.operation.method.upper() == "POST" and case.operation.path == "/api/changes"
+    response = case.call_and_validate(headers=_auth(signed_in_user), checks=BATCH_CHECKS if batch else CHECKS)
+    statuses_by_operation[f"{case.operation.method.upper()} {case.operation.path}"][response.status_code] += 1
+
+
+def test_the_run_reached_every_operation_signed_in():
+    # Run after the test above (pytest keeps a file's order): 401s alone would prove little.
+    documented = {f"{method} {path}" for method, path, _ in operations(load_document())}
+    assert set(statuses_by_operation) == documented
+    not_reached = {operation for operation, statuses in statuses_by_operation.items() if statuses[200] == 0}
+    assert not not_reached, dict(statuses_by_operation)
+
+
+def _auth(user) -> dict[str, str]:
+    return {"Authorization": f"Bearer {user.signed_token}"}
