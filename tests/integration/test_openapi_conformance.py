@@ -2,7 +2,7 @@
 /openapi.json (valid ones and, in its negative phases, invalid ones) and sends them to the local server's
 app on the test Postgres, signed in as a real Better Auth session. No answer may be a 5xx, and every
 answer's status, content type, headers and body must be the ones the document gives that operation.
-Bounded to about a hundred requests an operation (15-20 s)."""
+Bounded to about a hundred requests an operation and 15 short sequences (20-40 s)."""
 
 import collections
 
@@ -83,8 +83,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case):
-    batch = case.operation.method.upper() == "POST" and case.operation.path == "/api/changes"
-    response = case.call_and_validate(checks=BATCH_CHECKS if batch else CHECKS)
+    response = case.call_and_validate(checks=checks_for(case))
     statuses_by_operation[f"{case.operation.method.upper()} {case.operation.path}"][response.status_code] += 1
 
 
@@ -95,3 +94,23 @@ def test_the_run_reached_every_operation_signed_in():
     assert set(statuses_by_operation) == documented, "run test_every_operation_answers_as_documented first"
     not_reached = {operation for operation, statuses in statuses_by_operation.items() if statuses[200] == 0}
     assert not not_reached, dict(statuses_by_operation)
+
+
+def test_sequences_of_calls_along_the_documents_links_answer_as_documented(api_schema):
+    # Given the document's links (a PUT's id to its GET and DELETE, an ETag to If-None-Match and If-Match,
+    # a page's cursor to the next page), schemathesis chains calls with values real answers gave
+    class Sequences(api_schema.as_state_machine()):
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=checks_for(case), transport_kwargs=kwargs or None)
+
+    # Then every answer along the way is as documented
+    Sequences.run(
+        settings=settings(
+            max_examples=15, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )
+
+
+def checks_for(case) -> list:
+    batch = case.operation.method.upper() == "POST" and case.operation.path == "/api/changes"
+    return BATCH_CHECKS if batch else CHECKS
