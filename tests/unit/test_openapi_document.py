@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from fastapi.routing import APIRoute
+from jsonschema import Draft202012Validator
 
 from devserver.functions import FUNCTIONS_DIR
 from devserver.openapi import load_document, operations, resolve
@@ -68,3 +69,39 @@ print(sorted(name for name in sys.modules if name.split(".")[0] in ("devserver",
     # Then neither the document's module nor its YAML parser was loaded
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_every_example_is_valid_for_its_schema():
+    document = load_document()
+    checked = 0
+    for where, schema, example in _examples(document):
+        # The components beside the schema, so that its "#/components/..." references resolve.
+        validator = Draft202012Validator({**schema, "components": document["components"]})
+        errors = [error.message for error in validator.iter_errors(example)]
+        assert errors == [], where
+        checked += 1
+    assert checked >= 10
+
+
+def _examples(document: dict):
+    """(where, schema, example) for every example the document gives: schemas', parameters' and bodies'."""
+    for name, schema in document["components"]["schemas"].items():
+        if "example" in schema:
+            yield f"schemas/{name}", schema, schema["example"]
+    for name, parameter in document["components"]["parameters"].items():
+        if "example" in parameter:
+            yield f"parameters/{name}", parameter["schema"], parameter["example"]
+    bodies = [
+        (f"{method} {path}", operation["requestBody"])
+        for method, path, operation in operations(document)
+        if "requestBody" in operation
+    ]
+    bodies += [
+        (f"{method} {path} {status}", resolve(document, response))
+        for method, path, operation in operations(document)
+        for status, response in operation["responses"].items()
+    ]
+    for where, body in bodies:
+        for media_type, media in body.get("content", {}).items():
+            if "example" in media:
+                yield f"{where} {media_type}", media["schema"], media["example"]
