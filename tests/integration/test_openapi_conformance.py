@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from devserver.app import build_local_app
 from devserver.openapi import load_document, operations
-from sync_core.adapters.settings import ApiSettings, load_settings
+from sync_core.adapters.settings import LocalServerSettings, load_settings
 from tests.conftest import TEST_SECRET
 from tests.support.accounts import create_signed_in_user
 
@@ -62,7 +62,7 @@ def signed_in_user(database_url):
 def local_app(lambda_environment, signed_in_user):
     # Without limits: thousands of requests of one user would otherwise end as 429s, which say nothing
     # about the routes behind the limiter (the 429 itself is covered in test_rate_limits.py).
-    return build_local_app(load_settings(ApiSettings).model_copy(update={"rate_limits_enabled": False}))
+    return build_local_app(load_settings(LocalServerSettings).model_copy(update={"rate_limits_enabled": False}))
 
 
 @pytest.fixture(scope="module")
