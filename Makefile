@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format statements bench invoke purge
+.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format lock statements bench invoke purge
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,11 @@ lint:
 format: setup
 	$(PYTHON) -m ruff format .
 	$(PYTHON) -m ruff check --fix .
+
+## make lock: re-pin every Python dependency with hashes (requirements-dev.lock, the layer's and the SAM
+## tools' requirements.lock) from the requirements*.txt beside them; ARGS=--upgrade moves the pins on.
+lock: setup
+	bash scripts/lock.sh $(ARGS)
 
 ## make statements: the SQL the projects store sends, one file per statement in layers/sync_core/statements/.
 statements: setup

@@ -2,7 +2,7 @@
 # Make the tools that check, build and benchmark the SAM application. Idempotent: a second run only
 # checks what the first one made.
 #
-#   .venv-sam/        aws-sam-cli, cfn-lint and actionlint (tools/sam/requirements.txt). A venv of
+#   .venv-sam/        aws-sam-cli, cfn-lint and actionlint (tools/sam/requirements.lock). A venv of
 #                     its own: SAM CLI's pins clash with the application's.
 #   python3.13        the Lambda runtime's CPython, used by the layer build to write cpython-313 .pyc
 #                     and by bench/cold_start.py. Taken from PATH when there is one (CI, a developer's
@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="${APPFRAMES_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/appframes-sync}"
 VENV="$ROOT/.venv-sam"
-REQUIREMENTS="$ROOT/tools/sam/requirements.txt"
+REQUIREMENTS="$ROOT/tools/sam/requirements.lock"
 PY313_PREFIX="$TOOLS_DIR/cpython-3.13"
 PY313_DEBIAN_SUITE="${PY313_DEBIAN_SUITE:-trixie}"
 
@@ -30,9 +30,9 @@ sam_venv() {
     if [[ -x "$VENV/bin/sam" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
         return
     fi
-    log "creating $VENV from tools/sam/requirements.txt"
+    log "creating $VENV from tools/sam/requirements.lock"
     python3 -m venv "$VENV"
-    if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS" >"$VENV/pip-install.log" 2>&1; then
+    if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$REQUIREMENTS" >"$VENV/pip-install.log" 2>&1; then
         cat "$VENV/pip-install.log" >&2
         exit 1
     fi

@@ -34,10 +34,11 @@ when_changed() {
 python3 -m venv --help >/dev/null 2>&1 && python3 -c "import ensurepip" 2>/dev/null || apt_install python3-venv
 [[ -x .venv/bin/python ]] || python3 -m venv .venv
 install_python() {
-  echo "setup: installing Python packages (requirements-dev.txt)"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+  echo "setup: installing Python packages (requirements-dev.lock, hashes checked)"
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes -r requirements-dev.lock
+  .venv/bin/pip install -q --disable-pip-version-check --no-deps -e layers/sync_core
 }
-when_changed .venv/.installed "requirements-dev.txt layers/sync_core/requirements.txt layers/sync_core/pyproject.toml" install_python
+when_changed .venv/.installed "requirements-dev.lock layers/sync_core/pyproject.toml" install_python
 
 install_node() {
   echo "setup: npm ci in $1"
