@@ -2,6 +2,7 @@
 consumer handler the way Lambda's SQS event source does: receive a batch, invoke, delete what succeeded."""
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -19,6 +20,8 @@ def start_local_sqs() -> str:
     from moto.server import ThreadedMotoServer
 
     port = free_port()
+    # moto's server is werkzeug's, which logs every poll of the consumer (one every few seconds).
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
     for name, value in {
         "AWS_ACCESS_KEY_ID": "local",

@@ -31,8 +31,10 @@ sam_venv() {
         return
     fi
     log "creating $VENV from tools/sam/requirements.lock"
+    # --no-deps: the lock holds every dependency already; pip would otherwise take aws-sam-cli's
+    # boto3-stubs[...] extras request for a requirement of its own, without a pin or hash.
     python3 -m venv "$VENV"
-    if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes -r "$REQUIREMENTS" >"$VENV/pip-install.log" 2>&1; then
+    if ! "$VENV/bin/pip" install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$REQUIREMENTS" >"$VENV/pip-install.log" 2>&1; then
         cat "$VENV/pip-install.log" >&2
         exit 1
     fi

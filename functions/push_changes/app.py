@@ -4,5 +4,6 @@ from mangum import Mangum
 
 from sync_core.adapters.assembly import api_app
 from sync_core.adapters.http.routes import push_changes_router
+from sync_core.adapters.logs import with_lambda_context
 
-handler = Mangum(api_app(push_changes_router), lifespan="off")
+handler = with_lambda_context(Mangum(api_app(push_changes_router), lifespan="off"))

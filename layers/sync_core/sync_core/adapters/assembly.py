@@ -61,11 +61,11 @@ def rate_limits_from(settings: ApiSettings) -> RateLimits:
 def limit_hooks_from(settings: ApiSettings) -> LimitHooks:
     """Where limit events go: a log line always, CloudWatch metrics on a deployed stage, SQS when a queue is set.
     A new hook is added here; the endpoints do not change."""
-    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools import Metrics
 
     from sync_core.adapters.limit_hooks import LogLimitHook, MetricsLimitHook, SqsLimitHook, sqs_client_factory
+    from sync_core.adapters.logs import logger
 
-    logger = Logger(service="appframes-sync")
     hooks = [LogLimitHook(logger)]
     if settings.powertools_metrics_namespace:
         hooks.append(MetricsLimitHook(Metrics(namespace=settings.powertools_metrics_namespace)))
@@ -115,9 +115,8 @@ def tombstone_purge(settings: TombstonePurgeSettings | None = None, database: Da
 
 def tombstone_purge_handler() -> Callable[[dict | None, object], dict]:
     """The scheduled function's handler: one bounded, idempotent run; its report is the answer."""
-    from aws_lambda_powertools import Logger
+    from sync_core.adapters.logs import logger, with_lambda_context
 
-    logger = Logger(service="appframes-sync")
     purge = tombstone_purge()
 
     def handler(event: dict | None, context: object) -> dict:
@@ -125,4 +124,4 @@ def tombstone_purge_handler() -> Callable[[dict | None, object], dict]:
         logger.info("tombstone purge", extra=report)
         return report
 
-    return handler
+    return with_lambda_context(handler)

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from sync_core.adapters.logs import with_lambda_context
 from sync_core.adapters.postgres import Database
 from sync_core.domain.limits import Escalation, LimitEvent
 
@@ -82,7 +83,7 @@ def build_consumer(database: Database, escalation: Escalation) -> Callable[[dict
             event=event, record_handler=record_handler, processor=processor, context=context
         )
 
-    return handler
+    return with_lambda_context(handler, logger)
 
 
 def _parameters(event: LimitEvent, escalation: Escalation) -> dict:

@@ -13,6 +13,8 @@ from yoyo import read_migrations
 from yoyo.backends.core.postgresql import PostgresqlPsycopgBackend
 from yoyo.connections import parse_uri
 
+from sync_core.adapters.logs import with_lambda_context
+
 logger = Logger(service="appframes-sync-migrations")
 
 
@@ -59,4 +61,4 @@ def build_migrations_handler(
         logger.info("migrations done", extra=outcome)
         return outcome
 
-    return handler
+    return with_lambda_context(handler, logger)

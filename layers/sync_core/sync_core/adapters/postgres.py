@@ -5,7 +5,9 @@ and RDS Proxy can multiplex between them. Prepared statements would pin the prox
 psycopg's automatic preparation is off.
 """
 
+import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 import psycopg
@@ -17,6 +19,10 @@ from sync_core.domain.errors import DatabaseUnavailable
 RETRY_AFTER_SECONDS = 1
 
 Connect = Callable[[], psycopg.Connection]
+
+# Seconds the current request has waited on Postgres (connecting included), for its log line: the
+# request log sets a fresh one-item list per request; outside a request nothing is counted.
+postgres_time: ContextVar[list[float] | None] = ContextVar("postgres_time", default=None)
 
 
 class _ConnectionLost(Exception):
@@ -39,6 +45,14 @@ class Database:
         every statement here is safe to repeat (reads, and writes keyed by a writeId or a
         tombstone that a second run recognises as already applied).
         """
+        started = time.perf_counter()
+        try:
+            return self._run_once_more_if_lost(sql, params)
+        finally:
+            if (elapsed := postgres_time.get()) is not None:
+                elapsed[0] += time.perf_counter() - started
+
+    def _run_once_more_if_lost(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         try:
             return self._run(sql, params)
         except _ConnectionLost:

@@ -1,12 +1,12 @@
 """How every failure becomes an answer: the one status-code table, and JSON error bodies for what
 FastAPI and Starlette raise themselves (unknown routes, methods) and for bugs."""
 
-from aws_lambda_powertools import Logger
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from sync_core.adapters.logs import logger
 from sync_core.domain.errors import (
     CursorExpired,
     DatabaseUnavailable,
@@ -21,8 +21,6 @@ from sync_core.domain.errors import (
     WriteRaced,
 )
 
-logger = Logger(service="appframes-sync")
-
 STATUS_BY_ERROR: dict[type[SyncError], int] = {
     InvalidRequest: 400,
     Unauthenticated: 401,
@@ -36,6 +34,9 @@ STATUS_BY_ERROR: dict[type[SyncError], int] = {
     WriteRaced: 503,
 }
 JSON = "application/json"
+INTERNAL_ERROR_MESSAGE = "the server failed; the request was not applied"
+# Where an answer's error code is left for the request log line (sync_core.adapters.http.request_log).
+ERROR_CODE_KEY = "sync_core.error_code"
 
 
 def error_body(code: str, message: str) -> dict:
@@ -51,6 +52,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
 async def _sync_error_response(request: Request, error: SyncError) -> Response:
     status = STATUS_BY_ERROR[type(error)]
+    request.scope[ERROR_CODE_KEY] = error.code
     if isinstance(error, RevisionConflict):
         return Response(error.body, status_code=status, media_type=JSON)
     headers = {} if error.retry_after_seconds is None else {"Retry-After": str(error.retry_after_seconds)}
@@ -59,13 +61,15 @@ async def _sync_error_response(request: Request, error: SyncError) -> Response:
 
 async def _http_error_response(request: Request, error: HTTPException) -> Response:
     code = {404: "route_not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    request.scope[ERROR_CODE_KEY] = code
     return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
 
 
 async def _validation_error_response(request: Request, error: RequestValidationError) -> Response:
+    request.scope[ERROR_CODE_KEY] = "invalid_request"
     return JSONResponse(error_body("invalid_request", str(error.errors())), status_code=422)
 
 
 async def _unexpected_error_response(request: Request, error: Exception) -> Response:
     logger.exception("unexpected error", extra={"path": request.url.path, "method": request.method})
-    return JSONResponse(error_body("internal_error", "the server failed; the request was not applied"), status_code=500)
+    return JSONResponse(error_body("internal_error", INTERNAL_ERROR_MESSAGE), status_code=500)
