@@ -7,7 +7,7 @@ import uvicorn
 
 from devserver.app import build_local_app
 from devserver.connections import JsonErrorsH11Protocol
-from devserver.database import prepare_schema, use_local_database
+from devserver.database import API_ROLE, LIMIT_CONSUMER_ROLE, as_role, prepare_schema, use_local_database
 from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.local_sqs import start_consumer_poller, start_local_sqs
 from sync_core.adapters.assembly import limit_consumer
@@ -16,12 +16,15 @@ from sync_core.adapters.settings import LocalServerSettings, load_settings
 
 def main() -> None:
     os.environ.setdefault("BETTER_AUTH_SECRET", LOCAL_ONLY_SECRET)
-    use_local_database()
+    owner_url = use_local_database()
+    prepare_schema(owner_url)
+    os.environ["DATABASE_URL"] = as_role(owner_url, API_ROLE)
+    os.environ.setdefault("BETTER_AUTH_DATABASE_URL", owner_url)
     if not os.environ.get("RATE_LIMIT_EVENTS_QUEUE_URL"):
         os.environ["RATE_LIMIT_EVENTS_QUEUE_URL"] = start_local_sqs()
     settings = load_settings(LocalServerSettings)
-    prepare_schema(settings.database_url)
-    start_consumer_poller(settings.rate_limit_events_queue_url, limit_consumer(settings))
+    consumer_settings = settings.model_copy(update={"database_url": as_role(owner_url, LIMIT_CONSUMER_ROLE)})
+    start_consumer_poller(settings.rate_limit_events_queue_url, limit_consumer(consumer_settings))
     app = build_local_app(settings)
     print(_banner(settings), flush=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit, it lets the

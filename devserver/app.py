@@ -21,7 +21,8 @@ CLIENT = Path(__file__).resolve().parent.parent / "client"
 
 def build_local_app(settings: LocalServerSettings) -> FastAPI:
     app = api_app(*ROUTERS.values(), settings=settings)
-    app.include_router(dev_auth_router(settings.database_url, app.state.services.session_policy))
+    better_auth_database = settings.better_auth_database_url or settings.database_url
+    app.include_router(dev_auth_router(better_auth_database, app.state.services.session_policy))
     app.include_router(openapi_router())
     app.mount("/client", StaticFiles(directory=CLIENT), name="client")
     app.add_middleware(CloseUnreadBodies)

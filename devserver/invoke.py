@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from devserver.database import prepare_schema, use_local_database
+from devserver.database import API_ROLE, ROLE_BY_FUNCTION, as_role, prepare_schema, use_local_database
 from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 
@@ -39,6 +39,8 @@ def main(function: str, event_path: str) -> None:
     database_url = use_local_database()
     prepare_schema(database_url)
     seed_fixture_session(database_url)
+    if function != "migrate":
+        os.environ["DATABASE_URL"] = as_role(database_url, ROLE_BY_FUNCTION.get(function, API_ROLE))
     event = json.loads(Path(event_path).read_text())
     print(json.dumps(load_function(function).handler(event, None), indent=2))
 

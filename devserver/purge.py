@@ -3,13 +3,16 @@
 
 import json
 
-from devserver.database import prepare_schema, use_local_database
+from devserver.database import PURGE_ROLE, as_role, prepare_schema, use_local_database
 from sync_core.adapters.assembly import tombstone_purge
+from sync_core.adapters.settings import TombstonePurgeSettings, load_settings
 
 
 def main() -> None:
-    prepare_schema(use_local_database())
-    print(json.dumps(tombstone_purge().run().as_dict()))
+    owner_url = use_local_database()
+    prepare_schema(owner_url)
+    settings = load_settings(TombstonePurgeSettings).model_copy(update={"database_url": as_role(owner_url, PURGE_ROLE)})
+    print(json.dumps(tombstone_purge(settings).run().as_dict()))
 
 
 if __name__ == "__main__":

@@ -34,8 +34,12 @@ def database_url(postgres_dir: Path) -> str:
 
 @pytest.fixture(scope="session")
 def lambda_environment(database_url: str) -> None:
-    """The environment the functions read at import, as a deployed stage would set it."""
-    os.environ["DATABASE_URL"] = database_url
+    """The environment the functions read at import, as a deployed stage would set it: the API's role
+    (migrations/20261204_01_create-database-roles.sql), so every route's tests run with its privileges."""
+    from devserver.database import API_ROLE, as_role
+
+    os.environ["DATABASE_URL"] = as_role(database_url, API_ROLE)
+    os.environ["BETTER_AUTH_DATABASE_URL"] = database_url
     os.environ["BETTER_AUTH_SECRET"] = TEST_SECRET
     from sync_core.adapters.settings import load_settings
 

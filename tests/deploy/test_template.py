@@ -165,13 +165,27 @@ def policy_statements(template: dict, policies: list) -> list[dict]:
     return [statement for document in documents for statement in document.get("Statement", [])]
 
 
-def test_database_access_is_iam_scoped_to_the_proxy_user(template):
+def db_user_of(template: dict, properties: dict) -> str:
+    """The function's DB_USER as the template spells it: a role's name, or ${DbUser} for the parameter."""
+    variables = {**template["Globals"]["Function"]["Environment"]["Variables"]}
+    variables |= properties.get("Environment", {}).get("Variables", {})
+    user = variables["DB_USER"]
+    return "${DbUser}" if user == {"Ref": "DbUser"} else user
+
+
+def test_each_function_may_connect_as_its_own_database_role_only(template):
+    users = {}
     for name, properties in functions(template).items():
         statements = policy_statements(template, properties["Policies"])
         connect = [s for s in statements if s["Action"] == "rds-db:connect"]
         assert len(connect) == 1, name
         arn, _ = connect[0]["Resource"]["Fn::Sub"]
-        assert arn.endswith(":dbuser:${ProxyId}/${DbUser}"), name
+        users[name] = db_user_of(template, properties)
+        assert arn.endswith(f":dbuser:${{ProxyId}}/{users[name]}"), name
+    assert users.pop("MigrateFunction") == "${DbUser}", "the migrations run as the schema owner"
+    assert users.pop("RateLimitConsumerFunction") == "appframes_limit_consumer"
+    assert users.pop("PurgeTombstonesFunction") == "appframes_purge"
+    assert set(users.values()) == {"appframes_api"}
     proxy = template["Resources"]["DatabaseProxy"]["Properties"]
     assert proxy["RequireTLS"] is True
     assert proxy["Auth"][0]["IAMAuth"] == "REQUIRED"

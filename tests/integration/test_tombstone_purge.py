@@ -4,6 +4,7 @@ second run changes nothing."""
 import psycopg
 import pytest
 
+from devserver.database import PURGE_ROLE, as_role
 from sync_core.adapters.assembly import tombstone_purge
 from sync_core.adapters.postgres import Database, connector
 from sync_core.adapters.settings import TombstonePurgeSettings
@@ -38,7 +39,9 @@ def _horizon(database_url: str, user) -> int | None:
 def purge(database_url):
     def run(batch_size: int = 1000, max_batches: int = 50):
         settings = TombstonePurgeSettings(
-            database_url=database_url, tombstone_purge_batch_size=batch_size, tombstone_purge_max_batches=max_batches
+            database_url=as_role(database_url, PURGE_ROLE),
+            tombstone_purge_batch_size=batch_size,
+            tombstone_purge_max_batches=max_batches,
         )
         return tombstone_purge(settings, Database(connector(settings))).run()
 

@@ -127,6 +127,9 @@ class LocalServerSettings(ApiSettings, ConsumerSettings):
     """
 
     port: int = Field(default=8000, gt=0, lt=65536)
+    # Where the dev sign-in writes Better Auth's tables, as Better Auth itself would (the API's role may
+    # only read them); unset, DATABASE_URL.
+    better_auth_database_url: str | None = None
     # Comma-separated exact origins (scheme, host, port), e.g. http://localhost:5173; empty: no CORS.
     cors_allow_origins: str = ""
     # Only for cookie mode (an editor on a sibling subdomain): bearer mode sends no cookies.
