@@ -25,6 +25,7 @@ from sync_core.domain.errors import (
     ProjectNotFound,
     RateLimited,
     RevisionConflict,
+    RevisionNotFound,
     Unauthenticated,
     WriteRaced,
 )
@@ -742,6 +743,39 @@ ADMIT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS}
 """
 
+# A project's history: every revision kept, newest first, the current one included, without data. The
+# user as a value, not a join, so the primary key's index reads the project's revisions in order.
+LIST_REVISIONS = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    (
+        SELECT json_agg(json_build_object(
+            'revision', kept.revision, 'name', kept.name,
+            'updatedAt', {_time('kept."updatedAt"')},
+            'deletedAt', {_time('kept."deletedAt"')},
+            'bytes', kept.bytes) ORDER BY kept.revision DESC)::text
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = (SELECT user_id FROM viewer) AND kept.id = %(project_id)s AND {ADMITTED}
+    ) AS revisions
+"""
+
+# One kept revision, as GET project answers for the current one; a revision never changes, so a client
+# holding it (If-None-Match) gets no body.
+GET_REVISION = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    found.revision,
+    CASE
+        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
+        ELSE {_document("found")}::text
+    END AS document
+FROM (SELECT) AS answer
+LEFT JOIN (
+    SELECT kept.*
+    FROM public.project_revisions AS kept
+    WHERE kept."userId" = (SELECT user_id FROM viewer) AND kept.id = %(project_id)s
+      AND kept.revision = %(revision)s AND {ADMITTED}
+) AS found ON true
+"""
+
 # Every statement by the name of its file in statements/, where each reads whole.
 STATEMENTS = {
     "list_projects": LIST_PROJECTS,
@@ -750,6 +784,8 @@ STATEMENTS = {
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
     "push_changes": PUSH_CHANGES,
+    "list_revisions": LIST_REVISIONS,
+    "get_revision": GET_REVISION,
     "admit": ADMIT,
 }
 
@@ -888,6 +924,29 @@ class PostgresProjectsStore:
             raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
         for place, result in zip(raced, rerun["results"], strict=True):
             results[place - 1] = result
+
+    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> str:
+        row = self._admitted_row(Scope.READ, LIST_REVISIONS, {"session_token": session_token, "project_id": project_id})
+        if row["revisions"] is None:
+            raise ProjectNotFound(f"no project {project_id} in this account")
+        return row["revisions"]
+
+    def get_revision(
+        self, session_token: str, project_id: uuid.UUID, revision: int, cached: CachedRevisions
+    ) -> ProjectDocument | NotModified:
+        params = {
+            "session_token": session_token,
+            "project_id": project_id,
+            "revision": revision,
+            "any_revision": cached.any_revision,
+            "cached_revisions": sorted(cached.revisions),
+        }
+        row = self._admitted_row(Scope.READ, GET_REVISION, params)
+        if row["revision"] is None:
+            raise RevisionNotFound(f"no revision {revision} of project {project_id} is kept in this account")
+        if row["document"] is None:
+            return NotModified(row["revision"])
+        return ProjectDocument(row["revision"], row["document"])
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),
