@@ -39,6 +39,8 @@ def every_request(body: str) -> list[tuple[str, str, str | None]]:
         ("GET", "/api/projects", None),
         ("GET", "/api/changes", None),
         ("GET", f"/api/projects/{uuid.uuid4()}", None),
+        ("GET", f"/api/projects/{uuid.uuid4()}/revisions", None),
+        ("GET", f"/api/projects/{uuid.uuid4()}/revisions/1", None),
     ]
     return [*reads, *requests_with_a_body(body)]
 

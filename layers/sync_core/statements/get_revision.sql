@@ -71,6 +71,6 @@ FROM (SELECT) AS answer
 LEFT JOIN (
     SELECT kept.*
     FROM public.project_revisions AS kept
-    WHERE kept."userId" = (SELECT user_id FROM viewer) AND kept.id = %(project_id)s
-      AND kept.revision = %(revision)s AND (SELECT admitted FROM limit_check)
+    JOIN viewer ON kept."userId" = viewer.user_id
+    WHERE kept.id = %(project_id)s AND kept.revision = %(revision)s AND (SELECT admitted FROM limit_check)
 ) AS found ON true

@@ -66,5 +66,6 @@ SELECT
             'deletedAt', to_char(kept."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
             'bytes', kept.bytes) ORDER BY kept.revision DESC)::text
         FROM public.project_revisions AS kept
-        WHERE kept."userId" = (SELECT user_id FROM viewer) AND kept.id = %(project_id)s AND (SELECT admitted FROM limit_check)
+        JOIN viewer ON kept."userId" = viewer.user_id
+        WHERE kept.id = %(project_id)s AND (SELECT admitted FROM limit_check)
     ) AS revisions

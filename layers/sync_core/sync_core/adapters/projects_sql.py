@@ -743,8 +743,7 @@ ADMIT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS}
 """
 
-# A project's history: every revision kept, newest first, the current one included, without data. The
-# user as a value, not a join, so the primary key's index reads the project's revisions in order.
+# A project's history: every revision kept, newest first, the current one included, without data.
 LIST_REVISIONS = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     (
@@ -754,7 +753,8 @@ SELECT{LIMIT_COLUMNS},
             'deletedAt', {_time('kept."deletedAt"')},
             'bytes', kept.bytes) ORDER BY kept.revision DESC)::text
         FROM public.project_revisions AS kept
-        WHERE kept."userId" = (SELECT user_id FROM viewer) AND kept.id = %(project_id)s AND {ADMITTED}
+        JOIN viewer ON kept."userId" = viewer.user_id
+        WHERE kept.id = %(project_id)s AND {ADMITTED}
     ) AS revisions
 """
 
@@ -771,8 +771,8 @@ FROM (SELECT) AS answer
 LEFT JOIN (
     SELECT kept.*
     FROM public.project_revisions AS kept
-    WHERE kept."userId" = (SELECT user_id FROM viewer) AND kept.id = %(project_id)s
-      AND kept.revision = %(revision)s AND {ADMITTED}
+    JOIN viewer ON kept."userId" = viewer.user_id
+    WHERE kept.id = %(project_id)s AND kept.revision = %(revision)s AND {ADMITTED}
 ) AS found ON true
 """
 
