@@ -25,6 +25,10 @@ CREATE TABLE public.project_revisions (
 -- Retention by age reads the oldest revisions first.
 CREATE INDEX project_revisions_updated_idx ON public.project_revisions ("updatedAt");
 
+-- Writes wait until this commits (reads go on), so the backfill below misses none and the trigger
+-- further down takes over from it.
+LOCK TABLE public.projects IN SHARE MODE;
+
 -- Every current revision. A tombstone's data was the revision before it, so that one comes back too
 -- (when it was not the first: a restore then has something to restore); its time is unknown, the
 -- tombstone's stands in for it.
