@@ -64,8 +64,8 @@ SELECT
         WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
         ELSE json_build_object(
             'id', found.id, 'name', found.name, 'data', found.data, 'revision', found.revision,
-            'updatedAt', to_char(found."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(found."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+            'updatedAt', public.to_iso_string(found."updatedAt"),
+            'deletedAt', public.to_iso_string(found."deletedAt"))::text
     END AS document
 FROM (SELECT) AS answer
 LEFT JOIN (

@@ -121,8 +121,8 @@ SELECT
     CASE WHEN page.id IS NOT NULL THEN json_build_object(
             'id', page.id, 'name', page.name,
             'data', CASE WHEN page."deletedAt" IS NULL THEN page.data END, 'revision', page.revision,
-            'updatedAt', to_char(page."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(page."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text END AS change
+            'updatedAt', public.to_iso_string(page."updatedAt"),
+            'deletedAt', public.to_iso_string(page."deletedAt"))::text END AS change
 FROM (SELECT) AS answer
 LEFT JOIN page ON true
 ORDER BY page.place

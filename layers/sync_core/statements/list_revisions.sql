@@ -62,8 +62,8 @@ SELECT
     (
         SELECT json_agg(json_build_object(
             'revision', kept.revision, 'name', kept.name,
-            'updatedAt', to_char(kept."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(kept."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+            'updatedAt', public.to_iso_string(kept."updatedAt"),
+            'deletedAt', public.to_iso_string(kept."deletedAt"),
             'bytes', kept.bytes) ORDER BY kept.revision DESC)::text
         FROM public.project_revisions AS kept
         JOIN viewer ON kept."userId" = viewer.user_id

@@ -4,7 +4,8 @@ Each statement checks the Better Auth session itself (the `viewer` CTE), takes t
 (`admission`), and only then reads the body (`parsed_body`), scopes every row to that user, applies the
 revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
 objects. No statement raises on what a client sent: a refused request still spends its token. The
-revision rule and the body's rules live here and nowhere else.
+revision rule lives here and nowhere else; the rules of a write's fields live in the SQL functions of
+migrations/20261202_07_create-write-field-rules.sql, which every write's statement calls.
 
 Each statement is composed here from the pieces they share; `make statements` writes each, as sent,
 to layers/sync_core/statements/<name>.sql, where it reads top to bottom (a test keeps them equal).
@@ -33,8 +34,6 @@ from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, Rate
 from sync_core.domain.projects import (
     CANONICAL_SPELLING,
     MAX_CHANGES,
-    MAX_REVISION,
-    REVISION_DIGITS,
     CachedRevisions,
     ChangeBatch,
     NotModified,
@@ -161,8 +160,8 @@ def _with(*ctes: str) -> str:
 
 
 def _time(column: str) -> str:
-    """A timestamp as JavaScript's Date.toISOString() writes it, whatever the session's time zone."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+    """A timestamp as JavaScript's Date.toISOString() writes it (migrations/20261202_07_...)."""
+    return f"public.to_iso_string({column})"
 
 
 # The JSON objects below are written where a statement's columns are (8 spaces in), so they continue at 12.
@@ -313,17 +312,6 @@ ORDER BY page.place
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
 
 
-def _base_revision(document: str) -> str:
-    """baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no fractional digits
-    (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts behind the checks."""
-    return f"""CASE
-            WHEN jsonb_typeof({document} -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN ({document} ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
-            WHEN ({document} ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
-            ELSE ({document} ->> 'baseRevision')::bigint
-        END"""
-
-
 BYTES_ADMISSION = f"""
 -- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
 -- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
@@ -354,45 +342,16 @@ admitted_body AS MATERIALIZED (
 )"""
 
 PARSED_BODY = f"""{ADMITTED_BODY},
--- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
--- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
--- behind the checks; AND would not promise an order.
+-- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
         parsed.problem,
         parsed.refusal,
-        {_base_revision("parsed.document")} AS base_revision
+        public.base_revision(parsed.document) AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 )"""
-
-
-BASE_REVISION_PROBLEM = "baseRevision must be a whole number, 0 or more"
-
-
-def _put_field_rules(document: str, base_revision: str) -> str:
-    """The WHEN clauses of PUT's field checks on an object `document`: a PUT and each written change of a batch."""
-    return f"""WHEN jsonb_typeof({document} -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length({document} ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT {document} ? 'data' THEN 'data is required'
-            WHEN {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'
-            {_write_id_rule(document)}
-            WHEN coalesce(jsonb_typeof({document} -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
-                THEN 'clientUpdatedAt must be a string'"""
-
-
-def _delete_field_rules(document: str, base_revision: str) -> str:
-    """DELETE's field check on an object `document`: a DELETE's body and each deleting change of a batch."""
-    return f"""WHEN coalesce(jsonb_typeof({document} -> 'baseRevision'), 'null') <> 'null'
-                AND {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'"""
-
-
-def _write_id_rule(document: str) -> str:
-    return f"""WHEN coalesce(jsonb_typeof({document} -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof({document} -> 'writeId') = 'string'
-                    AND {document} ->> 'writeId' ~* {UUID_PATTERN})
-                THEN 'writeId must be a UUID'"""
 
 
 def _refusals(fields: str) -> str:
@@ -404,7 +363,7 @@ def _refusals(fields: str) -> str:
     (SELECT field_problem FROM {fields}) AS field_problem"""
 
 
-PUT_FIELDS = f"""
+PUT_FIELDS = """
 -- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
 -- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the
 -- stored text can never print larger than the body that carried it.
@@ -416,7 +375,7 @@ put_fields AS (
         CASE
             WHEN problem IS NOT NULL THEN NULL
             WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
-            {_put_field_rules("document", "base_revision")}
+            ELSE public.write_field_problem(document)
         END AS field_problem,
         problem
     FROM parsed_body
@@ -433,7 +392,7 @@ write AS (
 )"""
 
 
-def _written(source: str) -> str:
+def _written(source: str, where: str = "true") -> str:
     """The upsert of the rows of `source` (id, name, data, base_revision, write_id): PUT's and a batch's."""
     return f"""
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
@@ -442,7 +401,8 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
     SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
     FROM viewer, {source}
-    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    WHERE {where}
+    -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
     ORDER BY {source}.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
@@ -487,7 +447,7 @@ LEFT JOIN written ON true
 LEFT JOIN current ON true
 """
 
-DELETE_FIELDS = f"""
+DELETE_FIELDS = """
 -- DELETE's one field, checked: the base revision comes from the body or If-Match (parsed by the
 -- adapter); when both are given they must agree. An empty body is no body.
 delete_fields AS (
@@ -495,7 +455,7 @@ delete_fields AS (
         CASE
             WHEN problem IS NOT NULL OR document IS NULL THEN NULL
             WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
-            {_delete_field_rules("document", "base_revision")}
+            ELSE public.deletion_field_problem(document)
         END AS field_problem,
         problem,
         CASE WHEN jsonb_typeof(document) = 'object' THEN base_revision END AS from_body
@@ -563,7 +523,7 @@ change AS MATERIALIZED (
         item.position,
         item.document,
         item.sent -> 'data' AS data,
-        {_base_revision("item.document")} AS base_revision,
+        public.base_revision(item.document) AS base_revision,
         jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
@@ -618,13 +578,8 @@ checked_change AS (
                 THEN 'id must be a UUID in its canonical spelling: {CANONICAL_SPELLING}'
             WHEN coalesce(jsonb_typeof(document -> 'deleted'), 'null') NOT IN ('null', 'boolean')
                 THEN 'deleted must be true or false'
-            WHEN deleting THEN CASE
-                {_delete_field_rules("document", "base_revision")}
-                {_write_id_rule("document")}
-            END
-            ELSE CASE
-                {_put_field_rules("document", "base_revision")}
-            END
+            WHEN deleting THEN coalesce(public.deletion_field_problem(document), public.write_id_problem(document))
+            ELSE public.write_field_problem(document)
         END AS field_problem
     FROM change, batch_charge
     WHERE batch_charge.paid
@@ -656,31 +611,41 @@ def _change_receipt(alias: str) -> str:
                 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
 
 
+LOCKED = """
+-- Every project the batch names, locked in id order before any is written: two batches of the same
+-- projects in other orders wait for each other instead of deadlocking. A locking read returns the
+-- latest committed version: a change that wrote nothing is answered from it (the copy that won a
+-- conflict). A first write committed after the snapshot stays unseen ('raced').
+locked AS MATERIALIZED (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE project."userId" = viewer.user_id
+      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+    ORDER BY project.id
+    FOR NO KEY UPDATE OF project
+)"""
+
+# Written and tombstoned start once locked has run whole: an uncorrelated subquery is a one-time
+# filter, evaluated before the first row is read.
+AFTER_LOCKING = "(SELECT count(*) FROM locked) >= 0"
+
 PUSH_CHANGES = f"""{
     _with(
         VIEWER,
         ADMISSION,
         CHANGES_BODY,
-        _written("put_change"),
+        LOCKED,
+        _written("put_change", AFTER_LOCKING),
         f'''
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET {TOMBSTONE}
     FROM viewer, delete_change
-    WHERE project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
+    WHERE {AFTER_LOCKING}
+      AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
       AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
     RETURNING project.id, project.revision, project."updatedAt"
-),
--- As PUT's and DELETE's current: each project a change named and did not change, by a locking read
--- (the copy that won a conflict; a first write committed after the snapshot stays unseen: 'raced').
-current AS (
-    SELECT project.*
-    FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id
-      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
-      AND project.id NOT IN (SELECT id FROM written UNION ALL SELECT id FROM tombstoned)
-    FOR SHARE OF project
 ),
 judged AS (
     SELECT
@@ -691,22 +656,22 @@ judged AS (
         CASE
             WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
             WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
-            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND current."deletedAt" IS NOT NULL)
+            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND locked."deletedAt" IS NOT NULL)
                 THEN '{ChangeOutcome.TOMBSTONED}'
-            WHEN current."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
-            WHEN current.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
+            WHEN locked."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
+            WHEN locked.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
             WHEN checked.deleting THEN '{ChangeOutcome.NOT_FOUND}'
             ELSE '{ChangeOutcome.RACED}'
         END AS outcome,
-        coalesce(written.revision, tombstoned.revision, current.revision) AS revision,
-        coalesce(written."updatedAt", tombstoned."updatedAt", current."updatedAt") AS "updatedAt",
-        current AS server
+        coalesce(written.revision, tombstoned.revision, locked.revision) AS revision,
+        coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt") AS "updatedAt",
+        locked AS server
     FROM checked_change AS checked
     LEFT JOIN put_change USING (position)
     LEFT JOIN delete_change USING (position)
     LEFT JOIN written ON written.id = put_change.id
     LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
-    LEFT JOIN current ON current.id = coalesce(put_change.id, delete_change.id)
+    LEFT JOIN locked ON locked.id = coalesce(put_change.id, delete_change.id)
 ),
 -- Each change's answer, as its own PUT or DELETE would answer it.
 answered AS (
