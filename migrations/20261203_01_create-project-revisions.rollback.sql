@@ -1,5 +1,6 @@
 -- Back to data in projects: each project's current revision's data, or for a tombstone the newest
 -- revision that had data ('{}' when none is kept), as the old code expects a tombstone to keep it.
+DROP FUNCTION public.project_revision_data(text, uuid, bigint);
 DROP TRIGGER projects_keep_revision_of_data_write ON public.projects;
 DROP FUNCTION public.keep_revision_of_data_write();
 UPDATE public.projects AS project

@@ -71,3 +71,12 @@ CREATE TRIGGER projects_keep_revision_of_data_write
 AFTER INSERT OR UPDATE ON public.projects
 FOR EACH ROW WHEN (NEW.data IS NOT NULL)
 EXECUTE FUNCTION public.keep_revision_of_data_write();
+
+-- The data of one revision, for a 409's server copy. The statement's locking read returns a project's
+-- latest version even when it was committed after the statement's snapshot, whose revision that
+-- snapshot cannot see; VOLATILE, so this reads with a snapshot of its own (and is never inlined).
+CREATE FUNCTION public.project_revision_data(user_id text, project_id uuid, at_revision bigint) RETURNS json
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT data FROM public.project_revisions WHERE "userId" = user_id AND id = project_id AND revision = at_revision
+$$;

@@ -54,7 +54,7 @@ def test_a_signed_token_of_no_session_costs_one_index_lookup_and_no_parse(explai
         assert response.status == 401, (method, response)
         (execution,) = executions[-1:]
         assert execution.error is None, (method, execution.error)
-        assert execution.scans == [SESSION_LOOKUP], method
+        assert execution.scans == [SESSION_LOOKUP], (method, path)
         assert execution.bodies_parsed == 0, method
         assert not execution.parsed_while_planning, method
 

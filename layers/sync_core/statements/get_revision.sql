@@ -70,7 +70,11 @@ SELECT
 FROM (SELECT) AS answer
 LEFT JOIN (
     SELECT kept.*
-    FROM public.project_revisions AS kept
-    JOIN viewer ON kept."userId" = viewer.user_id
-    WHERE kept.id = %(project_id)s AND kept.revision = %(revision)s AND (SELECT admitted FROM limit_check)
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s AND kept.revision = %(revision)s
+        LIMIT 1
+    ) AS kept
+    WHERE (SELECT admitted FROM limit_check)
 ) AS found ON true

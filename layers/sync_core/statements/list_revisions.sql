@@ -60,12 +60,15 @@ SELECT
     (SELECT wait_seconds FROM limit_check) AS wait_seconds,
     (SELECT blocked FROM limit_check) AS blocked,
     (
-        SELECT json_agg(json_build_object(
-            'revision', kept.revision, 'name', kept.name,
-            'updatedAt', public.to_iso_string(kept."updatedAt"),
-            'deletedAt', public.to_iso_string(kept."deletedAt"),
-            'bytes', kept.bytes) ORDER BY kept.revision DESC)::text
-        FROM public.project_revisions AS kept
-        JOIN viewer ON kept."userId" = viewer.user_id
-        WHERE kept.id = %(project_id)s AND (SELECT admitted FROM limit_check)
+        SELECT history.revisions
+        FROM viewer, LATERAL (
+            SELECT json_agg(json_build_object(
+                'revision', kept.revision, 'name', kept.name,
+                'updatedAt', public.to_iso_string(kept."updatedAt"),
+                'deletedAt', public.to_iso_string(kept."deletedAt"),
+                'bytes', kept.bytes) ORDER BY kept.revision DESC)::text AS revisions
+            FROM public.project_revisions AS kept
+            WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ) AS history
+        WHERE (SELECT admitted FROM limit_check)
     ) AS revisions

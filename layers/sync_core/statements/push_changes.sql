@@ -182,32 +182,47 @@ locked AS MATERIALIZED (
     FOR NO KEY UPDATE OF project
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, put_change.id, put_change.name, put_change.data, 1, put_change.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, put_change.id, put_change.name, 1, put_change.write_id
     FROM viewer, put_change
     WHERE (SELECT count(*) FROM locked) >= 0
     -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
     ORDER BY put_change.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM put_change WHERE put_change.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, put_change.data, written."updatedAt",
+        octet_length(put_change.data::text)
+    FROM written
+    JOIN put_change ON put_change.id = written.id
 ),
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+        data = NULL, "changeXid" = pg_current_xact_id()
     FROM viewer, delete_change
     WHERE (SELECT count(*) FROM locked) >= 0
       AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
       AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
+),
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
 ),
 judged AS (
     SELECT
@@ -244,7 +259,7 @@ answered AS (
             WHEN 'raced' THEN NULL
             WHEN 'conflict' THEN json_build_object(
                 'id', id, 'status', 409, 'server', json_build_object(
-            'id', (server).id, 'name', (server).name, 'data', (server).data, 'revision', (server).revision,
+            'id', (server).id, 'name', (server).name, 'data', public.project_revision_data((server)."userId", (server).id, (server).revision), 'revision', (server).revision,
             'updatedAt', public.to_iso_string((server)."updatedAt"),
             'deletedAt', public.to_iso_string((server)."deletedAt")))
             WHEN 'not_found' THEN json_build_object(

@@ -1,5 +1,9 @@
 """The projects store on Postgres: each method is one SQL statement, so one round trip.
 
+Each project's revisions, data and all, live in project_revisions, appended once by the write that
+makes each (migrations/20261203_01_...); a projects row holds what a write changes in place. The newest
+revision of a project is always its current one.
+
 Each statement checks the Better Auth session itself (the `viewer` CTE), takes the limiter's token
 (`admission`), and only then reads the body (`parsed_body`), scopes every row to that user, applies the
 revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
@@ -172,9 +176,10 @@ def _summary(alias: str) -> str:
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
-def _document(alias: str) -> str:
+def _document(alias: str, data: str | None = None) -> str:
+    """A project as GET shows it; `data` is where its data is read from (a revision's, by default alias.data)."""
     return f"""json_build_object(
-            'id', {alias}.id, 'name', {alias}.name, 'data', {alias}.data, 'revision', {alias}.revision,
+            'id', {alias}.id, 'name', {alias}.name, 'data', {data or f"{alias}.data"}, 'revision', {alias}.revision,
             'updatedAt', {_time(f'{alias}."updatedAt"')},
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
@@ -191,6 +196,13 @@ def _change(alias: str) -> str:
 def _write_receipt(alias: str) -> str:
     return f"""json_build_object(
             'id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
+
+
+def _server_data(alias: str) -> str:
+    """The data of `alias`'s revision, for a 409: `alias` is a row a locking read returned, the latest
+    version, which may have been committed after the statement's snapshot. So its revision is read by a
+    volatile function, with a snapshot of its own (migrations/20261203_01_...), and only for a conflict."""
+    return f"""public.project_revision_data({alias}."userId", {alias}.id, {alias}.revision)"""
 
 
 def _current_unless(change: str, accepted: str) -> str:
@@ -219,6 +231,10 @@ SELECT{LIMIT_COLUMNS},
     ) AS projects
 """
 
+# The revision reads below scan project_revisions inside a LATERAL subquery that a LIMIT or an aggregate
+# keeps whole: the planner cannot start from the table (a small one is cheaper to scan than to join to),
+# so the scan runs once per viewer, and never for a request without a session or not admitted.
+# A project is its newest revision: one backward step of project_revisions' primary key.
 GET_PROJECT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     found.revision,
@@ -228,10 +244,15 @@ SELECT{LIMIT_COLUMNS},
     END AS document
 FROM (SELECT) AS answer
 LEFT JOIN (
-    SELECT project.*
-    FROM public.projects AS project
-    JOIN viewer ON project."userId" = viewer.user_id
-    WHERE project.id = %(project_id)s AND {ADMITTED}
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ORDER BY kept.revision DESC
+        LIMIT 1
+    ) AS kept
+    WHERE {ADMITTED}
 ) AS found ON true
 """
 
@@ -260,18 +281,18 @@ expiry AS (
     ) AS expired
 ),
 -- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
--- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
--- at most 256 bytes; bytes_through is the running sum.
+-- with its current revision's data and a bound on its JSON's size: data as stored (its revision's
+-- bytes), the name escaped at worst (6 bytes a byte), the rest at most 256 bytes; bytes_through is the
+-- running sum. A tombstone's revision has no data.
 candidates AS (
     SELECT
         project.*,
+        kept.data,
         row_number() OVER feed_order AS place,
-        sum(
-            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
-            + 6 * octet_length(project.name) + 256
-        ) OVER feed_order AS bytes_through
+        sum(coalesce(kept.bytes, 0) + 6 * octet_length(project.name) + 256) OVER feed_order AS bytes_through
     FROM (
-        SELECT project.*
+        SELECT project.id, project.name, project.revision, project."deletedAt", project."updatedAt",
+            project."changeXid", project."userId"
         FROM public.projects AS project
         -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
         -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
@@ -284,6 +305,9 @@ candidates AS (
         ORDER BY project."changeXid", project.id
         LIMIT %(limit)s + 1
     ) AS project
+    LEFT JOIN public.project_revisions AS kept
+        ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+            AND project."deletedAt" IS NULL
     WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
 ),
 -- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.
@@ -393,30 +417,49 @@ write AS (
 
 
 def _written(source: str, where: str = "true") -> str:
-    """The upsert of the rows of `source` (id, name, data, base_revision, write_id): PUT's and a batch's."""
+    """The upsert of the rows of `source` (id, name, data, base_revision, write_id), PUT's and a batch's,
+    and the revisions it makes."""
     return f"""
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, {source}.id, {source}.name, 1, {source}.write_id
     FROM viewer, {source}
     WHERE {where}
     -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
     ORDER BY {source}.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM {source} WHERE {source}.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, {source}.data, written."updatedAt",
+        octet_length({source}.data::text)
+    FROM written
+    JOIN {source} ON {source}.id = written.id
 )"""
 
 
 # A tombstone's columns, set by DELETE and by a batch's deleting changes.
 TOMBSTONE = """"deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()"""
+        data = NULL, "changeXid" = pg_current_xact_id()"""
+
+# A tombstone's revision, appended to its project's history: no data (the revision before it has it).
+TOMBSTONE_REVISION = """
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
+)"""
 
 
 PUT_PROJECT = f"""{
@@ -440,7 +483,8 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     CASE
         WHEN written.id IS NOT NULL THEN {_write_receipt("written")}::text
         WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', {_document("current", _server_data("current"))})::text
     END AS body
 FROM (SELECT) AS answer
 LEFT JOIN written ON true
@@ -488,7 +532,7 @@ tombstoned AS (
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
-)''',
+),{TOMBSTONE_REVISION}''',
         _current_unless("tombstoned", "deletion WHERE disagreeing IS NOT TRUE"),
     )
 }
@@ -504,7 +548,8 @@ SELECT{LIMIT_COLUMNS},{_refusals("delete_fields")},
     CASE
         WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}::text
         WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', {_document("current", _server_data("current"))})::text
     END AS body
 FROM (SELECT) AS answer
 LEFT JOIN tombstoned ON true
@@ -645,8 +690,8 @@ tombstoned AS (
     WHERE {AFTER_LOCKING}
       AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
       AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
-    RETURNING project.id, project.revision, project."updatedAt"
-),
+    RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
+),{TOMBSTONE_REVISION},
 judged AS (
     SELECT
         checked.position,
@@ -681,7 +726,7 @@ answered AS (
         CASE outcome
             WHEN '{ChangeOutcome.RACED}' THEN NULL
             WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
-                'id', id, 'status', 409, 'server', {_document("(server)")})
+                'id', id, 'status', 409, 'server', {_document("(server)", _server_data("(server)"))})
             WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
                 'id', id, 'status', 404, 'error', json_build_object(
                     'code', '{ProjectNotFound.code}', 'message', 'no project ' || id || ' in this account'))
@@ -712,14 +757,17 @@ SELECT{LIMIT_COLUMNS}
 LIST_REVISIONS = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     (
-        SELECT json_agg(json_build_object(
-            'revision', kept.revision, 'name', kept.name,
-            'updatedAt', {_time('kept."updatedAt"')},
-            'deletedAt', {_time('kept."deletedAt"')},
-            'bytes', kept.bytes) ORDER BY kept.revision DESC)::text
-        FROM public.project_revisions AS kept
-        JOIN viewer ON kept."userId" = viewer.user_id
-        WHERE kept.id = %(project_id)s AND {ADMITTED}
+        SELECT history.revisions
+        FROM viewer, LATERAL (
+            SELECT json_agg(json_build_object(
+                'revision', kept.revision, 'name', kept.name,
+                'updatedAt', {_time('kept."updatedAt"')},
+                'deletedAt', {_time('kept."deletedAt"')},
+                'bytes', kept.bytes) ORDER BY kept.revision DESC)::text AS revisions
+            FROM public.project_revisions AS kept
+            WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ) AS history
+        WHERE {ADMITTED}
     ) AS revisions
 """
 
@@ -735,9 +783,13 @@ SELECT{LIMIT_COLUMNS},
 FROM (SELECT) AS answer
 LEFT JOIN (
     SELECT kept.*
-    FROM public.project_revisions AS kept
-    JOIN viewer ON kept."userId" = viewer.user_id
-    WHERE kept.id = %(project_id)s AND kept.revision = %(revision)s AND {ADMITTED}
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s AND kept.revision = %(revision)s
+        LIMIT 1
+    ) AS kept
+    WHERE {ADMITTED}
 ) AS found ON true
 """
 
