@@ -1,6 +1,7 @@
 // The demo editor: a project list, a one-field editor, dev sign-in and the sync status, wired to the
 // sync engine exactly as the real editor would be. Every element tests drive has a data-testid.
 import { createSyncEngine, openIndexedDbProjectStore } from '../src/index.js';
+import { createMediaPanel } from './media-ui.js';
 
 /** @typedef {import('../src/index.js').LocalProject} LocalProject */
 /** @typedef {import('../src/index.js').SyncStatus} SyncStatus */
@@ -57,6 +58,13 @@ const view = {
   signInMessage: byTestId('sign-in-message'),
 };
 
+const media = createMediaPanel({
+  list: byTestId('media-list'),
+  addImage: /** @type {HTMLInputElement} */ (byTestId('add-image')),
+  message: byTestId('media-message'),
+  commit: commitMediaChange,
+});
+
 const localStore = await openIndexedDbProjectStore({ indexedDB, name: 'appframes-demo-projects' });
 const engine = createSyncEngine({ localStore });
 
@@ -71,6 +79,8 @@ const state = {
   pendingSave: null,
   /** @type {import('../src/index.js').EditingSession | null} the open project's editing session */
   editing: null,
+  /** @type {LocalProject | null} the last commit asked for since the editor showed a copy: the next one builds on it */
+  draft: null,
   /** @type {string | null} a new project whose first save has not landed yet */
   creatingProjectId: null,
   /** @type {string | null} the conflict the panel shows, as `${projectId}@${revision}` */
@@ -206,6 +216,8 @@ function openProject() {
 function fillEditor(project) {
   view.name.value = project.name;
   view.text.value = textOf(project);
+  state.draft = null;
+  media.show(project.data).catch(showSaveFailure);
 }
 
 /** After sync changed the open project: show the new copy, unless typing is not committed yet. */
@@ -237,17 +249,39 @@ function flushTyping() {
   if (!state.pendingSave) return;
   clearTimeout(state.pendingSave);
   state.pendingSave = null;
+  commitOpenProject((data) => data);
+}
+
+/**
+ * An image added or replaced: committed at once, with the typing shown.
+ * @param {(data: object) => object} changeData
+ */
+function commitMediaChange(changeData) {
+  if (state.pendingSave) clearTimeout(state.pendingSave);
+  state.pendingSave = null;
+  return commitOpenProject(changeData)?.data;
+}
+
+/**
+ * Commits what the editor shows, on top of the copy it loaded (or of the commit before, still being
+ * stored), with `changeData` applied to the data; the engine queues it for sync.
+ * @param {(data: object) => object} changeData
+ */
+function commitOpenProject(changeData) {
   const editing = state.editing;
-  if (!editing) return;
-  const base = editing.project ?? openProject();
-  const data = { .../** @type {object} */ (base?.data ?? {}), text: view.text.value };
+  if (!editing) return undefined;
+  document.body.dataset.localSave = 'pending';
+  const base = state.draft ?? editing.project ?? openProject();
+  const data = changeData({ .../** @type {object} */ (base?.data ?? {}), text: view.text.value });
   const committed = { id: editing.projectId, name: view.name.value, data };
+  state.draft = committed;
   const listed = state.projects.find((project) => project.id === committed.id);
   if (listed) Object.assign(listed, committed);
   editing.commit(committed).catch(showSaveFailure).finally(() => {
     if (!state.pendingSave) document.body.dataset.localSave = 'done';
     render();
   });
+  return committed;
 }
 
 /** @param {unknown} error */

@@ -1,7 +1,9 @@
 // Public types of the AppFrames sync client, for the editor's TypeScript.
 // The implementation (index.js and the modules it re-exports) is checked against sync-types.d.ts.
 import type {
+  LocalMedia,
   LocalProjectStore,
+  MissingMedia,
   SyncEngine,
   SyncEngineOptions,
   SyncTransport,
@@ -15,8 +17,10 @@ export type {
   ChangesPage,
   CursorExpired,
   EditingSession,
+  LocalMedia,
   LocalProject,
   LocalProjectStore,
+  MissingMedia,
   OverallState,
   ProjectState,
   ProjectStatus,
@@ -49,3 +53,18 @@ export declare function openIndexedDbProjectStore(options: {
 
 /** Tab coordination for a page alone (no Web Locks): it always syncs. */
 export declare function createSingleTabCoordination(): TabCoordination;
+
+/**
+ * The media references of a project's data (`opfs:/media/…` strings, at any depth) whose file
+ * `localMedia` lacks, each once, in the order they appear: show a placeholder for each.
+ */
+export declare function listMissingMedia(data: unknown, localMedia: LocalMedia): Promise<MissingMedia[]>;
+
+/** A copy of `data` with every `from` reference turned into `to` (a replacement); `data` is left as it was. */
+export declare function replaceMediaReference<T>(data: T, from: string, to: string): T;
+
+/** The reference `data` stores for the OPFS file at `path` (absolute): `opfs:/media/3f0c9b2e.png`. */
+export declare function mediaReference(path: string): string;
+
+/** The OPFS path a media reference names; undefined for any other value. */
+export declare function mediaPath(value: unknown): string | undefined;

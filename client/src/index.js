@@ -3,3 +3,4 @@ export { createSyncEngine } from './engine.js';
 export { createHttpTransport } from './adapters/http-transport.js';
 export { openIndexedDbProjectStore } from './adapters/local-project-store.js';
 export { createSingleTabCoordination } from './adapters/tabs.js';
+export { listMissingMedia, mediaPath, mediaReference, replaceMediaReference } from './media.js';

@@ -5,25 +5,8 @@ import { retryDelayMs } from './backoff.js';
 
 /** @typedef {import('./sync-types.js').Timers} Timers */
 /** @typedef {import('./sync-types.js').BackoffSettings} BackoffSettings */
-
-/**
- * @typedef {object} ProjectRetry
- * @property {string} projectId
- * @property {number} failures
- * @property {number} dueAt
- * @property {string} message what failed, with when it is tried again
- */
-
-/**
- * @typedef {object} ProjectRetries
- * @property {(projectId: string) => boolean} isWaiting its next attempt is not due yet
- * @property {(projectId: string) => boolean} hasFailed it is backing off: its attempts go alone, not in a batch
- * @property {(projectId: string, failure: { message: string, retryAfterSeconds?: number }) => void} failed
- * @property {(projectId: string) => void} answered the server answered this project's request for good (accepted, conflict, refused)
- * @property {(queuedIds: Set<string>) => void} keepQueued forgets projects no longer queued (synced by another tab, deleted)
- * @property {(inFlight: Set<string>) => number | undefined} nextDueAt the next attempt to schedule; a retry already in flight has none
- * @property {() => ProjectRetry[]} all
- */
+/** @typedef {import('./sync-types.js').ProjectRetry} ProjectRetry */
+/** @typedef {import('./sync-types.js').ProjectRetries} ProjectRetries */
 
 /**
  * @param {{ timers: Timers, backoff: BackoffSettings, random: () => number }} options

@@ -1,7 +1,6 @@
 // The sync client's vocabulary: what the editor hands in (ports) and what it gets back (status),
 // and what the parts of one signed-in user's session share (SessionContext).
 // The JavaScript modules are checked against these interfaces by `tsc --checkJs`.
-import type { ProjectRetries } from './project-retries.js';
 
 /** A project as the editor keeps it in its local store. `data` is the full payload. */
 export interface LocalProject {
@@ -37,6 +36,19 @@ export interface CursorExpired {
 export type ChangeItem =
   | { id: string; name: string; data: unknown; baseRevision: number; writeId: string; clientUpdatedAt: string }
   | { id: string; deleted: true; baseRevision: number; writeId: string };
+
+/** Port: the media this device keeps, looked up by OPFS path (`/media/3f0c9b2e.png`). */
+export interface LocalMedia {
+  has(path: string): Promise<boolean>;
+}
+
+/** A media reference of a project's data whose file this device does not have. */
+export interface MissingMedia {
+  /** As `data` stores it: `opfs:/media/3f0c9b2e.png`. */
+  reference: string;
+  /** The OPFS path it names: `/media/3f0c9b2e.png`. */
+  path: string;
+}
 
 export interface SignedInUser {
   id: string;
@@ -379,6 +391,31 @@ export interface SyncEngine {
   /** Resolves once nothing is being synced and nothing is scheduled (polling aside). */
   idle(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A project backing off alone after a server error of its own. */
+export interface ProjectRetry {
+  projectId: string;
+  failures: number;
+  dueAt: number;
+  /** What failed, with when it is tried again. */
+  message: string;
+}
+
+/** Projects whose own pushes fail on the server's side, each backing off on its own schedule. */
+export interface ProjectRetries {
+  /** Its next attempt is not due yet. */
+  isWaiting(projectId: string): boolean;
+  /** It is backing off: its attempts go alone, not in a batch. */
+  hasFailed(projectId: string): boolean;
+  failed(projectId: string, failure: { message: string; retryAfterSeconds?: number }): void;
+  /** The server answered this project's request for good (accepted, conflict, refused). */
+  answered(projectId: string): void;
+  /** Forgets projects no longer queued (synced by another tab, deleted). */
+  keepQueued(queuedIds: Set<string>): void;
+  /** The next attempt to schedule; a retry already in flight has none. */
+  nextDueAt(inFlight: Set<string>): number | undefined;
+  all(): ProjectRetry[];
 }
 
 export interface SessionSettings {

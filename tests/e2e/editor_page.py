@@ -2,7 +2,7 @@
 
 import re
 
-from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Dialog, FilePayload, Locator, Page, expect
 
 # The demo commits typing to IndexedDB after a 300 ms pause; the sync engine debounces 400 ms more.
 SYNC_TIMEOUT_MS = 15_000
@@ -27,6 +27,15 @@ LOCAL_TEXTS_SCRIPT = """async () => {
     for (const record of await readAll(name, 'syncErrorsByProjectId')) texts.push(record.server?.data?.text);
   }
   return texts.filter((text) => typeof text === 'string');
+}"""
+
+STORED_MEDIA_SCRIPT = """async () => {
+  const root = await navigator.storage.getDirectory();
+  let media;
+  try { media = await root.getDirectoryHandle('media'); } catch { return []; }
+  const names = [];
+  for await (const name of media.keys()) names.push(name);
+  return names;
 }"""
 
 
@@ -140,6 +149,34 @@ class EditorPage:
 
     def delete_open_project(self) -> None:
         self.page.get_by_test_id("delete-project").click()
+
+    # ---- media ----
+
+    @property
+    def images(self) -> Locator:
+        """The open project's images this device has, shown."""
+        return self.page.get_by_test_id("media-image")
+
+    @property
+    def media_placeholders(self) -> Locator:
+        """The open project's images this device does not have."""
+        return self.page.get_by_test_id("media-placeholder")
+
+    def add_image(self, image: FilePayload) -> None:
+        self.page.get_by_test_id("add-image").set_input_files(image)
+        expect(self.images.and_(self.page.locator(f"[alt='{image['name']}']"))).to_be_visible()
+        self.wait_for_local_save()
+
+    def replace_media(self, placeholder: Locator, image: FilePayload) -> None:
+        with self.page.expect_file_chooser() as chooser:
+            placeholder.get_by_test_id("replace-media").click()
+        chooser.value.set_files(image)
+        expect(placeholder).to_have_count(0)
+        self.wait_for_local_save()
+
+    def stored_media_files(self) -> list[str]:
+        """The names of the files in this browser's OPFS media directory."""
+        return self.page.evaluate(STORED_MEDIA_SCRIPT)
 
     # ---- conflicts ----
 
