@@ -61,6 +61,7 @@ def test_a_tombstone_revision_has_no_data_and_the_one_before_it_keeps_the_conten
     tombstone = api.revision(user, project_id, 2).json()
     assert tombstone["data"] is None and tombstone["deletedAt"] is not None
     assert api.revision(user, project_id, 1).json()["data"] == {"v": "content"}
+    assert api.get(user, project_id).json()["data"] is None, "a project is its newest revision"
 
 
 def test_revisions_never_written_or_of_unknown_projects_are_404(api, new_user):
