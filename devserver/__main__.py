@@ -37,7 +37,7 @@ def _exit_quietly(signal_number: int, frame: object) -> None:
 def _banner(settings: LocalServerSettings) -> str:
     base = f"http://127.0.0.1:{settings.port}"
     return f"""
-appframes-sync local server: {base}  (demo editor at {base}/)
+appframes-sync local server: {base}  (demo editor at {base}/, API docs at {base}/docs)
 Get a session (creates a Better Auth user + session row and sets the signed cookie):
   curl -c cookies.txt -H 'Content-Type: application/json' -d '{{"email":"ada@example.com"}}' {base}/api/dev/sign-in
   curl -b cookies.txt {base}/api/projects
@@ -46,6 +46,8 @@ The sign-in answer also holds "token", signed as Better Auth's set-auth-token gi
 Rate limits: {settings.rate_limit_write_burst} writes at once, then {settings.rate_limit_write_per_minute:g}/min; \
 {settings.rate_limit_throttles_to_block} throttles in {settings.rate_limit_strike_window_seconds}s block writes \
 for {settings.rate_limit_block_seconds}s.
+CORS: {", ".join(settings.cors_origins) or "none (CORS_ALLOW_ORIGINS)"}; the demo from another origin takes \
+?api={base}&auth=bearer.
 Limit events go to a local SQS ({settings.rate_limit_events_queue_url}) and its consumer. To watch a block happen:
   RATE_LIMIT_WRITE_BURST=3 RATE_LIMIT_THROTTLES_TO_BLOCK=3 RATE_LIMIT_BLOCK_SECONDS=60 make dev
 """

@@ -2,6 +2,7 @@
 // sync engine exactly as the real editor would be. Every element tests drive has a data-testid.
 import { createSyncEngine, openIndexedDbProjectStore } from '../src/index.js';
 import { createMediaPanel } from './media-ui.js';
+import { apiBase, engineAuth, fetchDevAuth, holdSessionToken } from './connection.js';
 
 /** @typedef {import('../src/index.js').LocalProject} LocalProject */
 /** @typedef {import('../src/index.js').SyncStatus} SyncStatus */
@@ -66,7 +67,7 @@ const media = createMediaPanel({
 });
 
 const localStore = await openIndexedDbProjectStore({ indexedDB, name: 'appframes-demo-projects' });
-const engine = createSyncEngine({ localStore });
+const engine = createSyncEngine({ localStore, baseUrl: apiBase, auth: engineAuth });
 
 const state = {
   /** @type {SignedInUser | null} */
@@ -410,12 +411,11 @@ function postponeConflict() {
 /**
  * @param {string} path
  * @param {object} [body]
- * @returns {Promise<{ user?: SignedInUser } | null>} null when the server said no; rejects offline
+ * @returns {Promise<{ user?: SignedInUser, token?: string } | null>} null when the server said no; rejects offline
  */
 async function callDevAuth(path, body) {
-  const response = await fetch(path, {
+  const response = await fetchDevAuth(path, {
     method: body ? 'POST' : 'GET',
-    credentials: 'same-origin',
     headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
@@ -431,7 +431,7 @@ async function useAccount(user) {
 
 async function signIn() {
   view.signInMessage.textContent = '';
-  /** @type {{ user?: SignedInUser } | null} */
+  /** @type {{ user?: SignedInUser, token?: string } | null} */
   let answer;
   try {
     answer = await callDevAuth('/api/dev/sign-in', { email: view.email.value.trim() });
@@ -445,6 +445,7 @@ async function signIn() {
   }
   // A sign-out still waiting for the network belongs to the session this sign-in replaced.
   localStorage.removeItem(PENDING_SIGN_OUT_KEY);
+  holdSessionToken(answer.token ?? null);
   await useAccount(answer.user).catch(showSaveFailure);
 }
 
@@ -459,8 +460,10 @@ async function signOut() {
 async function finishPendingSignOut() {
   if (!localStorage.getItem(PENDING_SIGN_OUT_KEY)) return;
   try {
-    const response = await fetch('/api/dev/sign-out', { method: 'POST', credentials: 'same-origin' });
-    if (response.ok) localStorage.removeItem(PENDING_SIGN_OUT_KEY);
+    const response = await fetchDevAuth('/api/dev/sign-out', { method: 'POST' });
+    if (!response.ok) return;
+    localStorage.removeItem(PENDING_SIGN_OUT_KEY);
+    holdSessionToken(null);
   } catch {
     // Still offline: tried again on the `online` event and at the next page load.
   }

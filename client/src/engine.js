@@ -42,7 +42,7 @@ const DEFAULT_SETTINGS = Object.freeze({
  */
 export function createSyncEngine(options) {
   const { localStore } = options;
-  const transport = options.transport ?? createHttpTransport({ baseUrl: options.baseUrl, fetch: options.fetch });
+  const transport = options.transport ?? createHttpTransport({ baseUrl: options.baseUrl, fetch: options.fetch, auth: options.auth });
   const tabs = options.tabs ?? createDefaultTabCoordination();
   const timers = options.timers ?? realTimers;
   const settings = {

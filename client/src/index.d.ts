@@ -4,6 +4,7 @@ import type {
   LocalMedia,
   LocalProjectStore,
   MissingMedia,
+  SessionAuth,
   SyncEngine,
   SyncEngineOptions,
   SyncTransport,
@@ -27,6 +28,8 @@ export type {
   PutRequest,
   ServerCopy,
   ServerProject,
+  SessionAuth,
+  SessionTokenSource,
   SignedInUser,
   SyncEngine,
   SyncEngineOptions,
@@ -42,8 +45,8 @@ export type {
 /** Creates the engine; call `setUser` with the signed-in user (or null) to start or pause sync. */
 export declare function createSyncEngine(options: SyncEngineOptions): SyncEngine;
 
-/** The server API over fetch, same origin, with the Better Auth cookie. */
-export declare function createHttpTransport(options?: { baseUrl?: string; fetch?: typeof fetch }): SyncTransport;
+/** The server API over fetch: the Better Auth cookie of the page's origin unless `auth` says otherwise. */
+export declare function createHttpTransport(options?: { baseUrl?: string; fetch?: typeof fetch; auth?: SessionAuth }): SyncTransport;
 
 /** A local project store in IndexedDB (what the demo editor uses). */
 export declare function openIndexedDbProjectStore(options: {

@@ -306,13 +306,36 @@ export interface BackoffSettings {
   maxMs: number;
 }
 
+/**
+ * The editor's way to the Better Auth session token: the signed value of the bearer plugin's
+ * `set-auth-token` header (the raw `session.token` of `authClient.getSession()` works only where the
+ * API allows unsigned tokens). Called before each request with `refresh: false` (a kept token is
+ * fine), and once with `refresh: true` after a 401 (ask Better Auth again). Nothing (null,
+ * undefined, '') means the session ended: sync waits for the next sign-in, queued edits are kept.
+ */
+export type SessionTokenSource = (request: { refresh: boolean }) => string | null | undefined | Promise<string | null | undefined>;
+
+/**
+ * How requests carry the session.
+ * - `cookie`: the Better Auth cookie, sent by the browser: `same-origin` (the default) when the API is
+ *   served from the editor's origin, `include` for an API on a subdomain of the editor's site
+ *   (`api.<editor's domain>`, with Better Auth's cross-subdomain cookie);
+ * - `bearer`: `Authorization: Bearer <token>` on every call, no cookies: an API on any origin.
+ */
+export type SessionAuth =
+  | { mode: 'cookie'; credentials?: 'same-origin' | 'include' }
+  | { mode: 'bearer'; sessionToken: SessionTokenSource };
+
 export interface SyncEngineOptions {
   /** The editor's local project store. */
   localStore: LocalProjectStore;
   /** The server API; built from `fetch` and `baseUrl` when left out. */
   transport?: SyncTransport;
   fetch?: typeof fetch;
+  /** The API's origin (and path prefix), e.g. `https://api.appframes.app`; '' for the page's own origin. */
   baseUrl?: string;
+  /** How requests carry the session; the same-origin cookie when left out. */
+  auth?: SessionAuth;
   /** Where sync metadata lives; `globalThis.indexedDB` when left out. */
   indexedDB?: IDBFactory;
   /** Tab coordination; Web Locks + BroadcastChannel when the browser has them, else this tab alone. */

@@ -20,7 +20,7 @@ function answering(status, body, headers = {}) {
   return { calls, transport: createHttpTransport({ baseUrl: 'https://editor.example', fetch: send }) };
 }
 
-test('PUT sends the contract body as JSON with the session cookie', async () => {
+test('PUT sends the contract body as JSON with the same-origin session cookie by default', async () => {
   const { calls, transport } = answering(200, { id: 'p 1', revision: 3, updatedAt: 'now' });
   const request = { name: 'N', data: { text: 't' }, baseRevision: 2, writeId: 'w-1', clientUpdatedAt: '2026-01-01T00:00:00.000Z' };
   const outcome = await transport.putProject('p 1', request);
@@ -147,4 +147,117 @@ test('a 200 that is not the API\'s answer (captive portal, proxy page) is retrie
   const { transport } = answering(200, { id: 'p1' });
   assert.equal((await transport.putProject('p1', { name: 'N', data: {}, baseRevision: 1, writeId: 'w', clientUpdatedAt: '' })).kind, 'retry');
   assert.equal((await transport.deleteProject('p1', 1)).kind, 'retry');
+});
+
+/**
+ * A fetch that accepts only `Bearer <accepted>` and records each call's Authorization header.
+ * @param {() => string} accepted
+ */
+function acceptingToken(accepted) {
+  /** @type {Array<{ authorization: string | null, credentials: RequestCredentials | undefined }>} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const send = async (_url, init = {}) => {
+    const authorization = new Headers(init.headers).get('Authorization');
+    calls.push({ authorization, credentials: init.credentials });
+    if (authorization !== `Bearer ${accepted()}`) return Response.json({ error: { code: 'unauthorized', message: 'No session' } }, { status: 401 });
+    return Response.json({ changes: [], cursor: 'c1', more: false });
+  };
+  return { calls, send };
+}
+
+/**
+ * The editor's token function: hands out `tokens` in turn, one per refresh, and records every ask.
+ * @param {Array<string | null>} tokens the first is kept until a refresh asks for the next
+ */
+function editorTokens(tokens) {
+  /** @type {boolean[]} */
+  const asks = [];
+  let current = 0;
+  /** @param {{ refresh: boolean }} request */
+  const sessionToken = async ({ refresh }) => {
+    asks.push(refresh);
+    if (refresh) current += 1;
+    return tokens[current] ?? null;
+  };
+  return { asks, sessionToken };
+}
+
+test('bearer mode sends Authorization: Bearer with the editor\'s token on every call, and no cookie', async () => {
+  const { calls, send } = acceptingToken(() => 'signed.token%3D');
+  const { asks, sessionToken } = editorTokens(['signed.token%3D']);
+  const transport = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken } });
+  assert.equal((await transport.listChanges(undefined)).kind, 'ok');
+  assert.equal((await transport.getProject('p1')).kind, 'retry', 'answered, with the feed body: not a project');
+  assert.deepEqual(calls, [
+    { authorization: 'Bearer signed.token%3D', credentials: 'omit' },
+    { authorization: 'Bearer signed.token%3D', credentials: 'omit' },
+  ]);
+  assert.deepEqual(asks, [false, false], 'a kept token is fine: no refresh without a 401');
+});
+
+test('cookie mode sends the cookie (same-origin, or include for an API on a sibling subdomain) and no Authorization', async () => {
+  for (const credentials of /** @type {const} */ ([undefined, 'include'])) {
+    const { calls, send } = acceptingToken(() => 'never');
+    await createHttpTransport({ fetch: send, auth: { mode: 'cookie', credentials } }).listChanges(undefined);
+    assert.deepEqual(calls, [{ authorization: null, credentials: credentials ?? 'same-origin' }]);
+  }
+});
+
+test('a 401 asks the editor once for a fresh token and retries the call with it', async () => {
+  let live = 'second';
+  const { calls, send } = acceptingToken(() => live);
+  const { asks, sessionToken } = editorTokens(['first', 'second']);
+  const transport = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken } });
+  assert.equal((await transport.listChanges(undefined)).kind, 'ok');
+  assert.deepEqual(calls.map((call) => call.authorization), ['Bearer first', 'Bearer second']);
+  assert.deepEqual(asks, [false, true]);
+
+  live = 'third';
+  assert.equal((await transport.listChanges(undefined)).kind, 'unauthorized', 'the fresh token refused too: no second refresh');
+  assert.deepEqual(asks, [false, true, false, true]);
+});
+
+test('a 401 with no fresh token is the end of the session, after one request', async () => {
+  const { calls, send } = acceptingToken(() => 'someone else');
+  const { asks, sessionToken } = editorTokens(['expired', null]);
+  const transport = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken } });
+  assert.deepEqual(await transport.putProject('p1', { name: 'N', data: {}, baseRevision: 0, writeId: 'w', clientUpdatedAt: '' }),
+    { kind: 'unauthorized', message: 'Your session has ended' });
+  assert.equal(calls.length, 1);
+  assert.deepEqual(asks, [false, true]);
+
+  const same = editorTokens(['expired', 'expired']);
+  const again = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken: same.sessionToken } });
+  assert.equal((await again.listChanges(undefined)).kind, 'unauthorized', 'the refused token again is no fresh token');
+  assert.equal(calls.length, 2, 'and is not sent again');
+});
+
+test('without any token nothing is sent: the session ended', async () => {
+  const { calls, send } = acceptingToken(() => 'x');
+  const { asks, sessionToken } = editorTokens([null, null]);
+  const transport = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken } });
+  assert.equal((await transport.listChanges(undefined)).kind, 'unauthorized');
+  assert.deepEqual(asks, [false, true], 'asked once to refresh before giving up');
+  assert.equal(calls.length, 0);
+});
+
+test('calls refused together share one refresh', async () => {
+  let live = 'old';
+  const { calls, send } = acceptingToken(() => live);
+  const { asks, sessionToken } = editorTokens(['old', 'new']);
+  const transport = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken } });
+  await transport.listChanges(undefined);
+  live = 'new';
+  const outcomes = await Promise.all([transport.listChanges('c1'), transport.listChanges('c1'), transport.listChanges('c1')]);
+  assert.deepEqual(outcomes.map((outcome) => outcome.kind), ['ok', 'ok', 'ok']);
+  assert.equal(asks.filter((refresh) => refresh).length, 1);
+  assert.equal(calls.filter((call) => call.authorization === 'Bearer new').length, 3);
+});
+
+test('a token function that fails (the auth server unreachable) is retried later, not taken as a sign-out', async () => {
+  const { calls, send } = acceptingToken(() => 'x');
+  const transport = createHttpTransport({ fetch: send, auth: { mode: 'bearer', sessionToken: async () => { throw new TypeError('Failed to fetch'); } } });
+  assert.deepEqual(await transport.listChanges(undefined), { kind: 'retry', message: 'The session could not be read' });
+  assert.equal(calls.length, 0);
 });

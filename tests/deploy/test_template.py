@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devserver import cors as devserver_cors
 from devserver import local_sqs
 from sync_core.adapters.http.routes import ROUTERS
 from tests.deploy.conftest import ROOT, sam_environment
@@ -213,3 +214,40 @@ def test_each_stage_sets_every_required_parameter(template, stage):
     if given.get("CreateDatabase", "false") == "false":
         assert given.get("DbProxyEndpoint") and given.get("DbProxyResourceId")
     assert "*" not in given["CorsAllowOrigins"]
+
+
+def test_the_http_api_answers_cors_as_the_local_server_does(template):
+    cors = template["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    assert cors["AllowMethods"] == list(devserver_cors.ALLOW_METHODS)
+    assert cors["AllowHeaders"] == list(devserver_cors.ALLOW_HEADERS)
+    assert cors["ExposeHeaders"] == list(devserver_cors.EXPOSE_HEADERS)
+    assert cors["MaxAge"] == devserver_cors.MAX_AGE_SECONDS
+    assert cors["AllowCredentials"] == {"Fn::If": ["CorsAllowsCredentials", True, False]}
+    assert template["Parameters"]["CorsAllowCredentials"]["Default"] == "false", "bearer mode needs no credentials"
+
+
+def test_the_custom_domain_exists_only_when_a_stage_names_one(template):
+    resources = template["Resources"]
+    both_set = [{"Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]} for name in ("ApiDomainName", "ApiCertificateArn")]
+    assert template["Conditions"]["HasApiDomain"] == {"Fn::And": both_set}
+    assert resources["ApiDomain"]["Condition"] == resources["ApiDomainMapping"]["Condition"] == "HasApiDomain"
+    mapping = resources["ApiDomainMapping"]["Properties"]
+    assert mapping["ApiId"] == {"Ref": "HttpApi"}
+    assert mapping["DomainName"] == {"Ref": "ApiDomain"}
+    configuration = resources["ApiDomain"]["Properties"]["DomainNameConfigurations"]
+    assert configuration == [
+        {"CertificateArn": {"Ref": "ApiCertificateArn"}, "EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2"}
+    ]
+    assert all(template["Outputs"][name]["Condition"] == "HasApiDomain" for name in ("ApiDomainUrl", "ApiDomainTarget"))
+
+
+@pytest.mark.parametrize("stage", ["dev", "staging", "prod"])
+def test_cookie_mode_comes_with_a_custom_domain(template, stage):
+    """Credentials travel only to an API on the editor's own site: a cookie of another site's API is
+    a third-party cookie, which browsers drop."""
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())[stage]["deploy"]["parameters"]
+    given = dict(item.split("=", 1) for item in config["parameter_overrides"])
+    if given.get("CorsAllowCredentials") == "true":
+        assert given.get("ApiDomainName") and given.get("ApiCertificateArn")
+        editor_sites = {origin.split("://", 1)[1].split(":")[0] for origin in given["CorsAllowOrigins"].split(",")}
+        assert all(given["ApiDomainName"].endswith(f".{site}") for site in editor_sites), editor_sites

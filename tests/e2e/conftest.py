@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.editor_page import EditorPage
+from tests.e2e.static_origin import static_origin
 from tests.support.devserver_process import running_devserver
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -23,6 +24,28 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 def server_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`make dev`'s server, on the shared test database, for the whole package."""
     with running_devserver(database_url, tmp_path_factory.mktemp("devserver") / "devserver.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="package")
+def better_auth_bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the Better Auth server writes the bundled better-auth/client the test page imports."""
+    return tmp_path_factory.mktemp("better-auth-client")
+
+
+@pytest.fixture(scope="package")
+def editor_origin(better_auth_bundle_dir: Path) -> Iterator[str]:
+    """The editor's own origin (`http://localhost:<port>`): the demo, and the Better Auth test page."""
+    mounts = {"better-auth": better_auth_bundle_dir, "better-auth-page": Path(__file__).parent / "better_auth_page"}
+    with static_origin(mounts) as origin:
+        yield origin
+
+
+@pytest.fixture(scope="package")
+def api_url(database_url: str, editor_origin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Another `make dev` server, allowing the editor's origin (`http://127.0.0.1:<port>`, another site)."""
+    log = tmp_path_factory.mktemp("cross-origin") / "devserver.log"
+    with running_devserver(database_url, log, CORS_ALLOW_ORIGINS=editor_origin) as url:
         yield url
 
 

@@ -49,9 +49,9 @@ class EditorPage:
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
 
     @classmethod
-    def open(cls, context: BrowserContext) -> "EditorPage":
+    def open(cls, context: BrowserContext, path: str = "/") -> "EditorPage":
         editor = cls(context.new_page())
-        editor.page.goto("/")
+        editor.page.goto(path)
         editor.wait_until_ready()
         return editor
 

@@ -1,17 +1,25 @@
 // The server API over fetch. Every HTTP status is turned into an outcome here and nowhere else.
 
+import { sessionCredentials } from './session-credentials.js';
+
 /** @typedef {import('../sync-types.js').SyncTransport} SyncTransport */
+/** @typedef {import('../sync-types.js').SessionAuth} SessionAuth */
 /** @typedef {import('../sync-types.js').ChangeItem} ChangeItem */
 /** @template T @typedef {import('../sync-types.js').TransportOutcome<T>} TransportOutcome */
 
 /** Statuses worth trying again: the request was fine, the server or the network was not. */
 const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
+const SESSION_ENDED = /** @type {const} */ ({ kind: 'unauthorized', message: 'Your session has ended' });
+
 /**
- * @param {{ baseUrl?: string, fetch?: typeof fetch }} [options]
+ * @param {{ baseUrl?: string, fetch?: typeof fetch, auth?: SessionAuth }} [options] without `auth`, the
+ *   Better Auth cookie of the page's own origin
  * @returns {SyncTransport}
  */
-export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fetch.bind(globalThis) } = {}) {
+export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fetch.bind(globalThis), auth = { mode: 'cookie' } } = {}) {
+  const session = sessionCredentials(auth);
+
   /**
    * @param {string} method
    * @param {string} path
@@ -20,23 +28,47 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
    * @returns {Promise<TransportOutcome<any>>}
    */
   async function call(method, path, isExpected, body) {
+    try {
+      const token = await session.token() ?? await session.freshTokenAfter(undefined);
+      if (session.bearer && token === undefined) return SESSION_ENDED;
+      let response = await request(method, path, body, token);
+      if (response?.status === 401 && session.bearer) {
+        // Once: a token refreshed in the meantime gets its chance; a second 401 means the session ended.
+        const fresh = await session.freshTokenAfter(token);
+        if (fresh === undefined) return SESSION_ENDED;
+        response = await request(method, path, body, fresh);
+      }
+      if (!response) return { kind: 'retry', message: 'You are offline or the server cannot be reached' };
+      return outcomeOf(response, isExpected);
+    } catch {
+      // The editor's token function failed (its auth server unreachable): the session may well live on.
+      return { kind: 'retry', message: 'The session could not be read' };
+    }
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {unknown} body
+   * @param {string | undefined} token
+   * @returns {Promise<Response | undefined>} undefined when no answer came
+   */
+  async function request(method, path, body, token) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let response;
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     try {
-      response = await send(`${baseUrl}${path}`, {
+      return await send(`${baseUrl}${path}`, {
         method,
-        // The Better Auth session cookie rides along; the API lives on the editor's origin.
-        credentials: 'same-origin',
+        credentials: session.credentials,
         cache: 'no-store',
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
-      return { kind: 'retry', message: 'You are offline or the server cannot be reached' };
+      return undefined;
     }
-    return outcomeOf(response, isExpected);
   }
 
   const projectPath = (/** @type {string} */ id) => `/api/projects/${encodeURIComponent(id)}`;

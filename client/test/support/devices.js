@@ -31,10 +31,11 @@ export function fastTimers(scale = 100) {
 
 /**
  * @param {ReturnType<typeof import('./fake-server.js').createFakeServer>} server
- * Tabs of one browser share `indexedDB` and `cookies`.
- * @param {{ indexedDB?: IDBFactory, cookies?: { userId: string | null }, tabs?: any, signals?: any, engineOptions?: object }} [options]
+ * Tabs of one browser share `indexedDB` and `cookies`. With `sessionToken` the device is in bearer
+ * mode: the server knows the user only from the token that function gives.
+ * @param {{ indexedDB?: IDBFactory, cookies?: { userId: string | null }, tabs?: any, signals?: any, engineOptions?: object, sessionToken?: import('../../src/index.js').SessionTokenSource }} [options]
  */
-export async function createDevice(server, { indexedDB = new IDBFactory(), cookies = { userId: null }, tabs, signals = {}, engineOptions = {} } = {}) {
+export async function createDevice(server, { indexedDB = new IDBFactory(), cookies = { userId: null }, tabs, signals = {}, engineOptions = {}, sessionToken } = {}) {
   let offline = false;
   const localStore = await openIndexedDbProjectStore({ indexedDB });
   const timers = fastTimers();
@@ -46,8 +47,9 @@ export async function createDevice(server, { indexedDB = new IDBFactory(), cooki
     indexedDB,
     fetch: async (input, init) => {
       if (offline) throw new TypeError('Failed to fetch');
-      return server.fetchAs(cookies.userId)(input, init);
+      return sessionToken ? server.fetchWithBearer(input, init) : server.fetchAs(cookies.userId)(input, init);
     },
+    auth: sessionToken ? { mode: 'bearer', sessionToken } : undefined,
     baseUrl: 'http://app.test',
     tabs: tabs ?? createSingleTabCoordination(),
     signals,

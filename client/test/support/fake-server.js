@@ -49,7 +49,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
   const projectsByUser = new Map();
   /** @type {Map<string, number>} tombstones up to this change were purged, per user */
   const purgedThrough = new Map();
-  /** @type {Array<{ method: string, path: string, userId: string | null, body: any, at: number, status?: number, response?: any, responseBytes?: number }>} */
+  /** @type {Array<{ method: string, path: string, userId: string | null, authorization: string | null, body: any, at: number, status?: number, response?: any, responseBytes?: number }>} */
   const requests = [];
   /** @type {Array<{ route: 'batch' | 'project', id: string, deleted?: boolean, name?: string, data?: unknown, baseRevision?: number, writeId?: string, at: number }>} */
   const writes = [];
@@ -69,6 +69,20 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
   const tick = () => new Date((clock += 1000)).toISOString();
   const nextChange = () => (lastChange += 1);
 
+  /** @type {Map<string, string>} live bearer tokens and their user */
+  const sessionTokens = new Map();
+  let tokensIssued = 0;
+
+  /**
+   * The API reached with `Authorization: Bearer`: the user is whoever the token was issued to.
+   * @type {typeof fetch}
+   */
+  function fetchWithBearer(input, init = {}) {
+    const authorization = new Headers(init.headers).get('Authorization') ?? '';
+    const token = /^Bearer (.+)$/.exec(authorization)?.[1];
+    return fetchAs(token === undefined ? null : sessionTokens.get(token) ?? null)(input, init);
+  }
+
   /**
    * @param {string | null} userId
    * @returns {typeof fetch}
@@ -79,7 +93,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
       const method = (init.method ?? 'GET').toUpperCase();
       const body = init.body ? JSON.parse(String(init.body)) : undefined;
       if (offline) throw new TypeError('Failed to fetch');
-      const logged = { method, path: url.pathname + url.search, userId, body, at: Date.now() };
+      const logged = { method, path: url.pathname + url.search, userId, authorization: new Headers(init.headers).get('Authorization'), body, at: Date.now() };
       requests.push(logged);
       const concerned = projectsConcerned(method, url.pathname, body);
       const script = takeScript(method, url.pathname, concerned);
@@ -305,6 +319,15 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
 
   return {
     fetchAs,
+    fetchWithBearer,
+    /** @param {string} userId a new session of the user, as its bearer token */
+    issueSessionToken(userId) {
+      const token = `token-${(tokensIssued += 1)}`;
+      sessionTokens.set(token, userId);
+      return token;
+    },
+    /** @param {string} token the session expired or was signed out: its token is refused from now on */
+    endSession(token) { sessionTokens.delete(token); },
     requests,
     /** Every write received, per-project or inside a batch, in order: the item as sent, and its route. */
     writes,

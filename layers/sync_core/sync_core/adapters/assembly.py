@@ -26,7 +26,7 @@ def api_app(*routers, settings: ApiSettings | None = None, database: Database | 
     from sync_core.adapters.http.app import build_app
 
     settings = settings or load_settings(ApiSettings)
-    return build_app(*routers, services=api_services(settings, database), cors_origins=settings.cors_origins)
+    return build_app(*routers, services=api_services(settings, database))
 
 
 def api_services(settings: ApiSettings, database: Database | None = None):

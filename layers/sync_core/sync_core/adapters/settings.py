@@ -52,7 +52,7 @@ class DatabaseSettings(BaseModel):
 
 
 class ApiSettings(DatabaseSettings):
-    """The endpoint functions: sessions, bodies, CORS, the per-user rate limits and where limit events go.
+    """The endpoint functions: sessions, bodies, the per-user rate limits and where limit events go.
 
     Each default is written here only: the template passes a rate limit only when a stage sets one.
     """
@@ -69,7 +69,6 @@ class ApiSettings(DatabaseSettings):
     # bearer then costs a session lookup, and a token leaked from the session table works as it is.
     better_auth_allow_unsigned_bearer: bool = False
     max_body_bytes: int = Field(default=FOUR_MIB, gt=0, le=LAMBDA_BODY_CEILING)
-    cors_allow_origins: str = ""
 
     # Per-user rate limits (docs/rate-limits.md). A write token per project written (a batch of N costs
     # N); the write burst covers claiming 500 local projects at first sign-in (5 batches of 100), and
@@ -100,10 +99,6 @@ class ApiSettings(DatabaseSettings):
                 "RATE_LIMIT_WRITE_BYTES_BURST must be at least MAX_BODY_BYTES, or a largest body never passes"
             )
         return self
-
-    @property
-    def cors_origins(self) -> list[str]:
-        return [origin.strip() for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
 
 class ConsumerSettings(DatabaseSettings):
@@ -139,9 +134,27 @@ class HistoryPurgeSettings(DatabaseSettings):
 
 
 class LocalServerSettings(ApiSettings, ConsumerSettings):
-    """`make dev` runs the API and the consumer in one process, on this port."""
+    """`make dev` runs the API and the consumer in one process, on this port.
+
+    CORS is here, not in ApiSettings: on a stage the HTTP API answers it (template.yaml) and the functions
+    never see a preflight. The local server answers it as the HTTP API does, for an editor served elsewhere.
+    """
 
     port: int = Field(default=8000, gt=0, lt=65536)
+    # Comma-separated exact origins (scheme, host, port), e.g. http://localhost:5173; empty: no CORS.
+    cors_allow_origins: str = ""
+    # Only for cookie mode (an editor on a sibling subdomain): bearer mode sends no cookies.
+    cors_allow_credentials: bool = False
+
+    @model_validator(mode="after")
+    def _exact_origins(self) -> "LocalServerSettings":
+        if "*" in self.cors_allow_origins:
+            raise ValueError("CORS_ALLOW_ORIGINS takes exact origins, not '*'")
+        return self
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip().rstrip("/") for origin in self.cors_allow_origins.split(",") if origin.strip()]
 
 
 S = TypeVar("S", bound=DatabaseSettings)

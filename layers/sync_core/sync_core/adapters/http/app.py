@@ -1,14 +1,13 @@
 """The FastAPI app a Lambda function (one router) or the local server (every router) serves."""
 
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from sync_core.adapters.http.errors import add_error_handlers
 from sync_core.adapters.http.routes import Services
 from sync_core.domain.limits import LimitHooks
 
 
-def build_app(*routers: APIRouter, services: Services, cors_origins: list[str] | tuple[str, ...] = ()) -> FastAPI:
+def build_app(*routers: APIRouter, services: Services) -> FastAPI:
     # No slash redirects: Starlette builds their Location from the request's Host header.
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.services = services
@@ -16,15 +15,6 @@ def build_app(*routers: APIRouter, services: Services, cors_origins: list[str] |
     for router in routers:
         app.include_router(router)
     add_error_handlers(app)
-    if cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(cors_origins),
-            allow_credentials=True,
-            allow_methods=["GET", "PUT", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-            expose_headers=["ETag", "Retry-After"],
-        )
     return app
 
 
