@@ -133,15 +133,15 @@ SELECT
         WHEN tombstoned.id IS NOT NULL THEN json_build_object(
             'id', tombstoned.id, 'name', tombstoned.name, 'revision', tombstoned.revision,
             'updatedAt', public.to_iso_string(tombstoned."updatedAt"),
-            'deletedAt', public.to_iso_string(tombstoned."deletedAt"))::text
+            'deletedAt', public.to_iso_string(tombstoned."deletedAt"))
         WHEN current."deletedAt" IS NOT NULL THEN json_build_object(
             'id', current.id, 'name', current.name, 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
-            'deletedAt', public.to_iso_string(current."deletedAt"))::text
+            'deletedAt', public.to_iso_string(current."deletedAt"))
         WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
             'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
-            'deletedAt', public.to_iso_string(current."deletedAt")))::text
+            'deletedAt', public.to_iso_string(current."deletedAt")))
     END AS body
 FROM limit_check
 LEFT JOIN tombstoned ON true

@@ -48,7 +48,7 @@ SELECT
         ELSE json_build_object(
             'id', found.id, 'name', found.name, 'data', found.data, 'revision', found.revision,
             'updatedAt', public.to_iso_string(found."updatedAt"),
-            'deletedAt', public.to_iso_string(found."deletedAt"))::text
+            'deletedAt', public.to_iso_string(found."deletedAt"))
     END AS document
 FROM limit_check
 LEFT JOIN (

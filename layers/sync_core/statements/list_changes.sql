@@ -105,7 +105,7 @@ SELECT
             'id', page.id, 'name', page.name,
             'data', CASE WHEN page."deletedAt" IS NULL THEN page.data END, 'revision', page.revision,
             'updatedAt', public.to_iso_string(page."updatedAt"),
-            'deletedAt', public.to_iso_string(page."deletedAt"))::text END AS change
+            'deletedAt', public.to_iso_string(page."deletedAt")) END AS change
 FROM limit_check
 LEFT JOIN page ON true
 ORDER BY page.place

@@ -46,7 +46,7 @@ SELECT
         SELECT coalesce(json_agg(json_build_object(
             'id', project.id, 'name', project.name, 'revision', project.revision,
             'updatedAt', public.to_iso_string(project."updatedAt"),
-            'deletedAt', public.to_iso_string(project."deletedAt")) ORDER BY project."updatedAt" DESC, project.id), '[]')::text
+            'deletedAt', public.to_iso_string(project."deletedAt")) ORDER BY project."updatedAt" DESC, project.id), '[]')
         FROM public.projects AS project
         JOIN viewer ON project."userId" = viewer.user_id
         WHERE (SELECT admitted FROM limit_check) AND (%(include_deleted)s OR project."deletedAt" IS NULL)

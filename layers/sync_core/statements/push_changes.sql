@@ -206,7 +206,7 @@ answered AS (
                 'id', valid.id, 'status', 200,
                 'revision', coalesce(written.revision, tombstoned.revision, locked.revision),
                 'updatedAt', public.to_iso_string(coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt")))
-        END::text AS result
+        END AS result
     FROM checked_change AS checked
     LEFT JOIN valid_change AS valid USING (position)
     LEFT JOIN written ON written.id = valid.id

@@ -139,13 +139,13 @@ SELECT
     coalesce(written.revision, current.revision) AS revision,
     CASE
         WHEN written.id IS NOT NULL THEN json_build_object(
-            'id', written.id, 'revision', written.revision, 'updatedAt', public.to_iso_string(written."updatedAt"))::text
+            'id', written.id, 'revision', written.revision, 'updatedAt', public.to_iso_string(written."updatedAt"))
         WHEN current."writeId" = (SELECT write_id FROM write) THEN json_build_object(
-            'id', current.id, 'revision', current.revision, 'updatedAt', public.to_iso_string(current."updatedAt"))::text
+            'id', current.id, 'revision', current.revision, 'updatedAt', public.to_iso_string(current."updatedAt"))
         WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
             'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
-            'deletedAt', public.to_iso_string(current."deletedAt")))::text
+            'deletedAt', public.to_iso_string(current."deletedAt")))
     END AS body
 FROM limit_check
 LEFT JOIN written ON true

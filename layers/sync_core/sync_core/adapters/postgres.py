@@ -3,12 +3,16 @@
 Every statement runs in autocommit mode, so each is its own short transaction: one round trip,
 and RDS Proxy can multiplex between them. Prepared statements would pin the proxy connection, so
 psycopg's automatic preparation is off.
+
+A `json` column arrives as the bytes Postgres sent: the statements build every answer's JSON, and the
+handlers pass it through as the response body, never decoded into str or objects.
 """
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg
+from psycopg.adapt import Buffer, Loader
 from psycopg.rows import dict_row
 
 from sync_core.adapters.settings import DatabaseSettings
@@ -21,6 +25,17 @@ Connect = Callable[[], psycopg.Connection]
 
 class _ConnectionLost(Exception):
     pass
+
+
+class _JsonBytesLoader(Loader):
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+def load_json_as_bytes(connection: psycopg.Connection) -> psycopg.Connection:
+    """`connection`, answering each `json` column with the bytes Postgres sent."""
+    connection.adapters.register_loader("json", _JsonBytesLoader)
+    return connection
 
 
 class Database:
@@ -67,7 +82,7 @@ class Database:
     def _live_connection(self) -> psycopg.Connection:
         if self._connection is None or self._connection.closed:
             try:
-                self._connection = self._connect()
+                self._connection = load_json_as_bytes(self._connect())
             except psycopg.OperationalError:
                 raise DatabaseUnavailable(
                     "the database is unreachable", retry_after_seconds=RETRY_AFTER_SECONDS

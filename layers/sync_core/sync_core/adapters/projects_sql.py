@@ -184,7 +184,7 @@ current AS (
 LIST_PROJECTS = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     (
-        SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')::text
+        SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')
         FROM public.projects AS project
         JOIN viewer ON project."userId" = viewer.user_id
         WHERE {ADMITTED} AND (%(include_deleted)s OR project."deletedAt" IS NULL)
@@ -197,7 +197,7 @@ SELECT{LIMIT_COLUMNS},
     found.revision,
     CASE
         WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE {_document("found")}::text
+        ELSE {_document("found")}
     END AS document
 FROM limit_check
 LEFT JOIN (
@@ -276,7 +276,7 @@ SELECT{LIMIT_COLUMNS},
     (SELECT listing_began::text FROM reading) AS listing_began,
     page."changeXid"::text AS change_xid,
     page.id,
-    CASE WHEN page.id IS NOT NULL THEN {_change("page")}::text END AS change
+    CASE WHEN page.id IS NOT NULL THEN {_change("page")} END AS change
 FROM limit_check
 LEFT JOIN page ON true
 ORDER BY page.place
@@ -406,9 +406,9 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     END AS outcome,
     coalesce(written.revision, current.revision) AS revision,
     CASE
-        WHEN written.id IS NOT NULL THEN {_write_receipt("written")}::text
-        WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+        WHEN written.id IS NOT NULL THEN {_write_receipt("written")}
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}
+        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})
     END AS body
 FROM limit_check
 LEFT JOIN written ON true
@@ -470,9 +470,9 @@ SELECT{LIMIT_COLUMNS},{_refusals("delete_fields")},
     END AS outcome,
     coalesce(tombstoned.revision, current.revision) AS revision,
     CASE
-        WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}::text
-        WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+        WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}
+        WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}
+        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})
     END AS body
 FROM limit_check
 LEFT JOIN tombstoned ON true
@@ -621,7 +621,7 @@ answered AS (
                 'id', valid.id, 'status', 200,
                 'revision', coalesce(written.revision, tombstoned.revision, locked.revision),
                 'updatedAt', {_time('coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt")')})
-        END::text AS result
+        END AS result
     FROM checked_change AS checked
     LEFT JOIN valid_change AS valid USING (position)
     LEFT JOIN written ON written.id = valid.id
@@ -694,7 +694,7 @@ class PostgresProjectsStore:
         self._limits = limits
         self._hooks = hooks
 
-    def list_projects(self, session_token: str, *, include_deleted: bool) -> str:
+    def list_projects(self, session_token: str, *, include_deleted: bool) -> bytes:
         row = self._admitted_row(
             Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
@@ -777,7 +777,7 @@ class PostgresProjectsStore:
             raise RevisionConflict(row["body"])
         return ProjectDocument(row["revision"], row["body"])
 
-    def push_changes(self, session_token: str, batch: ChangeBatch) -> str:
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> bytes:
         """Every change of the batch, each as its own PUT or DELETE; their answers in request order."""
         params = {
             "session_token": session_token,
@@ -794,9 +794,9 @@ class PostgresProjectsStore:
         raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
         if raced:
             self._rerun_raced(params, raced, results)
-        return '{"results":[' + ",".join(results) + "]}"
+        return b'{"results":[' + b",".join(results) + b"]}"
 
-    def _rerun_raced(self, params: dict, raced: list[int], results: list[str | None]) -> None:
+    def _rerun_raced(self, params: dict, raced: list[int], results: list[bytes | None]) -> None:
         """As PUT does: the changes (1-based places) that raced a first write, again; a new statement sees it."""
         rerun = self._admitted_row(Scope.WRITE, PUSH_CHANGES, {**params, "positions": raced})
         if ChangeOutcome.RACED in rerun["outcomes"]:
