@@ -99,7 +99,7 @@ class Bench:
     def raw_call(self, sql: str, params: dict) -> Callable[[], object]:
         def call():
             with self.raw.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(sql, params, binary=True)  # as the store reads its rows
                 cursor.fetchall()
 
         return call

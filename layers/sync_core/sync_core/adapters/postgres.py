@@ -4,16 +4,17 @@ Every statement runs in autocommit mode, so each is its own short transaction: o
 and RDS Proxy can multiplex between them. Prepared statements would pin the proxy connection, so
 psycopg's automatic preparation is off.
 
-A `json` column arrives as the bytes Postgres sent: the statements build every answer's JSON, and the
-handlers pass it through as the response body, never decoded into str or objects.
+Results come in binary format, where a `json` value is its text: each arrives as the bytes Postgres
+sent, through psycopg's C bytea loader (no Python call per row). The statements build every answer's
+JSON, and the handlers pass those bytes through as the response body, never decoded.
 """
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg
-from psycopg.adapt import Buffer, Loader
 from psycopg.rows import dict_row
+from psycopg.types.string import ByteaBinaryLoader
 
 from sync_core.adapters.settings import DatabaseSettings
 from sync_core.domain.errors import DatabaseUnavailable
@@ -27,14 +28,9 @@ class _ConnectionLost(Exception):
     pass
 
 
-class _JsonBytesLoader(Loader):
-    def load(self, data: Buffer) -> bytes:
-        return bytes(data)
-
-
 def load_json_as_bytes(connection: psycopg.Connection) -> psycopg.Connection:
-    """`connection`, answering each `json` column with the bytes Postgres sent."""
-    connection.adapters.register_loader("json", _JsonBytesLoader)
+    """`connection`, answering each `json` column of a binary-format result with the bytes Postgres sent."""
+    connection.adapters.register_loader("json", ByteaBinaryLoader)
     return connection
 
 
@@ -69,7 +65,7 @@ class Database:
         connection = self._live_connection()
         try:
             with connection.cursor(row_factory=dict_row) as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(sql, params, binary=True)
                 return cursor.fetchall()
         except psycopg.OperationalError:
             if connection.broken or connection.closed:

@@ -835,10 +835,7 @@ class PostgresProjectsStore:
         if not row["admitted"]:
             self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, row["user_id"], scope))
             reason = "writes are blocked for repeated throttling" if row["blocked"] else f"over the {scope} rate limit"
-            # No wait known: the bucket row was created by a request this statement could not see.
-            wait = row["wait_seconds"]
-            wait = wait if wait is not None else 1 / self._limits.bucket(scope).per_second
-            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
+            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(row["wait_seconds"]))
         if row.get("bytes_admitted") is False:
             self._refuse_over_byte_budget(row["user_id"], params["body_bytes"])
         self._report_burst(row["user_id"], row["tokens_left"], scope=scope)

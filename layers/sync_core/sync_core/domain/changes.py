@@ -64,7 +64,8 @@ class ChangesPage:
         # megabyte page is copied once. The cursor is base64url, so it needs no escaping.
         more = "true" if self.more else "false"
         closing = f'], "cursor": "{encode_cursor(self.cursor)}", "more": {more}}}'.encode()
-        return b"".join([b'{"changes": [', b", ".join(self.changes), closing])
+        separated = [piece for change in self.changes for piece in (b", ", change)][1:]
+        return b"".join([b'{"changes": [', *separated, closing])
 
 
 def encode_cursor(cursor: FeedCursor) -> str:
