@@ -26,10 +26,10 @@ _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[
 
 @dataclass(frozen=True)
 class ProjectDocument:
-    """A project as JSON text, with the revision that is its ETag."""
+    """A project as the JSON Postgres wrote (bytes, never decoded), with the revision that is its ETag."""
 
     revision: int
-    json_text: str
+    json_bytes: bytes
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class ChangeBatch:
 class ProjectsStore(Protocol):
     """The port every adapter of the projects table implements. Each call is one round trip."""
 
-    def list_projects(self, session_token: str, *, include_deleted: bool) -> str: ...
+    def list_projects(self, session_token: str, *, include_deleted: bool) -> bytes: ...
 
     def list_changes(self, session_token: str, since: FeedCursor | None, limit: int) -> ChangesPage: ...
 
@@ -92,7 +92,7 @@ class ProjectsStore(Protocol):
         self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion
     ) -> ProjectDocument: ...
 
-    def push_changes(self, session_token: str, batch: ChangeBatch) -> str: ...
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> bytes: ...
 
     def report_body_too_large(self, session_token: str) -> None: ...
 
