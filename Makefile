@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format lock statements bench invoke purge
+.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format lock statements bench invoke purge purge-history
 
 setup:
 	@bash scripts/setup.sh
@@ -48,10 +48,11 @@ lock: setup
 statements: setup
 	$(PYTHON) -m tools.render_statements
 
-## make bench: every benchmark (request paths, limiter, admission, cold start, client); prints the tables README.md shows.
+## make bench: every benchmark (request paths, the changes page interleaved, limiter, admission, cold start, client); prints the tables README.md shows.
 bench:
 	@bash scripts/setup.sh --bench
 	$(PYTHON) -m bench
+	$(PYTHON) -m bench.changes_page
 	$(PYTHON) -m bench.admission
 	$(PYTHON) bench/cold_start.py --samples 25 --python313 "$$(bash scripts/setup-sam-tools.sh)"
 	@if [ -f bench/client_bench.mjs ]; then node bench/client_bench.mjs; fi
@@ -65,3 +66,7 @@ invoke: setup
 ## make purge: one run of the tombstone purge on the local database (TOMBSTONE_PURGE_DAYS=1 to try it).
 purge: setup
 	$(PYTHON) -m devserver.purge
+
+## make purge-history: one run of the history purge on the local database (HISTORY_KEEP_REVISIONS=2 to try it).
+purge-history: setup
+	$(PYTHON) -m devserver.purge_history

@@ -15,7 +15,11 @@ API_ROLE = "appframes_api"
 LIMIT_CONSUMER_ROLE = "appframes_limit_consumer"
 PURGE_ROLE = "appframes_purge"
 # As template.yaml sets each function's DB_USER; the migrations function runs as the owner.
-ROLE_BY_FUNCTION = {"rate_limit_consumer": LIMIT_CONSUMER_ROLE, "purge_tombstones": PURGE_ROLE}
+ROLE_BY_FUNCTION = {
+    "rate_limit_consumer": LIMIT_CONSUMER_ROLE,
+    "purge_tombstones": PURGE_ROLE,
+    "purge_history": PURGE_ROLE,
+}
 
 
 def as_role(database_url: str, role: str) -> str:

@@ -184,7 +184,7 @@ def test_each_function_may_connect_as_its_own_database_role_only(template):
         assert arn.endswith(f":dbuser:${{ProxyId}}/{users[name]}"), name
     assert users.pop("MigrateFunction") == "${DbUser}", "the migrations run as the schema owner"
     assert users.pop("RateLimitConsumerFunction") == "appframes_limit_consumer"
-    assert users.pop("PurgeTombstonesFunction") == "appframes_purge"
+    assert users.pop("PurgeTombstonesFunction") == users.pop("PurgeHistoryFunction") == "appframes_purge"
     assert set(users.values()) == {"appframes_api"}
     proxy = template["Resources"]["DatabaseProxy"]["Properties"]
     assert proxy["RequireTLS"] is True

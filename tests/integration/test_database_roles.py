@@ -76,6 +76,8 @@ def test_every_route_answers_as_the_api_role(api, new_user, database_url):
         "get_project": api.get(user, project_id),
         "list_projects": api.list(user),
         "list_changes": api.changes(user),
+        "list_revisions": api.revisions(user, project_id),
+        "get_revision": api.revision(user, project_id, 1),
         "push_changes": api.push(
             user, {"changes": [{"op": "put", "id": str(uuid.uuid4()), "name": "Q", "data": {}, "baseRevision": 0}]}
         ),

@@ -16,40 +16,27 @@ viewer AS (
           AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
       )
 ),
--- The user's token bucket for this request's scope, taken in the same statement. The conditional
--- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
--- A refused request writes nothing; refused_bucket says how long to wait.
+-- This request's token, from the user's bucket of its scope (public.take_tokens). A refused request
+-- writes nothing; available says how long to wait.
 active_block AS (
     SELECT block."blockedUntil"
     FROM public.rate_limit_blocks AS block
     JOIN viewer ON block."userId" = viewer.user_id
     WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
 ),
-admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
-    FROM viewer
+admission AS MATERIALIZED (
+    SELECT taken.tokens_left, taken.available
+    FROM viewer, public.take_tokens(viewer.user_id, %(limit_scope)s, 1, %(limit_burst)s, %(limit_per_second)s) AS taken
     WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) - 1, "refilledAt" = now()
-        WHERE least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) >= 1
-    RETURNING bucket.tokens
-),
--- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
-refused_bucket AS (
-    SELECT least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) AS available
-    FROM public.rate_limits AS bucket
-    JOIN viewer ON bucket."userId" = viewer.user_id
-    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
-    FOR SHARE OF bucket
 ),
 limit_check AS (
     SELECT
-        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
-        (SELECT tokens FROM admission) AS tokens_left,
+        (SELECT user_id FROM viewer) AS user_id,
+        NOT %(limits_on)s OR (SELECT tokens_left FROM admission) IS NOT NULL AS admitted,
+        (SELECT tokens_left FROM admission) AS tokens_left,
         coalesce(
             extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
-            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
+            (1 - (SELECT available FROM admission)) / %(limit_per_second)s::float8
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 ),
@@ -74,18 +61,18 @@ expiry AS (
     ) AS expired
 ),
 -- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
--- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
--- at most 256 bytes; bytes_through is the running sum.
+-- with its current revision's data and a bound on its JSON's size: data as stored (its revision's
+-- bytes), the name escaped at worst (6 bytes a byte), the rest at most 256 bytes; bytes_through is the
+-- running sum. A tombstone's revision has no data.
 candidates AS (
     SELECT
         project.*,
+        kept.data,
         row_number() OVER feed_order AS place,
-        sum(
-            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
-            + 6 * octet_length(project.name) + 256
-        ) OVER feed_order AS bytes_through
+        sum(coalesce(kept.bytes, 0) + 6 * octet_length(project.name) + 256) OVER feed_order AS bytes_through
     FROM (
-        SELECT project.*
+        SELECT project.id, project.name, project.revision, project."deletedAt", project."updatedAt",
+            project."changeXid", project."userId"
         FROM public.projects AS project
         -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
         -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
@@ -98,6 +85,9 @@ candidates AS (
         ORDER BY project."changeXid", project.id
         LIMIT %(limit)s + 1
     ) AS project
+    LEFT JOIN public.project_revisions AS kept
+        ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+            AND project."deletedAt" IS NULL
     WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
 ),
 -- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.
@@ -107,11 +97,7 @@ page AS (
     WHERE place <= %(limit)s AND (place = 1 OR bytes_through <= %(page_bytes)s)
 )
 SELECT
-    (SELECT user_id FROM viewer) AS user_id,
-    (SELECT admitted FROM limit_check) AS admitted,
-    (SELECT tokens_left FROM limit_check) AS tokens_left,
-    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
-    (SELECT blocked FROM limit_check) AS blocked,
+    limit_check.*,
     (SELECT expired FROM expiry) AS expired,
     (SELECT count(*) FROM candidates) > (SELECT count(*) FROM page) AS more,
     (SELECT stable_below::text FROM feed_boundary) AS stable_below,
@@ -121,8 +107,8 @@ SELECT
     CASE WHEN page.id IS NOT NULL THEN json_build_object(
             'id', page.id, 'name', page.name,
             'data', CASE WHEN page."deletedAt" IS NULL THEN page.data END, 'revision', page.revision,
-            'updatedAt', to_char(page."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(page."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text END AS change
-FROM (SELECT) AS answer
+            'updatedAt', public.to_iso_string(page."updatedAt"),
+            'deletedAt', public.to_iso_string(page."deletedAt")) END AS change
+FROM limit_check
 LEFT JOIN page ON true
 ORDER BY page.place

@@ -39,12 +39,18 @@ class ProjectNotFound(SyncError):
     code = "project_not_found"
 
 
+class RevisionNotFound(SyncError):
+    """No such revision of this user's project is kept: never written, purged by retention, or not theirs."""
+
+    code = "revision_not_found"
+
+
 class RevisionConflict(SyncError):
-    """The base revision is stale. `body` is the JSON text `{"server": {...}}` to send back."""
+    """The base revision is stale. `body` is the JSON `{"server": {...}}` to send back, as Postgres wrote it."""
 
     code = "revision_conflict"
 
-    def __init__(self, body: str):
+    def __init__(self, body: bytes):
         super().__init__("the project changed on the server since baseRevision")
         self.body = body
 
