@@ -105,3 +105,20 @@ def _examples(document: dict):
         for media_type, media in body.get("content", {}).items():
             if "example" in media:
                 yield f"{where} {media_type}", media["schema"], media["example"]
+
+
+def test_every_answer_documents_its_request_id():
+    # Given the document's every response, a shared one resolved
+    document = load_document()
+    answers = [
+        (method, path, status, resolve(document, response))
+        for method, path, operation in operations(document)
+        for status, response in operation["responses"].items()
+    ]
+    # Then each names the X-Request-Id header that every answer carries (sync_core.adapters.http.request_log)
+    missing = [
+        (method, path, status)
+        for method, path, status, answer in answers
+        if "X-Request-Id" not in answer.get("headers", {})
+    ]
+    assert missing == []
