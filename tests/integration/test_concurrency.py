@@ -4,6 +4,8 @@ import json
 import multiprocessing
 import uuid
 
+import pytest
+
 from tests.support.database import hold_uncommitted
 from tests.support.lambda_events import http_api_event, invoke, load_function
 
@@ -129,3 +131,111 @@ def _push_rounds(database_url: str, cookie: str, rounds: list[list[str]], device
         assert response.status == 200, response
         answers.update((answer["id"], answer) for answer in response.json()["results"])
     return answers
+
+
+MIXED_ROUNDS, MIXED_IDS = 30, 6
+
+
+# With the limiter on, each batch's admission locks the user's write bucket first, which queues the
+# two batches; off (RATE_LIMITS_ENABLED=false), nothing but the statement's own lock order does.
+@pytest.mark.parametrize("limits", ["true", "false"])
+def test_racing_batches_that_write_and_delete_in_opposite_orders_never_deadlock(api, new_user, database_url, limits):
+    """Two devices, each writing some projects and deleting the others, in opposite orders: for each
+    project one change wins (200) and the other is a 409, and no batch fails (a deadlock would be 503)."""
+    users, rounds = [], []
+    for _ in range(MIXED_ROUNDS):  # a user a round: its write bucket pays for both batches
+        user = new_user()
+        ids = sorted(str(api.create(user)) for _ in range(MIXED_IDS))
+        users.append(user.cookie)
+        rounds.append(ids)
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(2) as pool:
+        together = manager.Barrier(2)
+        arguments = [(database_url, limits, users, rounds, device, together) for device in ("a", "b")]
+        devices = pool.starmap(_write_and_delete_rounds, arguments)
+    for cookie, ids in zip(users, rounds, strict=True):
+        for project_id in ids:
+            answers = {device: answers_by_id[project_id] for device, answers_by_id in zip("ab", devices, strict=True)}
+            assert sorted(answer["status"] for answer in answers.values()) == [200, 409], answers
+            winner = next(device for device, answer in answers.items() if answer["status"] == 200)
+            stored = invoke(
+                load_function("get_project").handler,
+                http_api_event("GET", f"/api/projects/{project_id}", cookies=[cookie]),
+            ).json()
+            assert stored["revision"] == 2
+            wrote = _writes(winner, ids.index(project_id))
+            assert (stored["deletedAt"] is None) == wrote, (winner, stored)
+            assert stored["name"] == (winner if wrote else "Project")
+
+
+def _writes(device: str, place: int) -> bool:
+    """Device a writes the first half of a round's projects and deletes the rest; b the other way round."""
+    return (place < MIXED_IDS // 2) == (device == "a")
+
+
+def _write_and_delete_rounds(
+    database_url: str, limits: str, cookies: list[str], rounds: list[list[str]], device: str, together
+) -> dict[str, dict]:
+    import os
+
+    from tests.conftest import TEST_SECRET
+
+    os.environ.update(
+        DATABASE_URL=database_url,
+        BETTER_AUTH_SECRET=TEST_SECRET,
+        POWERTOOLS_LOG_LEVEL="WARNING",
+        RATE_LIMITS_ENABLED=limits,
+    )
+    handler = load_function("push_changes").handler
+    answers = {}
+    for cookie, ids in zip(cookies, rounds, strict=True):
+        changes = [
+            {"id": project_id, "name": device, "data": {}, "baseRevision": 1}
+            if _writes(device, place)
+            else {"id": project_id, "deleted": True, "baseRevision": 1}
+            for place, project_id in enumerate(ids)
+        ]
+        ordered = changes if device == "a" else changes[::-1]
+        event = http_api_event("POST", "/api/changes", cookies=[cookie], body=json.dumps({"changes": ordered}))
+        together.wait()
+        response = invoke(handler, event)
+        assert response.status == 200, response
+        answers.update((answer["id"], answer) for answer in response.json()["results"])
+    return answers
+
+
+# Another device's write, as the store makes it: the projects row (no data) and its revision.
+OTHER_DEVICES_WRITE = """
+WITH updated AS (
+    UPDATE projects SET name = 'other device', data = NULL, revision = revision + 1, "updatedAt" = now()
+    WHERE "userId" = %s AND id = %s
+    RETURNING "userId", id, name, revision, "updatedAt"
+)
+INSERT INTO project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+SELECT "userId", id, revision, name, '{"from": "other"}', "updatedAt", 17 FROM updated
+"""
+
+
+@pytest.mark.parametrize("request_kind", ["put", "delete", "batch"])
+def test_a_write_committed_while_a_stale_write_waits_is_the_409s_server_copy_data_and_all(
+    api, new_user, database_url, request_kind
+):
+    """The stale write's snapshot predates the other write's revision; its 409 still carries that data."""
+    user = new_user()
+    project_id = api.create(user, data={"from": "me"})
+    other_device = hold_uncommitted(database_url, OTHER_DEVICES_WRITE, (user.id, project_id))
+    if request_kind == "put":
+        response = api.put(user, project_id, {"name": "mine", "data": {"from": "me, later"}, "baseRevision": 1})
+        server = response.json()["server"]
+    elif request_kind == "delete":
+        response = api.delete(user, project_id, {"baseRevision": 1})
+        server = response.json()["server"]
+    else:
+        change = {"id": str(project_id), "name": "mine", "data": {}, "baseRevision": 1}
+        response = api.push(user, {"changes": [change]})
+        (result,) = response.json()["results"]
+        assert result["status"] == 409
+        server = result["server"]
+    other_device.join()
+    assert response.status == (200 if request_kind == "batch" else 409), response
+    assert (server["name"], server["revision"], server["data"]) == ("other device", 2, {"from": "other"})

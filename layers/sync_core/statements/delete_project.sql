@@ -78,21 +78,14 @@ admitted_body AS MATERIALIZED (
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
--- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
--- behind the checks; AND would not promise an order.
+-- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
         parsed.problem,
         parsed.refusal,
-        CASE
-            WHEN jsonb_typeof(parsed.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision') !~ '^[0-9]{1,19}$' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision')::numeric > 9223372036854775807 THEN NULL
-            ELSE (parsed.document ->> 'baseRevision')::bigint
-        END AS base_revision
+        public.base_revision(parsed.document) AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 ),
 -- DELETE's one field, checked: the base revision comes from the body or If-Match (parsed by the
@@ -102,8 +95,7 @@ delete_fields AS (
         CASE
             WHEN problem IS NOT NULL OR document IS NULL THEN NULL
             WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
-            WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
-                AND base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
+            ELSE public.deletion_field_problem(document)
         END AS field_problem,
         problem,
         CASE WHEN jsonb_typeof(document) = 'object' THEN base_revision END AS from_body
@@ -121,7 +113,7 @@ deletion AS (
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+        data = NULL, "changeXid" = pg_current_xact_id()
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
     WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
@@ -129,6 +121,11 @@ tombstoned AS (
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
+),
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
 ),
 -- The project as it now is, read only when the request was accepted and changed nothing. A locking
 -- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
@@ -162,16 +159,17 @@ SELECT
     CASE
         WHEN tombstoned.id IS NOT NULL THEN json_build_object(
             'id', tombstoned.id, 'name', tombstoned.name, 'revision', tombstoned.revision,
-            'updatedAt', to_char(tombstoned."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(tombstoned."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+            'updatedAt', public.to_iso_string(tombstoned."updatedAt"),
+            'deletedAt', public.to_iso_string(tombstoned."deletedAt"))::text
         WHEN current."deletedAt" IS NOT NULL THEN json_build_object(
             'id', current.id, 'name', current.name, 'revision', current.revision,
-            'updatedAt', to_char(current."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(current."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
-            'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
-            'updatedAt', to_char(current."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(current."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text
+            'updatedAt', public.to_iso_string(current."updatedAt"),
+            'deletedAt', public.to_iso_string(current."deletedAt"))::text
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', json_build_object(
+            'id', current.id, 'name', current.name, 'data', public.project_revision_data(current."userId", current.id, current.revision), 'revision', current.revision,
+            'updatedAt', public.to_iso_string(current."updatedAt"),
+            'deletedAt', public.to_iso_string(current."deletedAt")))::text
     END AS body
 FROM (SELECT) AS answer
 LEFT JOIN tombstoned ON true

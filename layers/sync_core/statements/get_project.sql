@@ -64,13 +64,18 @@ SELECT
         WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
         ELSE json_build_object(
             'id', found.id, 'name', found.name, 'data', found.data, 'revision', found.revision,
-            'updatedAt', to_char(found."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(found."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+            'updatedAt', public.to_iso_string(found."updatedAt"),
+            'deletedAt', public.to_iso_string(found."deletedAt"))::text
     END AS document
 FROM (SELECT) AS answer
 LEFT JOIN (
-    SELECT project.*
-    FROM public.projects AS project
-    JOIN viewer ON project."userId" = viewer.user_id
-    WHERE project.id = %(project_id)s AND (SELECT admitted FROM limit_check)
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ORDER BY kept.revision DESC
+        LIMIT 1
+    ) AS kept
+    WHERE (SELECT admitted FROM limit_check)
 ) AS found ON true

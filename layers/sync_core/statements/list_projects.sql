@@ -62,8 +62,8 @@ SELECT
     (
         SELECT coalesce(json_agg(json_build_object(
             'id', project.id, 'name', project.name, 'revision', project.revision,
-            'updatedAt', to_char(project."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(project."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) ORDER BY project."updatedAt" DESC, project.id), '[]')::text
+            'updatedAt', public.to_iso_string(project."updatedAt"),
+            'deletedAt', public.to_iso_string(project."deletedAt")) ORDER BY project."updatedAt" DESC, project.id), '[]')::text
         FROM public.projects AS project
         JOIN viewer ON project."userId" = viewer.user_id
         WHERE (SELECT admitted FROM limit_check) AND (%(include_deleted)s OR project."deletedAt" IS NULL)

@@ -89,12 +89,7 @@ change AS MATERIALIZED (
         item.position,
         item.document,
         item.sent -> 'data' AS data,
-        CASE
-            WHEN jsonb_typeof(item.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN (item.document ->> 'baseRevision') !~ '^[0-9]{1,19}$' THEN NULL
-            WHEN (item.document ->> 'baseRevision')::numeric > 9223372036854775807 THEN NULL
-            ELSE (item.document ->> 'baseRevision')::bigint
-        END AS base_revision,
+        public.base_revision(item.document) AS base_revision,
         jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
@@ -149,26 +144,8 @@ checked_change AS (
                 THEN 'id must be a UUID in its canonical spelling: lower-case, hyphenated, ASCII (8-4-4-4-12 hex digits, as crypto.randomUUID() writes it)'
             WHEN coalesce(jsonb_typeof(document -> 'deleted'), 'null') NOT IN ('null', 'boolean')
                 THEN 'deleted must be true or false'
-            WHEN deleting THEN CASE
-                WHEN coalesce(jsonb_typeof(document -> 'baseRevision'), 'null') <> 'null'
-                AND base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
-                WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
-                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
-                THEN 'writeId must be a UUID'
-            END
-            ELSE CASE
-                WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT document ? 'data' THEN 'data is required'
-            WHEN base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
-            WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
-                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
-                THEN 'writeId must be a UUID'
-            WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
-                THEN 'clientUpdatedAt must be a string'
-            END
+            WHEN deleting THEN coalesce(public.deletion_field_problem(document), public.write_id_problem(document))
+            ELSE public.write_field_problem(document)
         END AS field_problem
     FROM change, batch_charge
     WHERE batch_charge.paid
@@ -192,41 +169,60 @@ delete_change AS MATERIALIZED (
     FROM checked_change
     WHERE field_problem IS NULL AND deleting
 ),
+-- Every project the batch names, locked in id order before any is written: two batches of the same
+-- projects in other orders wait for each other instead of deadlocking. A locking read returns the
+-- latest committed version: a change that wrote nothing is answered from it (the copy that won a
+-- conflict). A first write committed after the snapshot stays unseen ('raced').
+locked AS MATERIALIZED (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE project."userId" = viewer.user_id
+      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+    ORDER BY project.id
+    FOR NO KEY UPDATE OF project
+),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, put_change.id, put_change.name, put_change.data, 1, put_change.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, put_change.id, put_change.name, 1, put_change.write_id
     FROM viewer, put_change
-    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    WHERE (SELECT count(*) FROM locked) >= 0
+    -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
     ORDER BY put_change.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM put_change WHERE put_change.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, put_change.data, written."updatedAt",
+        octet_length(put_change.data::text)
+    FROM written
+    JOIN put_change ON put_change.id = written.id
 ),
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+        data = NULL, "changeXid" = pg_current_xact_id()
     FROM viewer, delete_change
-    WHERE project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
+    WHERE (SELECT count(*) FROM locked) >= 0
+      AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
       AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
 ),
--- As PUT's and DELETE's current: each project a change named and did not change, by a locking read
--- (the copy that won a conflict; a first write committed after the snapshot stays unseen: 'raced').
-current AS (
-    SELECT project.*
-    FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id
-      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
-      AND project.id NOT IN (SELECT id FROM written UNION ALL SELECT id FROM tombstoned)
-    FOR SHARE OF project
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
 ),
 judged AS (
     SELECT
@@ -237,22 +233,22 @@ judged AS (
         CASE
             WHEN checked.field_problem IS NOT NULL THEN 'refused'
             WHEN written.id IS NOT NULL THEN 'written'
-            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND current."deletedAt" IS NOT NULL)
+            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND locked."deletedAt" IS NOT NULL)
                 THEN 'tombstoned'
-            WHEN current."writeId" = put_change.write_id THEN 'replayed'
-            WHEN current.id IS NOT NULL THEN 'conflict'
+            WHEN locked."writeId" = put_change.write_id THEN 'replayed'
+            WHEN locked.id IS NOT NULL THEN 'conflict'
             WHEN checked.deleting THEN 'not_found'
             ELSE 'raced'
         END AS outcome,
-        coalesce(written.revision, tombstoned.revision, current.revision) AS revision,
-        coalesce(written."updatedAt", tombstoned."updatedAt", current."updatedAt") AS "updatedAt",
-        current AS server
+        coalesce(written.revision, tombstoned.revision, locked.revision) AS revision,
+        coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt") AS "updatedAt",
+        locked AS server
     FROM checked_change AS checked
     LEFT JOIN put_change USING (position)
     LEFT JOIN delete_change USING (position)
     LEFT JOIN written ON written.id = put_change.id
     LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
-    LEFT JOIN current ON current.id = coalesce(put_change.id, delete_change.id)
+    LEFT JOIN locked ON locked.id = coalesce(put_change.id, delete_change.id)
 ),
 -- Each change's answer, as its own PUT or DELETE would answer it.
 answered AS (
@@ -263,9 +259,9 @@ answered AS (
             WHEN 'raced' THEN NULL
             WHEN 'conflict' THEN json_build_object(
                 'id', id, 'status', 409, 'server', json_build_object(
-            'id', (server).id, 'name', (server).name, 'data', (server).data, 'revision', (server).revision,
-            'updatedAt', to_char((server)."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char((server)."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+            'id', (server).id, 'name', (server).name, 'data', public.project_revision_data((server)."userId", (server).id, (server).revision), 'revision', (server).revision,
+            'updatedAt', public.to_iso_string((server)."updatedAt"),
+            'deletedAt', public.to_iso_string((server)."deletedAt")))
             WHEN 'not_found' THEN json_build_object(
                 'id', id, 'status', 404, 'error', json_build_object(
                     'code', 'project_not_found', 'message', 'no project ' || id || ' in this account'))
@@ -274,7 +270,7 @@ answered AS (
                 'error', json_build_object('code', 'invalid_field', 'message', field_problem))
             ELSE json_build_object(
                 'id', judged.id, 'status', 200, 'revision', judged.revision,
-                'updatedAt', to_char(judged."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+                'updatedAt', public.to_iso_string(judged."updatedAt"))
         END::text AS result
     FROM judged
 )

@@ -78,21 +78,14 @@ admitted_body AS MATERIALIZED (
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
--- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
--- behind the checks; AND would not promise an order.
+-- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
         parsed.problem,
         parsed.refusal,
-        CASE
-            WHEN jsonb_typeof(parsed.document -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision') !~ '^[0-9]{1,19}$' THEN NULL
-            WHEN (parsed.document ->> 'baseRevision')::numeric > 9223372036854775807 THEN NULL
-            ELSE (parsed.document ->> 'baseRevision')::bigint
-        END AS base_revision
+        public.base_revision(parsed.document) AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 ),
 -- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
@@ -106,16 +99,7 @@ put_fields AS (
         CASE
             WHEN problem IS NOT NULL THEN NULL
             WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
-            WHEN jsonb_typeof(document -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length(document ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT document ? 'data' THEN 'data is required'
-            WHEN base_revision IS NULL THEN 'baseRevision must be a whole number, 0 or more'
-            WHEN coalesce(jsonb_typeof(document -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof(document -> 'writeId') = 'string'
-                    AND document ->> 'writeId' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
-                THEN 'writeId must be a UUID'
-            WHEN coalesce(jsonb_typeof(document -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
-                THEN 'clientUpdatedAt must be a string'
+            ELSE public.write_field_problem(document)
         END AS field_problem,
         problem
     FROM parsed_body
@@ -131,20 +115,31 @@ write AS (
     WHERE problem IS NULL AND field_problem IS NULL
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, write.id, write.name, write.data, 1, write.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, write.id, write.name, 1, write.write_id
     FROM viewer, write
-    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    WHERE true
+    -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
     ORDER BY write.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM write WHERE write.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, write.data, written."updatedAt",
+        octet_length(write.data::text)
+    FROM written
+    JOIN write ON write.id = written.id
 ),
 -- The project as it now is, read only when the request was accepted and changed nothing. A locking
 -- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
@@ -176,13 +171,14 @@ SELECT
     coalesce(written.revision, current.revision) AS revision,
     CASE
         WHEN written.id IS NOT NULL THEN json_build_object(
-            'id', written.id, 'revision', written.revision, 'updatedAt', to_char(written."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+            'id', written.id, 'revision', written.revision, 'updatedAt', public.to_iso_string(written."updatedAt"))::text
         WHEN current."writeId" = (SELECT write_id FROM write) THEN json_build_object(
-            'id', current.id, 'revision', current.revision, 'updatedAt', to_char(current."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
-            'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
-            'updatedAt', to_char(current."updatedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-            'deletedAt', to_char(current."deletedAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))::text
+            'id', current.id, 'revision', current.revision, 'updatedAt', public.to_iso_string(current."updatedAt"))::text
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', json_build_object(
+            'id', current.id, 'name', current.name, 'data', public.project_revision_data(current."userId", current.id, current.revision), 'revision', current.revision,
+            'updatedAt', public.to_iso_string(current."updatedAt"),
+            'deletedAt', public.to_iso_string(current."deletedAt")))::text
     END AS body
 FROM (SELECT) AS answer
 LEFT JOIN written ON true

@@ -1,10 +1,15 @@
 """The projects store on Postgres: each method is one SQL statement, so one round trip.
 
+Each project's revisions, data and all, live in project_revisions, appended once by the write that
+makes each (migrations/20261203_01_...); a projects row holds what a write changes in place. The newest
+revision of a project is always its current one.
+
 Each statement checks the Better Auth session itself (the `viewer` CTE), takes the limiter's token
 (`admission`), and only then reads the body (`parsed_body`), scopes every row to that user, applies the
 revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
 objects. No statement raises on what a client sent: a refused request still spends its token. The
-revision rule and the body's rules live here and nowhere else.
+revision rule lives here and nowhere else; the rules of a write's fields live in the SQL functions of
+migrations/20261202_07_create-write-field-rules.sql, which every write's statement calls.
 
 Each statement is composed here from the pieces they share; `make statements` writes each, as sent,
 to layers/sync_core/statements/<name>.sql, where it reads top to bottom (a test keeps them equal).
@@ -25,6 +30,7 @@ from sync_core.domain.errors import (
     ProjectNotFound,
     RateLimited,
     RevisionConflict,
+    RevisionNotFound,
     Unauthenticated,
     WriteRaced,
 )
@@ -32,8 +38,6 @@ from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, Rate
 from sync_core.domain.projects import (
     CANONICAL_SPELLING,
     MAX_CHANGES,
-    MAX_REVISION,
-    REVISION_DIGITS,
     CachedRevisions,
     ChangeBatch,
     NotModified,
@@ -160,8 +164,8 @@ def _with(*ctes: str) -> str:
 
 
 def _time(column: str) -> str:
-    """A timestamp as JavaScript's Date.toISOString() writes it, whatever the session's time zone."""
-    return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')"""
+    """A timestamp as JavaScript's Date.toISOString() writes it (migrations/20261202_07_...)."""
+    return f"public.to_iso_string({column})"
 
 
 # The JSON objects below are written where a statement's columns are (8 spaces in), so they continue at 12.
@@ -172,9 +176,10 @@ def _summary(alias: str) -> str:
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
-def _document(alias: str) -> str:
+def _document(alias: str, data: str | None = None) -> str:
+    """A project as GET shows it; `data` is where its data is read from (a revision's, by default alias.data)."""
     return f"""json_build_object(
-            'id', {alias}.id, 'name', {alias}.name, 'data', {alias}.data, 'revision', {alias}.revision,
+            'id', {alias}.id, 'name', {alias}.name, 'data', {data or f"{alias}.data"}, 'revision', {alias}.revision,
             'updatedAt', {_time(f'{alias}."updatedAt"')},
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
@@ -191,6 +196,13 @@ def _change(alias: str) -> str:
 def _write_receipt(alias: str) -> str:
     return f"""json_build_object(
             'id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
+
+
+def _server_data(alias: str) -> str:
+    """The data of `alias`'s revision, for a 409: `alias` is a row a locking read returned, the latest
+    version, which may have been committed after the statement's snapshot. So its revision is read by a
+    volatile function, with a snapshot of its own (migrations/20261203_01_...), and only for a conflict."""
+    return f"""public.project_revision_data({alias}."userId", {alias}.id, {alias}.revision)"""
 
 
 def _current_unless(change: str, accepted: str) -> str:
@@ -219,6 +231,10 @@ SELECT{LIMIT_COLUMNS},
     ) AS projects
 """
 
+# The revision reads below scan project_revisions inside a LATERAL subquery that a LIMIT or an aggregate
+# keeps whole: the planner cannot start from the table (a small one is cheaper to scan than to join to),
+# so the scan runs once per viewer, and never for a request without a session or not admitted.
+# A project is its newest revision: one backward step of project_revisions' primary key.
 GET_PROJECT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     found.revision,
@@ -228,10 +244,15 @@ SELECT{LIMIT_COLUMNS},
     END AS document
 FROM (SELECT) AS answer
 LEFT JOIN (
-    SELECT project.*
-    FROM public.projects AS project
-    JOIN viewer ON project."userId" = viewer.user_id
-    WHERE project.id = %(project_id)s AND {ADMITTED}
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ORDER BY kept.revision DESC
+        LIMIT 1
+    ) AS kept
+    WHERE {ADMITTED}
 ) AS found ON true
 """
 
@@ -260,18 +281,18 @@ expiry AS (
     ) AS expired
 ),
 -- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
--- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
--- at most 256 bytes; bytes_through is the running sum.
+-- with its current revision's data and a bound on its JSON's size: data as stored (its revision's
+-- bytes), the name escaped at worst (6 bytes a byte), the rest at most 256 bytes; bytes_through is the
+-- running sum. A tombstone's revision has no data.
 candidates AS (
     SELECT
         project.*,
+        kept.data,
         row_number() OVER feed_order AS place,
-        sum(
-            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
-            + 6 * octet_length(project.name) + 256
-        ) OVER feed_order AS bytes_through
+        sum(coalesce(kept.bytes, 0) + 6 * octet_length(project.name) + 256) OVER feed_order AS bytes_through
     FROM (
-        SELECT project.*
+        SELECT project.id, project.name, project.revision, project."deletedAt", project."updatedAt",
+            project."changeXid", project."userId"
         FROM public.projects AS project
         -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
         -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
@@ -284,6 +305,9 @@ candidates AS (
         ORDER BY project."changeXid", project.id
         LIMIT %(limit)s + 1
     ) AS project
+    LEFT JOIN public.project_revisions AS kept
+        ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+            AND project."deletedAt" IS NULL
     WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
 ),
 -- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.
@@ -310,17 +334,6 @@ ORDER BY page.place
 """
 
 UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'"
-
-
-def _base_revision(document: str) -> str:
-    """baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no fractional digits
-    (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts behind the checks."""
-    return f"""CASE
-            WHEN jsonb_typeof({document} -> 'baseRevision') IS DISTINCT FROM 'number' THEN NULL
-            WHEN ({document} ->> 'baseRevision') !~ '^[0-9]{{1,{REVISION_DIGITS}}}$' THEN NULL
-            WHEN ({document} ->> 'baseRevision')::numeric > {MAX_REVISION} THEN NULL
-            ELSE ({document} ->> 'baseRevision')::bigint
-        END"""
 
 
 BYTES_ADMISSION = f"""
@@ -353,45 +366,16 @@ admitted_body AS MATERIALIZED (
 )"""
 
 PARSED_BODY = f"""{ADMITTED_BODY},
--- base_revision: baseRevision as a bigint when it is a whole number from 0 to 2^63-1 with no
--- fractional digits (jsonb reads 1e2 as 100 and keeps 1.0 as 1.0), else NULL. CASE keeps the casts
--- behind the checks; AND would not promise an order.
+-- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
         parsed.problem,
         parsed.refusal,
-        {_base_revision("parsed.document")} AS base_revision
+        public.base_revision(parsed.document) AS base_revision
     FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
 )"""
-
-
-BASE_REVISION_PROBLEM = "baseRevision must be a whole number, 0 or more"
-
-
-def _put_field_rules(document: str, base_revision: str) -> str:
-    """The WHEN clauses of PUT's field checks on an object `document`: a PUT and each written change of a batch."""
-    return f"""WHEN jsonb_typeof({document} -> 'name') IS DISTINCT FROM 'string' THEN 'name must be a string'
-            WHEN length({document} ->> 'name') > 1000 THEN 'name must be at most 1000 characters'
-            WHEN NOT {document} ? 'data' THEN 'data is required'
-            WHEN {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'
-            {_write_id_rule(document)}
-            WHEN coalesce(jsonb_typeof({document} -> 'clientUpdatedAt'), 'null') NOT IN ('null', 'string')
-                THEN 'clientUpdatedAt must be a string'"""
-
-
-def _delete_field_rules(document: str, base_revision: str) -> str:
-    """DELETE's field check on an object `document`: a DELETE's body and each deleting change of a batch."""
-    return f"""WHEN coalesce(jsonb_typeof({document} -> 'baseRevision'), 'null') <> 'null'
-                AND {base_revision} IS NULL THEN '{BASE_REVISION_PROBLEM}'"""
-
-
-def _write_id_rule(document: str) -> str:
-    return f"""WHEN coalesce(jsonb_typeof({document} -> 'writeId'), 'null') <> 'null'
-                AND NOT (jsonb_typeof({document} -> 'writeId') = 'string'
-                    AND {document} ->> 'writeId' ~* {UUID_PATTERN})
-                THEN 'writeId must be a UUID'"""
 
 
 def _refusals(fields: str) -> str:
@@ -403,7 +387,7 @@ def _refusals(fields: str) -> str:
     (SELECT field_problem FROM {fields}) AS field_problem"""
 
 
-PUT_FIELDS = f"""
+PUT_FIELDS = """
 -- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
 -- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the
 -- stored text can never print larger than the body that carried it.
@@ -415,7 +399,7 @@ put_fields AS (
         CASE
             WHEN problem IS NOT NULL THEN NULL
             WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
-            {_put_field_rules("document", "base_revision")}
+            ELSE public.write_field_problem(document)
         END AS field_problem,
         problem
     FROM parsed_body
@@ -432,30 +416,50 @@ write AS (
 )"""
 
 
-def _written(source: str) -> str:
-    """The upsert of the rows of `source` (id, name, data, base_revision, write_id): PUT's and a batch's."""
+def _written(source: str, where: str = "true") -> str:
+    """The upsert of the rows of `source` (id, name, data, base_revision, write_id), PUT's and a batch's,
+    and the revisions it makes."""
     return f"""
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, {source}.id, {source}.name, 1, {source}.write_id
     FROM viewer, {source}
-    -- By id: two batches of the same ids in other orders take their row locks in one order, not deadlock.
+    WHERE {where}
+    -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
     ORDER BY {source}.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM {source} WHERE {source}.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, {source}.data, written."updatedAt",
+        octet_length({source}.data::text)
+    FROM written
+    JOIN {source} ON {source}.id = written.id
 )"""
 
 
 # A tombstone's columns, set by DELETE and by a batch's deleting changes.
 TOMBSTONE = """"deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()"""
+        data = NULL, "changeXid" = pg_current_xact_id()"""
+
+# A tombstone's revision, appended to its project's history: no data (the revision before it has it).
+TOMBSTONE_REVISION = """
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
+)"""
 
 
 PUT_PROJECT = f"""{
@@ -479,14 +483,15 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     CASE
         WHEN written.id IS NOT NULL THEN {_write_receipt("written")}::text
         WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', {_document("current", _server_data("current"))})::text
     END AS body
 FROM (SELECT) AS answer
 LEFT JOIN written ON true
 LEFT JOIN current ON true
 """
 
-DELETE_FIELDS = f"""
+DELETE_FIELDS = """
 -- DELETE's one field, checked: the base revision comes from the body or If-Match (parsed by the
 -- adapter); when both are given they must agree. An empty body is no body.
 delete_fields AS (
@@ -494,7 +499,7 @@ delete_fields AS (
         CASE
             WHEN problem IS NOT NULL OR document IS NULL THEN NULL
             WHEN jsonb_typeof(document) <> 'object' THEN 'the body must be a JSON object'
-            {_delete_field_rules("document", "base_revision")}
+            ELSE public.deletion_field_problem(document)
         END AS field_problem,
         problem,
         CASE WHEN jsonb_typeof(document) = 'object' THEN base_revision END AS from_body
@@ -527,7 +532,7 @@ tombstoned AS (
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
-)''',
+),{TOMBSTONE_REVISION}''',
         _current_unless("tombstoned", "deletion WHERE disagreeing IS NOT TRUE"),
     )
 }
@@ -543,7 +548,8 @@ SELECT{LIMIT_COLUMNS},{_refusals("delete_fields")},
     CASE
         WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}::text
         WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}::text
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})::text
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', {_document("current", _server_data("current"))})::text
     END AS body
 FROM (SELECT) AS answer
 LEFT JOIN tombstoned ON true
@@ -562,7 +568,7 @@ change AS MATERIALIZED (
         item.position,
         item.document,
         item.sent -> 'data' AS data,
-        {_base_revision("item.document")} AS base_revision,
+        public.base_revision(item.document) AS base_revision,
         jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
@@ -617,13 +623,8 @@ checked_change AS (
                 THEN 'id must be a UUID in its canonical spelling: {CANONICAL_SPELLING}'
             WHEN coalesce(jsonb_typeof(document -> 'deleted'), 'null') NOT IN ('null', 'boolean')
                 THEN 'deleted must be true or false'
-            WHEN deleting THEN CASE
-                {_delete_field_rules("document", "base_revision")}
-                {_write_id_rule("document")}
-            END
-            ELSE CASE
-                {_put_field_rules("document", "base_revision")}
-            END
+            WHEN deleting THEN coalesce(public.deletion_field_problem(document), public.write_id_problem(document))
+            ELSE public.write_field_problem(document)
         END AS field_problem
     FROM change, batch_charge
     WHERE batch_charge.paid
@@ -655,32 +656,42 @@ def _change_receipt(alias: str) -> str:
                 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
 
 
+LOCKED = """
+-- Every project the batch names, locked in id order before any is written: two batches of the same
+-- projects in other orders wait for each other instead of deadlocking. A locking read returns the
+-- latest committed version: a change that wrote nothing is answered from it (the copy that won a
+-- conflict). A first write committed after the snapshot stays unseen ('raced').
+locked AS MATERIALIZED (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE project."userId" = viewer.user_id
+      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+    ORDER BY project.id
+    FOR NO KEY UPDATE OF project
+)"""
+
+# Written and tombstoned start once locked has run whole: an uncorrelated subquery is a one-time
+# filter, evaluated before the first row is read.
+AFTER_LOCKING = "(SELECT count(*) FROM locked) >= 0"
+
 PUSH_CHANGES = f"""{
     _with(
         VIEWER,
         ADMISSION,
         CHANGES_BODY,
-        _written("put_change"),
+        LOCKED,
+        _written("put_change", AFTER_LOCKING),
         f'''
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET {TOMBSTONE}
     FROM viewer, delete_change
-    WHERE project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
+    WHERE {AFTER_LOCKING}
+      AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
       AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
-    RETURNING project.id, project.revision, project."updatedAt"
-),
--- As PUT's and DELETE's current: each project a change named and did not change, by a locking read
--- (the copy that won a conflict; a first write committed after the snapshot stays unseen: 'raced').
-current AS (
-    SELECT project.*
-    FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id
-      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
-      AND project.id NOT IN (SELECT id FROM written UNION ALL SELECT id FROM tombstoned)
-    FOR SHARE OF project
-),
+    RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
+),{TOMBSTONE_REVISION},
 judged AS (
     SELECT
         checked.position,
@@ -690,22 +701,22 @@ judged AS (
         CASE
             WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
             WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
-            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND current."deletedAt" IS NOT NULL)
+            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND locked."deletedAt" IS NOT NULL)
                 THEN '{ChangeOutcome.TOMBSTONED}'
-            WHEN current."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
-            WHEN current.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
+            WHEN locked."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
+            WHEN locked.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
             WHEN checked.deleting THEN '{ChangeOutcome.NOT_FOUND}'
             ELSE '{ChangeOutcome.RACED}'
         END AS outcome,
-        coalesce(written.revision, tombstoned.revision, current.revision) AS revision,
-        coalesce(written."updatedAt", tombstoned."updatedAt", current."updatedAt") AS "updatedAt",
-        current AS server
+        coalesce(written.revision, tombstoned.revision, locked.revision) AS revision,
+        coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt") AS "updatedAt",
+        locked AS server
     FROM checked_change AS checked
     LEFT JOIN put_change USING (position)
     LEFT JOIN delete_change USING (position)
     LEFT JOIN written ON written.id = put_change.id
     LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
-    LEFT JOIN current ON current.id = coalesce(put_change.id, delete_change.id)
+    LEFT JOIN locked ON locked.id = coalesce(put_change.id, delete_change.id)
 ),
 -- Each change's answer, as its own PUT or DELETE would answer it.
 answered AS (
@@ -715,7 +726,7 @@ answered AS (
         CASE outcome
             WHEN '{ChangeOutcome.RACED}' THEN NULL
             WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
-                'id', id, 'status', 409, 'server', {_document("(server)")})
+                'id', id, 'status', 409, 'server', {_document("(server)", _server_data("(server)"))})
             WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
                 'id', id, 'status', 404, 'error', json_build_object(
                     'code', '{ProjectNotFound.code}', 'message', 'no project ' || id || ' in this account'))
@@ -742,6 +753,46 @@ ADMIT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS}
 """
 
+# A project's history: every revision kept, newest first, the current one included, without data.
+LIST_REVISIONS = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    (
+        SELECT history.revisions
+        FROM viewer, LATERAL (
+            SELECT json_agg(json_build_object(
+                'revision', kept.revision, 'name', kept.name,
+                'updatedAt', {_time('kept."updatedAt"')},
+                'deletedAt', {_time('kept."deletedAt"')},
+                'bytes', kept.bytes) ORDER BY kept.revision DESC)::text AS revisions
+            FROM public.project_revisions AS kept
+            WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ) AS history
+        WHERE {ADMITTED}
+    ) AS revisions
+"""
+
+# One kept revision, as GET project answers for the current one; a revision never changes, so a client
+# holding it (If-None-Match) gets no body.
+GET_REVISION = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    found.revision,
+    CASE
+        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
+        ELSE {_document("found")}::text
+    END AS document
+FROM (SELECT) AS answer
+LEFT JOIN (
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s AND kept.revision = %(revision)s
+        LIMIT 1
+    ) AS kept
+    WHERE {ADMITTED}
+) AS found ON true
+"""
+
 # Every statement by the name of its file in statements/, where each reads whole.
 STATEMENTS = {
     "list_projects": LIST_PROJECTS,
@@ -750,6 +801,8 @@ STATEMENTS = {
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
     "push_changes": PUSH_CHANGES,
+    "list_revisions": LIST_REVISIONS,
+    "get_revision": GET_REVISION,
     "admit": ADMIT,
 }
 
@@ -888,6 +941,29 @@ class PostgresProjectsStore:
             raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
         for place, result in zip(raced, rerun["results"], strict=True):
             results[place - 1] = result
+
+    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> str:
+        row = self._admitted_row(Scope.READ, LIST_REVISIONS, {"session_token": session_token, "project_id": project_id})
+        if row["revisions"] is None:
+            raise ProjectNotFound(f"no project {project_id} in this account")
+        return row["revisions"]
+
+    def get_revision(
+        self, session_token: str, project_id: uuid.UUID, revision: int, cached: CachedRevisions
+    ) -> ProjectDocument | NotModified:
+        params = {
+            "session_token": session_token,
+            "project_id": project_id,
+            "revision": revision,
+            "any_revision": cached.any_revision,
+            "cached_revisions": sorted(cached.revisions),
+        }
+        row = self._admitted_row(Scope.READ, GET_REVISION, params)
+        if row["revision"] is None:
+            raise RevisionNotFound(f"no revision {revision} of project {project_id} is kept in this account")
+        if row["document"] is None:
+            return NotModified(row["revision"])
+        return ProjectDocument(row["revision"], row["document"])
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),

@@ -1,0 +1,5 @@
+DROP FUNCTION public.to_iso_string(timestamptz);
+DROP FUNCTION public.deletion_field_problem(jsonb);
+DROP FUNCTION public.write_field_problem(jsonb);
+DROP FUNCTION public.write_id_problem(jsonb);
+DROP FUNCTION public.base_revision(jsonb);
