@@ -351,9 +351,11 @@ export function createSyncEngine(options) {
       await commitRestore(restoring, await revisionToRestore(transport, projectId, revision));
     },
     async listRecentlyDeleted() {
-      await signedInSession();
-      const storedHere = new Set((await localStore.list()).map((project) => project.id));
-      return listRecentlyDeleted(transport, storedHere);
+      const listing = await signedInSession();
+      // Stored and queued here: brought back on this device, its restore not pushed yet.
+      const [stored, queue] = await Promise.all([localStore.list(), listing.metadata.queue()]);
+      const queued = new Set(queue.map((entry) => entry.projectId));
+      return listRecentlyDeleted(transport, new Set(stored.filter((project) => queued.has(project.id)).map((project) => project.id)));
     },
     async restoreDeleted(projectId) {
       const restoring = await signedInSession();

@@ -67,15 +67,15 @@ export async function getRevision(transport, projectId, revision) {
 
 /**
  * Tombstones the server still keeps, newest deletion first, except those this device already
- * brought back (stored here, their restore not pushed yet).
+ * brought back (their restore not pushed yet).
  * @param {SyncTransport} transport
- * @param {Set<string>} storedHere
+ * @param {Set<string>} restoredHere
  * @returns {Promise<DeletedProject[]>}
  */
-export async function listRecentlyDeleted(transport, storedHere) {
+export async function listRecentlyDeleted(transport, restoredHere) {
   const listing = answerOf(await transport.listProjects({ includeDeleted: true }), 'The project list is not on the server');
   return listing
-    .flatMap(({ id, name, revision, deletedAt }) => (deletedAt && !storedHere.has(id) ? [{ id, name, revision, deletedAt }] : []))
+    .flatMap(({ id, name, revision, deletedAt }) => (deletedAt && !restoredHere.has(id) ? [{ id, name, revision, deletedAt }] : []))
     .sort((a, b) => b.deletedAt.localeCompare(a.deletedAt));
 }
 
