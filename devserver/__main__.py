@@ -37,7 +37,7 @@ def _exit_quietly(signal_number: int, frame: object) -> None:
 def _banner(settings: LocalServerSettings) -> str:
     base = f"http://127.0.0.1:{settings.port}"
     return f"""
-appframes-sync local server: {base}  (demo editor at {base}/)
+appframes-sync local server: {base}  (demo editor at {base}/, API docs at {base}/docs)
 Get a session (creates a Better Auth user + session row and sets the signed cookie):
   curl -c cookies.txt -H 'Content-Type: application/json' -d '{{"email":"ada@example.com"}}' {base}/api/dev/sign-in
   curl -b cookies.txt {base}/api/projects

@@ -75,3 +75,9 @@ def test_functions_ship_only_their_own_code(sam_build):
     for name in ("ListProjectsFunction", "GetProjectFunction", "PutProjectFunction", "DeleteProjectFunction"):
         shipped = {p.relative_to(sam_build / name).as_posix() for p in (sam_build / name).rglob("*") if p.is_file()}
         assert shipped == {"app.py", "__pycache__/app.cpython-313.pyc"}, (name, shipped)
+
+
+def test_nothing_deployed_holds_the_api_document_or_its_page(sam_build):
+    # The document and /docs belong to the local server; Lambda's cold start never reads them.
+    shipped = [p.relative_to(sam_build) for p in sam_build.rglob("*") if p.name in ("openapi.yaml", "devserver")]
+    assert shipped == []

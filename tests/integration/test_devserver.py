@@ -1,11 +1,13 @@
 """The local server: every route, the dev sign-in, the demo page; and no Lambda function has the sign-in."""
 
+import re
 import uuid
 
 import pytest
 from fastapi.testclient import TestClient
 
 from devserver.app import build_local_app
+from devserver.openapi import load_document, operations
 from sync_core.adapters.settings import LocalServerSettings, load_settings
 from tests.support.lambda_events import http_api_event, invoke
 
@@ -70,3 +72,24 @@ def test_no_lambda_function_serves_the_dev_routes(handlers):
             response = invoke(handler, event)
             assert response.status in (404, 405), (name, path, response)
             assert response.json()["error"]["code"] in ("route_not_found", "method_not_allowed")
+
+
+def test_the_api_document_is_served_as_json(local):
+    response = local.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == load_document()
+    assert response.json()["openapi"].startswith("3.1")
+
+
+def test_the_docs_page_shows_every_operation_and_loads_nothing_from_elsewhere(local):
+    response = local.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for method, path, operation in operations(load_document()):
+        assert f'id="{operation["operationId"]}"' in page, (method, path)
+    # Works offline: no script, stylesheet, image or font from another origin (nor any script at all).
+    assert "<script" not in page
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert "@import" not in page and "url(" not in page
