@@ -538,7 +538,10 @@ view.keepMine.addEventListener('click', () => resolveConflict(
   engine.keepMine,
   "Kept this device's copy of {name}; it is syncing. The other device's copy stays in the project's history.",
 ));
-view.takeTheirs.addEventListener('click', () => resolveConflict(engine.takeTheirs, "{name} now has the other device's copy."));
+view.takeTheirs.addEventListener('click', () => resolveConflict(
+  engine.takeTheirs,
+  "{name} now has the other device's copy; this device's copy was not kept.",
+));
 view.keepBoth.addEventListener('click', () => resolveConflict(
   engine.keepBoth,
   "Kept both: {name} has the other device's copy, this device's copy is now {copy}.",

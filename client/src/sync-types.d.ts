@@ -320,7 +320,7 @@ export interface SyncEvents {
   status: SyncStatus;
   /**
    * The engine changed these projects in the local store (pulled, removed a tombstone, took
-   * theirs; a page of the changes feed comes as one event): re-read them.
+   * theirs, kept both, restored; a page of the changes feed comes as one event): re-read them.
    */
   'local-change': { projectIds: string[] };
 }
