@@ -391,9 +391,10 @@ function hideConflict() {
 
 /**
  * @param {(projectId: string) => Promise<string | undefined | void>} choice resolves with the id of a project it made, if any
- * @param {string} result what the choice did, told to the user once it is done: {name} the project, {copy} the project made
+ * @param {(names: { name: string, copy?: string }) => string} describe what the choice did (quoted names
+ *   of the project and of the project it made), told to the user once it is done
  */
-async function resolveConflict(choice, result) {
+async function resolveConflict(choice, describe) {
   const key = state.shownConflict;
   const projectId = view.conflict.dataset.projectId;
   if (!key || !projectId) return;
@@ -411,8 +412,8 @@ async function resolveConflict(choice, result) {
     showSaveFailure(error);
     return;
   }
-  const nameOf = (/** @type {string | undefined | void} */ id) => `“${state.projects.find((project) => project.id === id)?.name ?? 'the project'}”`;
-  showResult(result.replace('{name}', nameOf(projectId)).replace('{copy}', nameOf(made)));
+  const nameOf = (/** @type {string} */ id) => `“${state.projects.find((project) => project.id === id)?.name ?? 'the project'}”`;
+  showResult(describe({ name: nameOf(projectId), copy: made ? nameOf(made) : undefined }));
 }
 
 /** @param {string} text what a choice did, shown for a while */
@@ -536,15 +537,17 @@ view.signInForm.addEventListener('submit', (event) => {
 view.signOut.addEventListener('click', signOut);
 view.keepMine.addEventListener('click', () => resolveConflict(
   engine.keepMine,
-  "Kept this device's copy of {name}; it is syncing. The other device's copy stays in the project's history.",
+  ({ name }) => `Kept this device's copy of ${name}; it is syncing. The other device's copy stays in the project's history.`,
 ));
 view.takeTheirs.addEventListener('click', () => resolveConflict(
   engine.takeTheirs,
-  "{name} now has the other device's copy; this device's copy was not kept.",
+  ({ name }) => `${name} now has the other device's copy; this device's copy was not kept.`,
 ));
 view.keepBoth.addEventListener('click', () => resolveConflict(
   engine.keepBoth,
-  "Kept both: {name} has the other device's copy, this device's copy is now {copy}.",
+  ({ name, copy }) => (copy
+    ? `Kept both: ${name} has the other device's copy, this device's copy is now ${copy}.`
+    : `${name} now has the other device's copy.`),
 ));
 view.resolveLater.addEventListener('click', postponeConflict);
 view.signInAgain.addEventListener('click', offerSignInAgain);

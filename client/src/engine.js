@@ -9,7 +9,7 @@ import { listenToBrowser, pageSignals } from './adapters/browser-signals.js';
 import { createDefaultTabCoordination } from './adapters/tabs.js';
 import { createEditingSession } from './editing-session.js';
 import {
-  SIGNED_OUT, deletedProjectToRestore, getRevision, listRecentlyDeleted, listRevisions, restoreLocally, revisionToRestore,
+  deletedProjectToRestore, getRevision, listRecentlyDeleted, listRevisions, restoreLocally, revisionToRestore, signedOut,
 } from './history.js';
 import { commitLocally, keepAsConflictedCopy } from './local-commits.js';
 import { startSyncSession } from './session.js';
@@ -239,7 +239,7 @@ export function createSyncEngine(options) {
   /** @returns {Promise<SyncSession>} the signed-in session, for what only the server can answer */
   async function signedInSession() {
     await userChanges;
-    if (!session) throw SIGNED_OUT();
+    if (!session) throw signedOut();
     return session;
   }
 
@@ -252,7 +252,7 @@ export function createSyncEngine(options) {
     await surfacingStorageErrors(() => tabs.withProjectLock(restored.id, async () => {
       await userChanges;
       // Signed out (or in as someone else) while the revision was read: it is not this account's to restore.
-      if (session !== restoring) throw SIGNED_OUT();
+      if (session !== restoring) throw signedOut();
       await restoreLocally({ ...(await commitDependencies()), metadata: restoring.metadata }, restored, currentRevision);
     }));
     publishLocalChange([restored.id]);

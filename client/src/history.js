@@ -28,7 +28,8 @@ export class HistoryError extends Error {
   }
 }
 
-export const SIGNED_OUT = () => new HistoryError('signed-out', 'Sign in to see the history of your projects');
+/** No session here: history lives on the server, for the signed-in account. */
+export const signedOut = () => new HistoryError('signed-out', 'Sign in to see the history of your projects');
 
 /**
  * @template T
@@ -113,7 +114,6 @@ export async function deletedProjectToRestore(transport, projectId) {
  * @param {CommitDependencies & { metadata: SyncMetadata }} deps
  * @param {ServerProject} restored
  * @param {number} currentRevision
- * @returns {Promise<string | undefined>} the conflicted copy's id, when one was kept
  */
 export async function restoreLocally(deps, restored, currentRevision) {
   const { metadata, localStore, device } = deps;
@@ -122,10 +122,9 @@ export async function restoreLocally(deps, restored, currentRevision) {
   ]);
   const unsynced = Boolean(queued || parked?.kind === 'conflict' || record?.editedWithoutSession);
   const replacesUnsyncedEdits = current && unsynced && !(current.name === restored.name && sameJson(current.data, restored.data));
-  const copyId = replacesUnsyncedEdits ? await keepAsConflictedCopy(deps, current) : undefined;
+  if (replacesUnsyncedEdits) await keepAsConflictedCopy(deps, current);
   await metadata.setLastSyncedRevision(restored.id, currentRevision);
   // A parked conflict is answered by the restore: it is what the user chose to have.
   if (parked) await metadata.clearError(restored.id);
   await commitLocally(deps, { id: restored.id, name: restored.name, data: restored.data }, undefined);
-  return copyId;
 }
