@@ -27,6 +27,7 @@ from devserver.functions import load_function
 from sync_core.adapters import projects_sql
 from sync_core.adapters.assembly import api_app, rate_limits_from
 from sync_core.adapters.migrations import run_migrations
+from sync_core.adapters.postgres import load_json_as_bytes
 from sync_core.adapters.settings import ApiSettings, load_settings
 from sync_core.domain.changes import FEED_START, PAGE_BYTES
 from sync_core.domain.limits import Scope
@@ -105,7 +106,8 @@ class Bench:
     def __init__(self, database_url: str):
         self.database_url = database_url
         self.user = create_signed_in_user(database_url, LOCAL_ONLY_SECRET)
-        self.raw = psycopg.connect(database_url, autocommit=True, prepare_threshold=None)
+        # With the store's loaders: each json column as the bytes Postgres sent, as the handlers get it.
+        self.raw = load_json_as_bytes(psycopg.connect(database_url, autocommit=True, prepare_threshold=None))
         functions = ("get_project", "put_project", "list_projects", "list_changes", "push_changes", "list_revisions")
         self.handlers = {name: load_function(name).handler for name in functions}
 
@@ -131,7 +133,7 @@ class Bench:
     def raw_call(self, sql: str, params: dict) -> Callable[[], object]:
         def call():
             with self.raw.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(sql, params, binary=True)  # as the store reads its rows
                 cursor.fetchall()
 
         return call

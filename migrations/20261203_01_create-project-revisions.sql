@@ -4,7 +4,7 @@
 -- every payload twice (2.2x a plain update, measured); appending it once costs what the update did.
 -- Expand only: projects.data stays, nullable, for the code still running while this applies, and a
 -- trigger keeps the history whole for that code's writes. docs/migrations.md says when to contract.
--- depends: 20261202_07_create-write-field-rules
+-- depends: 20261202_07_create-statement-functions
 
 CREATE TABLE public.project_revisions (
     "userId"    text        NOT NULL,

@@ -1,6 +1,6 @@
-"""Applies the SQL migrations shipped beside this file (migrations/), each once. CI invokes it after
-every deploy, never API Gateway: `{}` applies what is pending, `{"action": "rollback", "migration": "<id>"}`
-rolls one back (docs/migrations.md)."""
+"""Applies the SQL migrations shipped beside this file (migrations/), each once. CI invokes it, never API
+Gateway, before a deploy moves the API to new code (docs/deploy.md): `{}` applies what is pending,
+`{"action": "rollback", "migration": "<id>"}` rolls one back (docs/migrations.md)."""
 
 from pathlib import Path
 

@@ -141,7 +141,7 @@ def test_the_migrations_function_applies_each_migration_once(aws, fresh_database
     load_settings.cache_clear()
     try:
         migrate = _load(package / "app.py")
-        # When it runs after a deploy, Then it applies every migration
+        # When CI runs it ahead of a deploy, Then it applies every migration
         first = migrate.handler({"action": "apply"}, None)
         assert first == {"applied": expected, "rolled_back": [], "pending": []}
         with psycopg.connect(fresh_database) as connection:

@@ -97,12 +97,12 @@ def test_the_cursor_never_moves_back():
     assert next_cursor(since, None, stable_below=800, more=False) == since
 
 
-def test_a_page_is_json_around_the_changes_text_as_read():
-    page = ChangesPage(['{"data" : 1e400}', '{"data" : [1.0]}'], FeedCursor(1, FEED_START), more=True)
+def test_a_page_is_json_around_the_changes_bytes_as_read():
+    page = ChangesPage([b'{"data" : 1e400}', b'{"data" : [1.0]}'], FeedCursor(1, FEED_START), more=True)
     cursor = encode_cursor(page.cursor)
     expected = f'{{"changes": [{{"data" : 1e400}}, {{"data" : [1.0]}}], "cursor": "{cursor}", "more": true}}'
-    assert page.json_text() == expected
+    assert page.json_bytes() == expected.encode()
     assert (
-        ChangesPage([], page.cursor, more=False).json_text()
-        == f'{{"changes": [], "cursor": "{cursor}", "more": false}}'
+        ChangesPage([], page.cursor, more=False).json_bytes()
+        == f'{{"changes": [], "cursor": "{cursor}", "more": false}}'.encode()
     )

@@ -33,7 +33,7 @@ class FakeStore:
 
     def list_projects(self, session_token, *, include_deleted):
         self._record("list", session_token, include_deleted)
-        return "[]"
+        return b"[]"
 
     def list_changes(self, session_token, since, limit):
         self._record("changes", session_token, since, limit)
@@ -43,18 +43,18 @@ class FakeStore:
         self._record("get", session_token, project_id, cached)
         if 5 in cached.revisions:
             return projects.NotModified(5)
-        return projects.ProjectDocument(5, '{"id": "x"}')
+        return projects.ProjectDocument(5, b'{"id": "x"}')
 
     def put_project(self, session_token, project_id, write):
         self._record("put", session_token, project_id, write)
-        return projects.ProjectDocument(6, '{"revision": 6}')
+        return projects.ProjectDocument(6, b'{"revision": 6}')
 
     def report_body_too_large(self, session_token):
         self.calls.append(("report_body_too_large", session_token))
 
     def delete_project(self, session_token, project_id, deletion):
         self._record("delete", session_token, project_id, deletion)
-        return projects.ProjectDocument(7, '{"revision": 7}')
+        return projects.ProjectDocument(7, b'{"revision": 7}')
 
 
 @pytest.fixture

@@ -16,63 +16,45 @@ viewer AS (
           AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
       )
 ),
--- The user's token bucket for this request's scope, taken in the same statement. The conditional
--- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
--- A refused request writes nothing; refused_bucket says how long to wait.
+-- This request's token, from the user's bucket of its scope (public.take_tokens). A refused request
+-- writes nothing; available says how long to wait.
 active_block AS (
     SELECT block."blockedUntil"
     FROM public.rate_limit_blocks AS block
     JOIN viewer ON block."userId" = viewer.user_id
     WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
 ),
-admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
-    FROM viewer
+admission AS MATERIALIZED (
+    SELECT taken.tokens_left, taken.available
+    FROM viewer, public.take_tokens(viewer.user_id, %(limit_scope)s, 1, %(limit_burst)s, %(limit_per_second)s) AS taken
     WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) - 1, "refilledAt" = now()
-        WHERE least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) >= 1
-    RETURNING bucket.tokens
-),
--- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
-refused_bucket AS (
-    SELECT least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) AS available
-    FROM public.rate_limits AS bucket
-    JOIN viewer ON bucket."userId" = viewer.user_id
-    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
-    FOR SHARE OF bucket
 ),
 limit_check AS (
     SELECT
-        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
-        (SELECT tokens FROM admission) AS tokens_left,
+        (SELECT user_id FROM viewer) AS user_id,
+        NOT %(limits_on)s OR (SELECT tokens_left FROM admission) IS NOT NULL AS admitted,
+        (SELECT tokens_left FROM admission) AS tokens_left,
         coalesce(
             extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
-            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
+            (1 - (SELECT available FROM admission)) / %(limit_per_second)s::float8
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 ),
--- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
--- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
-bytes_admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, 'write_bytes', %(bytes_burst)s::float8 - %(body_bytes)s, now()
-    FROM viewer, limit_check
-    WHERE %(limits_on)s AND limit_check.admitted
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) - %(body_bytes)s, "refilledAt" = now()
-        WHERE least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) >= %(body_bytes)s
-    RETURNING bucket.tokens
+-- The body's length, from the write_bytes bucket (its tokens are bytes), once the write bucket admitted.
+bytes_admission AS MATERIALIZED (
+    SELECT taken.tokens_left
+    FROM viewer, public.take_tokens(
+        viewer.user_id, 'write_bytes', %(body_bytes)s, %(bytes_burst)s, %(bytes_per_second)s
+    ) AS taken
+    -- One-time filters (uncorrelated): checked before the call.
+    WHERE %(limits_on)s AND (SELECT admitted FROM limit_check)
 ),
 bytes_check AS (
-    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+    SELECT NOT %(limits_on)s OR (SELECT tokens_left FROM bytes_admission) IS NOT NULL AS admitted
 ),
--- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
--- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
--- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
--- parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
--- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
+-- The body, only once the session and the limiter said yes: a bytea parameter of a MATERIALIZED CTE
+-- with a row only for an admitted viewer leaves the planner no jsonb cast to fold before admission ran.
+-- The parse never raises (migrations/20261202_01_...): a refused body leaves the token spent.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
     FROM viewer, limit_check, bytes_check
@@ -139,11 +121,7 @@ current AS (
     FOR SHARE OF project
 )
 SELECT
-    (SELECT user_id FROM viewer) AS user_id,
-    (SELECT admitted FROM limit_check) AS admitted,
-    (SELECT tokens_left FROM limit_check) AS tokens_left,
-    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
-    (SELECT blocked FROM limit_check) AS blocked,
+    limit_check.*,
     (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
@@ -160,17 +138,17 @@ SELECT
         WHEN tombstoned.id IS NOT NULL THEN json_build_object(
             'id', tombstoned.id, 'name', tombstoned.name, 'revision', tombstoned.revision,
             'updatedAt', public.to_iso_string(tombstoned."updatedAt"),
-            'deletedAt', public.to_iso_string(tombstoned."deletedAt"))::text
+            'deletedAt', public.to_iso_string(tombstoned."deletedAt"))
         WHEN current."deletedAt" IS NOT NULL THEN json_build_object(
             'id', current.id, 'name', current.name, 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
-            'deletedAt', public.to_iso_string(current."deletedAt"))::text
+            'deletedAt', public.to_iso_string(current."deletedAt"))
         WHEN current.id IS NOT NULL
             THEN json_build_object('server', json_build_object(
             'id', current.id, 'name', current.name, 'data', public.project_revision_data(current."userId", current.id, current.revision), 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
-            'deletedAt', public.to_iso_string(current."deletedAt")))::text
+            'deletedAt', public.to_iso_string(current."deletedAt")))
     END AS body
-FROM (SELECT) AS answer
+FROM limit_check
 LEFT JOIN tombstoned ON true
 LEFT JOIN current ON true

@@ -16,58 +16,41 @@ viewer AS (
           AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
       )
 ),
--- The user's token bucket for this request's scope, taken in the same statement. The conditional
--- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
--- A refused request writes nothing; refused_bucket says how long to wait.
+-- This request's token, from the user's bucket of its scope (public.take_tokens). A refused request
+-- writes nothing; available says how long to wait.
 active_block AS (
     SELECT block."blockedUntil"
     FROM public.rate_limit_blocks AS block
     JOIN viewer ON block."userId" = viewer.user_id
     WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
 ),
-admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
-    FROM viewer
+admission AS MATERIALIZED (
+    SELECT taken.tokens_left, taken.available
+    FROM viewer, public.take_tokens(viewer.user_id, %(limit_scope)s, 1, %(limit_burst)s, %(limit_per_second)s) AS taken
     WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) - 1, "refilledAt" = now()
-        WHERE least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) >= 1
-    RETURNING bucket.tokens
-),
--- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
-refused_bucket AS (
-    SELECT least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) AS available
-    FROM public.rate_limits AS bucket
-    JOIN viewer ON bucket."userId" = viewer.user_id
-    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
-    FOR SHARE OF bucket
 ),
 limit_check AS (
     SELECT
-        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
-        (SELECT tokens FROM admission) AS tokens_left,
+        (SELECT user_id FROM viewer) AS user_id,
+        NOT %(limits_on)s OR (SELECT tokens_left FROM admission) IS NOT NULL AS admitted,
+        (SELECT tokens_left FROM admission) AS tokens_left,
         coalesce(
             extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
-            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
+            (1 - (SELECT available FROM admission)) / %(limit_per_second)s::float8
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 )
 SELECT
-    (SELECT user_id FROM viewer) AS user_id,
-    (SELECT admitted FROM limit_check) AS admitted,
-    (SELECT tokens_left FROM limit_check) AS tokens_left,
-    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
-    (SELECT blocked FROM limit_check) AS blocked,
+    limit_check.*,
     found.revision,
     CASE
         WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
         ELSE json_build_object(
             'id', found.id, 'name', found.name, 'data', found.data, 'revision', found.revision,
             'updatedAt', public.to_iso_string(found."updatedAt"),
-            'deletedAt', public.to_iso_string(found."deletedAt"))::text
+            'deletedAt', public.to_iso_string(found."deletedAt"))
     END AS document
-FROM (SELECT) AS answer
+FROM limit_check
 LEFT JOIN (
     SELECT kept.*
     FROM viewer, LATERAL (

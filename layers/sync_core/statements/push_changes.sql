@@ -16,69 +16,51 @@ viewer AS (
           AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
       )
 ),
--- The user's token bucket for this request's scope, taken in the same statement. The conditional
--- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
--- A refused request writes nothing; refused_bucket says how long to wait.
+-- This request's token, from the user's bucket of its scope (public.take_tokens). A refused request
+-- writes nothing; available says how long to wait.
 active_block AS (
     SELECT block."blockedUntil"
     FROM public.rate_limit_blocks AS block
     JOIN viewer ON block."userId" = viewer.user_id
     WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
 ),
-admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
-    FROM viewer
+admission AS MATERIALIZED (
+    SELECT taken.tokens_left, taken.available
+    FROM viewer, public.take_tokens(viewer.user_id, %(limit_scope)s, 1, %(limit_burst)s, %(limit_per_second)s) AS taken
     WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) - 1, "refilledAt" = now()
-        WHERE least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) >= 1
-    RETURNING bucket.tokens
-),
--- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
-refused_bucket AS (
-    SELECT least(%(limit_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(limit_per_second)s::float8) AS available
-    FROM public.rate_limits AS bucket
-    JOIN viewer ON bucket."userId" = viewer.user_id
-    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
-    FOR SHARE OF bucket
 ),
 limit_check AS (
     SELECT
-        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
-        (SELECT tokens FROM admission) AS tokens_left,
+        (SELECT user_id FROM viewer) AS user_id,
+        NOT %(limits_on)s OR (SELECT tokens_left FROM admission) IS NOT NULL AS admitted,
+        (SELECT tokens_left FROM admission) AS tokens_left,
         coalesce(
             extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
-            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
+            (1 - (SELECT available FROM admission)) / %(limit_per_second)s::float8
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 ),
--- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
--- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
-bytes_admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, 'write_bytes', %(bytes_burst)s::float8 - %(body_bytes)s, now()
-    FROM viewer, limit_check
-    WHERE %(limits_on)s AND limit_check.admitted
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) - %(body_bytes)s, "refilledAt" = now()
-        WHERE least(%(bytes_burst)s::float8, bucket.tokens + extract(epoch FROM now() - bucket."refilledAt")::float8 * %(bytes_per_second)s::float8) >= %(body_bytes)s
-    RETURNING bucket.tokens
+-- The body's length, from the write_bytes bucket (its tokens are bytes), once the write bucket admitted.
+bytes_admission AS MATERIALIZED (
+    SELECT taken.tokens_left
+    FROM viewer, public.take_tokens(
+        viewer.user_id, 'write_bytes', %(body_bytes)s, %(bytes_burst)s, %(bytes_per_second)s
+    ) AS taken
+    -- One-time filters (uncorrelated): checked before the call.
+    WHERE %(limits_on)s AND (SELECT admitted FROM limit_check)
 ),
 bytes_check AS (
-    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+    SELECT NOT %(limits_on)s OR (SELECT tokens_left FROM bytes_admission) IS NOT NULL AS admitted
 ),
--- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
--- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
--- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
--- parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
--- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
+-- The body, only once the session and the limiter said yes: a bytea parameter of a MATERIALIZED CTE
+-- with a row only for an admitted viewer leaves the planner no jsonb cast to fold before admission ran.
+-- The parse never raises (migrations/20261202_01_...): a refused body leaves the token spent.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- The batch's body, parsed as PUT's is (never raising); its changes also as json, for each one's data.
+-- The body, parsed as PUT's (never raising); its changes also as json, for data as sent.
 parsed_body AS MATERIALIZED (
     SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
     FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
@@ -96,8 +78,8 @@ change AS MATERIALIZED (
             WITH ORDINALITY AS item(document, sent, position)
     WHERE parsed_body.changes IS NOT NULL
 ),
--- The batch's own rules: any refusal here refuses every change (422). Two changes of one id would be
--- two writes of one row in one statement, which Postgres refuses or applies in no promised order.
+-- The batch's own rules: a refusal here refuses every change (422). One id twice would be two writes
+-- of one row in one statement, which Postgres refuses or applies in no promised order.
 changes_fields AS (
     SELECT
         CASE
@@ -134,7 +116,7 @@ batch_charge AS MATERIALIZED (
     ) AS charge (tokens_left)
     WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
 ),
--- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
+-- Each change's fields, by PUT's rules or DELETE's (a rerun reads only those in positions).
 checked_change AS (
     SELECT
         change.*,
@@ -151,33 +133,29 @@ checked_change AS (
     WHERE batch_charge.paid
       AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
 ),
--- MATERIALIZED: the casts run only on checked changes, whatever the filters on them later.
--- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
-put_change AS MATERIALIZED (
+-- MATERIALIZED: the casts run only on changes whose fields are right. A write without a writeId gets
+-- one made from the request's seed and its place (alike on a rerun).
+valid_change AS MATERIALIZED (
     SELECT
         position,
+        deleting IS TRUE AS deleting,
         (document ->> 'id')::uuid AS id,
         document ->> 'name' AS name,
         data,
         base_revision,
-        coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid) AS write_id
+        CASE WHEN deleting IS NOT TRUE
+            THEN coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid)
+        END AS write_id
     FROM checked_change
-    WHERE field_problem IS NULL AND deleting IS NOT TRUE
-),
-delete_change AS MATERIALIZED (
-    SELECT position, (document ->> 'id')::uuid AS id, base_revision
-    FROM checked_change
-    WHERE field_problem IS NULL AND deleting
+    WHERE field_problem IS NULL
 ),
 -- Every project the batch names, locked in id order before any is written: two batches of the same
--- projects in other orders wait for each other instead of deadlocking. A locking read returns the
--- latest committed version: a change that wrote nothing is answered from it (the copy that won a
--- conflict). A first write committed after the snapshot stays unseen ('raced').
+-- projects in other orders queue, never deadlock. A locking read gives the latest committed version (a
+-- conflict's winning copy); a first write committed after the snapshot stays unseen ('raced').
 locked AS MATERIALIZED (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id
-      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+    WHERE project."userId" = viewer.user_id AND project.id IN (SELECT id FROM valid_change)
     ORDER BY project.id
     FOR NO KEY UPDATE OF project
 ),
@@ -186,16 +164,16 @@ locked AS MATERIALIZED (
 -- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
     INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
-    SELECT viewer.user_id, put_change.id, put_change.name, 1, put_change.write_id
-    FROM viewer, put_change
-    WHERE (SELECT count(*) FROM locked) >= 0
-    -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
-    ORDER BY put_change.id
+    SELECT viewer.user_id, valid_change.id, valid_change.name, 1, valid_change.write_id
+    FROM viewer, valid_change
+    WHERE NOT valid_change.deleting AND (SELECT count(*) FROM locked) >= 0
+    -- By id: new projects too are taken in one order (see locked).
+    ORDER BY valid_change.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
-        WHERE project.revision = (SELECT base_revision FROM put_change WHERE put_change.id = excluded.id)
+        WHERE project.revision = (SELECT base_revision FROM valid_change WHERE valid_change.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
     RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
 ),
@@ -203,20 +181,20 @@ written AS (
 -- The revision it replaced is already there, the one before it.
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
-    SELECT written."userId", written.id, written.revision, written.name, put_change.data, written."updatedAt",
-        octet_length(put_change.data::text)
+    SELECT written."userId", written.id, written.revision, written.name, valid_change.data, written."updatedAt",
+        octet_length(valid_change.data::text)
     FROM written
-    JOIN put_change ON put_change.id = written.id
+    JOIN valid_change ON valid_change.id = written.id
 ),
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
         data = NULL, "changeXid" = pg_current_xact_id()
-    FROM viewer, delete_change
-    WHERE (SELECT count(*) FROM locked) >= 0
-      AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
-      AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
+    FROM viewer, valid_change AS deletion
+    WHERE (SELECT count(*) FROM locked) >= 0 AND deletion.deleting
+      AND project."userId" = viewer.user_id AND project.id = deletion.id AND project."deletedAt" IS NULL
+      AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
 ),
 tombstone_revision AS (
@@ -224,68 +202,52 @@ tombstone_revision AS (
     SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
     FROM tombstoned
 ),
-judged AS (
-    SELECT
-        checked.position,
-        checked.document -> 'id' AS sent_id,
-        checked.field_problem,
-        coalesce(put_change.id, delete_change.id) AS id,
-        CASE
-            WHEN checked.field_problem IS NOT NULL THEN 'refused'
-            WHEN written.id IS NOT NULL THEN 'written'
-            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND locked."deletedAt" IS NOT NULL)
-                THEN 'tombstoned'
-            WHEN locked."writeId" = put_change.write_id THEN 'replayed'
-            WHEN locked.id IS NOT NULL THEN 'conflict'
-            WHEN checked.deleting THEN 'not_found'
-            ELSE 'raced'
-        END AS outcome,
-        coalesce(written.revision, tombstoned.revision, locked.revision) AS revision,
-        coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt") AS "updatedAt",
-        locked AS server
-    FROM checked_change AS checked
-    LEFT JOIN put_change USING (position)
-    LEFT JOIN delete_change USING (position)
-    LEFT JOIN written ON written.id = put_change.id
-    LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
-    LEFT JOIN locked ON locked.id = coalesce(put_change.id, delete_change.id)
-),
--- Each change's answer, as its own PUT or DELETE would answer it.
+-- Each change's outcome, and its answer as its own PUT or DELETE would answer it.
 answered AS (
-    SELECT
-        position,
-        outcome,
-        CASE outcome
+    SELECT checked.position, judged.outcome, CASE judged.outcome
             WHEN 'raced' THEN NULL
             WHEN 'conflict' THEN json_build_object(
-                'id', id, 'status', 409, 'server', json_build_object(
-            'id', (server).id, 'name', (server).name, 'data', public.project_revision_data((server)."userId", (server).id, (server).revision), 'revision', (server).revision,
-            'updatedAt', public.to_iso_string((server)."updatedAt"),
-            'deletedAt', public.to_iso_string((server)."deletedAt")))
+                'id', valid.id, 'status', 409, 'server', json_build_object(
+            'id', locked.id, 'name', locked.name, 'data', public.project_revision_data(locked."userId", locked.id, locked.revision), 'revision', locked.revision,
+            'updatedAt', public.to_iso_string(locked."updatedAt"),
+            'deletedAt', public.to_iso_string(locked."deletedAt")))
             WHEN 'not_found' THEN json_build_object(
-                'id', id, 'status', 404, 'error', json_build_object(
-                    'code', 'project_not_found', 'message', 'no project ' || id || ' in this account'))
+                'id', valid.id, 'status', 404, 'error', json_build_object(
+                    'code', 'project_not_found', 'message', 'no project ' || valid.id || ' in this account'))
             WHEN 'refused' THEN json_build_object(
-                'id', sent_id, 'status', 422,
-                'error', json_build_object('code', 'invalid_field', 'message', field_problem))
+                'id', checked.document -> 'id', 'status', 422,
+                'error', json_build_object('code', 'invalid_field', 'message', checked.field_problem))
             ELSE json_build_object(
-                'id', judged.id, 'status', 200, 'revision', judged.revision,
-                'updatedAt', public.to_iso_string(judged."updatedAt"))
-        END::text AS result
-    FROM judged
+                'id', valid.id, 'status', 200,
+                'revision', coalesce(written.revision, tombstoned.revision, locked.revision),
+                'updatedAt', public.to_iso_string(coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt")))
+        END AS result
+    FROM checked_change AS checked
+    LEFT JOIN valid_change AS valid USING (position)
+    LEFT JOIN written ON written.id = valid.id
+    LEFT JOIN tombstoned ON tombstoned.id = valid.id
+    LEFT JOIN locked ON locked.id = valid.id,
+    LATERAL (SELECT CASE
+        WHEN checked.field_problem IS NOT NULL THEN 'refused'
+        WHEN written.id IS NOT NULL THEN 'written'
+        WHEN tombstoned.id IS NOT NULL OR (valid.deleting AND locked."deletedAt" IS NOT NULL)
+            THEN 'tombstoned'
+        WHEN locked."writeId" = valid.write_id THEN 'replayed'
+        WHEN locked.id IS NOT NULL THEN 'conflict'
+        WHEN valid.deleting THEN 'not_found'
+        ELSE 'raced'
+    END) AS judged (outcome)
 )
 SELECT
-    (SELECT user_id FROM viewer) AS user_id,
-    (SELECT admitted FROM limit_check) AS admitted,
-    (SELECT tokens_left FROM limit_check) AS tokens_left,
-    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
-    (SELECT blocked FROM limit_check) AS blocked,
+    limit_check.*,
     (SELECT admitted FROM bytes_check) AS bytes_admitted,
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM changes_fields) AS field_problem,
-    (SELECT cost FROM batch_charge) AS batch_cost,
-    (SELECT paid FROM batch_charge) AS batch_paid,
-    (SELECT tokens_left FROM batch_charge) AS batch_tokens_left,
+    batch_charge.cost AS batch_cost,
+    batch_charge.paid AS batch_paid,
+    batch_charge.tokens_left AS batch_tokens_left,
     (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
     (SELECT array_agg(result ORDER BY position) FROM answered) AS results
+FROM limit_check
+LEFT JOIN batch_charge ON true

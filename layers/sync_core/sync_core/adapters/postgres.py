@@ -3,6 +3,10 @@
 Every statement runs in autocommit mode, so each is its own short transaction: one round trip,
 and RDS Proxy can multiplex between them. Prepared statements would pin the proxy connection, so
 psycopg's automatic preparation is off.
+
+Results come in binary format, where a `json` value is its text: each arrives as the bytes Postgres
+sent, through psycopg's C bytea loader (no Python call per row). The statements build every answer's
+JSON, and the handlers pass those bytes through as the response body, never decoded.
 """
 
 from collections.abc import Callable, Mapping
@@ -10,6 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.string import ByteaBinaryLoader
 
 from sync_core.adapters.settings import DatabaseSettings
 from sync_core.domain.errors import DatabaseUnavailable
@@ -21,6 +26,12 @@ Connect = Callable[[], psycopg.Connection]
 
 class _ConnectionLost(Exception):
     pass
+
+
+def load_json_as_bytes(connection: psycopg.Connection) -> psycopg.Connection:
+    """`connection`, answering each `json` column of a binary-format result with the bytes Postgres sent."""
+    connection.adapters.register_loader("json", ByteaBinaryLoader)
+    return connection
 
 
 class Database:
@@ -54,7 +65,7 @@ class Database:
         connection = self._live_connection()
         try:
             with connection.cursor(row_factory=dict_row) as cursor:
-                cursor.execute(sql, params)
+                cursor.execute(sql, params, binary=True)
                 return cursor.fetchall()
         except psycopg.OperationalError:
             if connection.broken or connection.closed:
@@ -67,7 +78,7 @@ class Database:
     def _live_connection(self) -> psycopg.Connection:
         if self._connection is None or self._connection.closed:
             try:
-                self._connection = self._connect()
+                self._connection = load_json_as_bytes(self._connect())
             except psycopg.OperationalError:
                 raise DatabaseUnavailable(
                     "the database is unreachable", retry_after_seconds=RETRY_AFTER_SECONDS

@@ -9,7 +9,7 @@ Each statement checks the Better Auth session itself (the `viewer` CTE), takes t
 revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
 objects. No statement raises on what a client sent: a refused request still spends its token. The
 revision rule lives here and nowhere else; the rules of a write's fields live in the SQL functions of
-migrations/20261202_07_create-write-field-rules.sql, which every write's statement calls.
+migrations/20261202_07_create-statement-functions.sql, which every write's statement calls.
 
 Each statement is composed here from the pieces they share; `make statements` writes each, as sent,
 to layers/sync_core/statements/<name>.sql, where it reads top to bottom (a test keeps them equal).
@@ -99,63 +99,36 @@ viewer AS (
 )"""
 
 
-def _available(burst: str, per_second: str) -> str:
-    """The tokens a bucket holds now: what it held, refilled since at its rate, up to its burst."""
-    return (
-        f"""least({burst}::float8, bucket.tokens"""
-        f""" + extract(epoch FROM now() - bucket."refilledAt")::float8 * {per_second}::float8)"""
-    )
-
-
-_AVAILABLE = _available("%(limit_burst)s", "%(limit_per_second)s")
-_BYTES_AVAILABLE = _available("%(bytes_burst)s", "%(bytes_per_second)s")
-
-ADMISSION = f"""
--- The user's token bucket for this request's scope, taken in the same statement. The conditional
--- upsert is exact under concurrency: ON CONFLICT re-checks its WHERE on the latest row version.
--- A refused request writes nothing; refused_bucket says how long to wait.
+ADMISSION = """
+-- This request's token, from the user's bucket of its scope (public.take_tokens). A refused request
+-- writes nothing; available says how long to wait.
 active_block AS (
     SELECT block."blockedUntil"
     FROM public.rate_limit_blocks AS block
     JOIN viewer ON block."userId" = viewer.user_id
     WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
 ),
-admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, %(limit_scope)s, %(limit_burst)s::float8 - 1, now()
-    FROM viewer
+admission AS MATERIALIZED (
+    SELECT taken.tokens_left, taken.available
+    FROM viewer, public.take_tokens(viewer.user_id, %(limit_scope)s, 1, %(limit_burst)s, %(limit_per_second)s) AS taken
     WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = {_AVAILABLE} - 1, "refilledAt" = now()
-        WHERE {_AVAILABLE} >= 1
-    RETURNING bucket.tokens
-),
--- Read only when refused, as a locking read: it sees the version that refused us, not the snapshot's.
-refused_bucket AS (
-    SELECT {_AVAILABLE} AS available
-    FROM public.rate_limits AS bucket
-    JOIN viewer ON bucket."userId" = viewer.user_id
-    WHERE %(limits_on)s AND bucket.scope = %(limit_scope)s AND NOT EXISTS (SELECT FROM admission)
-    FOR SHARE OF bucket
 ),
 limit_check AS (
     SELECT
-        NOT %(limits_on)s OR EXISTS (SELECT FROM admission) AS admitted,
-        (SELECT tokens FROM admission) AS tokens_left,
+        (SELECT user_id FROM viewer) AS user_id,
+        NOT %(limits_on)s OR (SELECT tokens_left FROM admission) IS NOT NULL AS admitted,
+        (SELECT tokens_left FROM admission) AS tokens_left,
         coalesce(
             extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
-            (1 - (SELECT available FROM refused_bucket)) / %(limit_per_second)s::float8
+            (1 - (SELECT available FROM admission)) / %(limit_per_second)s::float8
         ) AS wait_seconds,
         EXISTS (SELECT FROM active_block) AS blocked
 )"""
 
-# Every statement answers these first: who is asking, and whether the limiter admitted them.
+# Every statement answers these first, from its one limit_check row: who is asking (user_id), and
+# whether the limiter admitted them (admitted, tokens_left, wait_seconds, blocked).
 LIMIT_COLUMNS = """
-    (SELECT user_id FROM viewer) AS user_id,
-    (SELECT admitted FROM limit_check) AS admitted,
-    (SELECT tokens_left FROM limit_check) AS tokens_left,
-    (SELECT wait_seconds FROM limit_check) AS wait_seconds,
-    (SELECT blocked FROM limit_check) AS blocked"""
+    limit_check.*"""
 ADMITTED = "(SELECT admitted FROM limit_check)"
 
 
@@ -224,11 +197,12 @@ current AS (
 LIST_PROJECTS = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     (
-        SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')::text
+        SELECT coalesce(json_agg({_summary("project")} ORDER BY project."updatedAt" DESC, project.id), '[]')
         FROM public.projects AS project
         JOIN viewer ON project."userId" = viewer.user_id
         WHERE {ADMITTED} AND (%(include_deleted)s OR project."deletedAt" IS NULL)
     ) AS projects
+FROM limit_check
 """
 
 # The revision reads below scan project_revisions inside a LATERAL subquery that a LIMIT or an aggregate
@@ -240,9 +214,9 @@ SELECT{LIMIT_COLUMNS},
     found.revision,
     CASE
         WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE {_document("found")}::text
+        ELSE {_document("found")}
     END AS document
-FROM (SELECT) AS answer
+FROM limit_check
 LEFT JOIN (
     SELECT kept.*
     FROM viewer, LATERAL (
@@ -327,8 +301,8 @@ SELECT{LIMIT_COLUMNS},
     (SELECT listing_began::text FROM reading) AS listing_began,
     page."changeXid"::text AS change_xid,
     page.id,
-    CASE WHEN page.id IS NOT NULL THEN {_change("page")}::text END AS change
-FROM (SELECT) AS answer
+    CASE WHEN page.id IS NOT NULL THEN {_change("page")} END AS change
+FROM limit_check
 LEFT JOIN page ON true
 ORDER BY page.place
 """
@@ -337,28 +311,23 @@ UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 
 
 BYTES_ADMISSION = f"""
--- A write's bytes, from the user's write_bytes bucket (its tokens are bytes), charged by the body's
--- length once the write bucket admitted the request. Refused, it writes nothing; the token stays spent.
-bytes_admission AS (
-    INSERT INTO public.rate_limits AS bucket ("userId", scope, tokens, "refilledAt")
-    SELECT viewer.user_id, '{Scope.WRITE_BYTES}', %(bytes_burst)s::float8 - %(body_bytes)s, now()
-    FROM viewer, limit_check
-    WHERE %(limits_on)s AND limit_check.admitted
-    ON CONFLICT ("userId", scope) DO UPDATE
-        SET tokens = {_BYTES_AVAILABLE} - %(body_bytes)s, "refilledAt" = now()
-        WHERE {_BYTES_AVAILABLE} >= %(body_bytes)s
-    RETURNING bucket.tokens
+-- The body's length, from the write_bytes bucket (its tokens are bytes), once the write bucket admitted.
+bytes_admission AS MATERIALIZED (
+    SELECT taken.tokens_left
+    FROM viewer, public.take_tokens(
+        viewer.user_id, '{Scope.WRITE_BYTES}', %(body_bytes)s, %(bytes_burst)s, %(bytes_per_second)s
+    ) AS taken
+    -- One-time filters (uncorrelated): checked before the call.
+    WHERE %(limits_on)s AND {ADMITTED}
 ),
 bytes_check AS (
-    SELECT NOT %(limits_on)s OR EXISTS (SELECT FROM bytes_admission) AS admitted
+    SELECT NOT %(limits_on)s OR (SELECT tokens_left FROM bytes_admission) IS NOT NULL AS admitted
 )"""
 
 ADMITTED_BODY = f"""{BYTES_ADMISSION},
--- The body, read once the session and the limiter said yes. It enters as a bytea parameter of a
--- MATERIALIZED CTE that has a row only for an admitted viewer: the planner, which folds a cast of a
--- parameter into a constant while planning (before any admission ran), gets no jsonb to fold, and the
--- parse function runs for admitted requests only. It never raises (migrations/20261202_01_...), so a
--- refused body leaves the token spent; problem says why in our words, refusal in Postgres' own.
+-- The body, only once the session and the limiter said yes: a bytea parameter of a MATERIALIZED CTE
+-- with a row only for an admitted viewer leaves the planner no jsonb cast to fold before admission ran.
+-- The parse never raises (migrations/20261202_01_...): a refused body leaves the token spent.
 admitted_body AS MATERIALIZED (
     SELECT %(body)s::bytea AS sent
     FROM viewer, limit_check, bytes_check
@@ -428,7 +397,7 @@ written AS (
     SELECT viewer.user_id, {source}.id, {source}.name, 1, {source}.write_id
     FROM viewer, {source}
     WHERE {where}
-    -- By id: two batches inserting the same new ids in other orders wait for each other, not deadlock.
+    -- By id: new projects too are taken in one order (see locked).
     ORDER BY {source}.id
     ON CONFLICT ("userId", id) DO UPDATE
         SET name = excluded.name, data = NULL, revision = project.revision + 1,
@@ -481,12 +450,12 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     END AS outcome,
     coalesce(written.revision, current.revision) AS revision,
     CASE
-        WHEN written.id IS NOT NULL THEN {_write_receipt("written")}::text
-        WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}::text
+        WHEN written.id IS NOT NULL THEN {_write_receipt("written")}
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}
         WHEN current.id IS NOT NULL
-            THEN json_build_object('server', {_document("current", _server_data("current"))})::text
+            THEN json_build_object('server', {_document("current", _server_data("current"))})
     END AS body
-FROM (SELECT) AS answer
+FROM limit_check
 LEFT JOIN written ON true
 LEFT JOIN current ON true
 """
@@ -546,18 +515,18 @@ SELECT{LIMIT_COLUMNS},{_refusals("delete_fields")},
     END AS outcome,
     coalesce(tombstoned.revision, current.revision) AS revision,
     CASE
-        WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}::text
-        WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}::text
+        WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}
+        WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}
         WHEN current.id IS NOT NULL
-            THEN json_build_object('server', {_document("current", _server_data("current"))})::text
+            THEN json_build_object('server', {_document("current", _server_data("current"))})
     END AS body
-FROM (SELECT) AS answer
+FROM limit_check
 LEFT JOIN tombstoned ON true
 LEFT JOIN current ON true
 """
 
 CHANGES_BODY = f"""{ADMITTED_BODY},
--- The batch's body, parsed as PUT's is (never raising); its changes also as json, for each one's data.
+-- The body, parsed as PUT's (never raising); its changes also as json, for data as sent.
 parsed_body AS MATERIALIZED (
     SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
     FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
@@ -575,8 +544,8 @@ change AS MATERIALIZED (
             WITH ORDINALITY AS item(document, sent, position)
     WHERE parsed_body.changes IS NOT NULL
 ),
--- The batch's own rules: any refusal here refuses every change (422). Two changes of one id would be
--- two writes of one row in one statement, which Postgres refuses or applies in no promised order.
+-- The batch's own rules: a refusal here refuses every change (422). One id twice would be two writes
+-- of one row in one statement, which Postgres refuses or applies in no promised order.
 changes_fields AS (
     SELECT
         CASE
@@ -613,7 +582,7 @@ batch_charge AS MATERIALIZED (
     ) AS charge (tokens_left)
     WHERE changes_fields.problem IS NULL AND changes_fields.field_problem IS NULL
 ),
--- Each change's fields, by PUT's rules or DELETE's (a rerun reads only the changes in positions).
+-- Each change's fields, by PUT's rules or DELETE's (a rerun reads only those in positions).
 checked_change AS (
     SELECT
         change.*,
@@ -630,42 +599,32 @@ checked_change AS (
     WHERE batch_charge.paid
       AND (%(positions)s::bigint[] IS NULL OR change.position = ANY (%(positions)s::bigint[]))
 ),
--- MATERIALIZED: the casts run only on checked changes, whatever the filters on them later.
--- A change without a writeId gets one made from the request's seed and its place, the same on a rerun.
-put_change AS MATERIALIZED (
+-- MATERIALIZED: the casts run only on changes whose fields are right. A write without a writeId gets
+-- one made from the request's seed and its place (alike on a rerun).
+valid_change AS MATERIALIZED (
     SELECT
         position,
+        deleting IS TRUE AS deleting,
         (document ->> 'id')::uuid AS id,
         document ->> 'name' AS name,
         data,
         base_revision,
-        coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid) AS write_id
+        CASE WHEN deleting IS NOT TRUE
+            THEN coalesce((document ->> 'writeId')::uuid, md5(%(fallback_write_id)s::text || position)::uuid)
+        END AS write_id
     FROM checked_change
-    WHERE field_problem IS NULL AND deleting IS NOT TRUE
-),
-delete_change AS MATERIALIZED (
-    SELECT position, (document ->> 'id')::uuid AS id, base_revision
-    FROM checked_change
-    WHERE field_problem IS NULL AND deleting
+    WHERE field_problem IS NULL
 )"""
-
-
-def _change_receipt(alias: str) -> str:
-    return f"""json_build_object(
-                'id', {alias}.id, 'status', 200, 'revision', {alias}.revision,
-                'updatedAt', {_time(f'{alias}."updatedAt"')})"""
 
 
 LOCKED = """
 -- Every project the batch names, locked in id order before any is written: two batches of the same
--- projects in other orders wait for each other instead of deadlocking. A locking read returns the
--- latest committed version: a change that wrote nothing is answered from it (the copy that won a
--- conflict). A first write committed after the snapshot stays unseen ('raced').
+-- projects in other orders queue, never deadlock. A locking read gives the latest committed version (a
+-- conflict's winning copy); a first write committed after the snapshot stays unseen ('raced').
 locked AS MATERIALIZED (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id
-      AND project.id IN (SELECT id FROM put_change UNION ALL SELECT id FROM delete_change)
+    WHERE project."userId" = viewer.user_id AND project.id IN (SELECT id FROM valid_change)
     ORDER BY project.id
     FOR NO KEY UPDATE OF project
 )"""
@@ -680,77 +639,68 @@ PUSH_CHANGES = f"""{
         ADMISSION,
         CHANGES_BODY,
         LOCKED,
-        _written("put_change", AFTER_LOCKING),
+        _written("valid_change", f"NOT valid_change.deleting AND {AFTER_LOCKING}"),
         f'''
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET {TOMBSTONE}
-    FROM viewer, delete_change
-    WHERE {AFTER_LOCKING}
-      AND project."userId" = viewer.user_id AND project.id = delete_change.id AND project."deletedAt" IS NULL
-      AND (delete_change.base_revision IS NULL OR project.revision = delete_change.base_revision)
+    FROM viewer, valid_change AS deletion
+    WHERE {AFTER_LOCKING} AND deletion.deleting
+      AND project."userId" = viewer.user_id AND project.id = deletion.id AND project."deletedAt" IS NULL
+      AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
 ),{TOMBSTONE_REVISION},
-judged AS (
-    SELECT
-        checked.position,
-        checked.document -> 'id' AS sent_id,
-        checked.field_problem,
-        coalesce(put_change.id, delete_change.id) AS id,
-        CASE
-            WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
-            WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
-            WHEN tombstoned.id IS NOT NULL OR (checked.deleting AND locked."deletedAt" IS NOT NULL)
-                THEN '{ChangeOutcome.TOMBSTONED}'
-            WHEN locked."writeId" = put_change.write_id THEN '{ChangeOutcome.REPLAYED}'
-            WHEN locked.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
-            WHEN checked.deleting THEN '{ChangeOutcome.NOT_FOUND}'
-            ELSE '{ChangeOutcome.RACED}'
-        END AS outcome,
-        coalesce(written.revision, tombstoned.revision, locked.revision) AS revision,
-        coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt") AS "updatedAt",
-        locked AS server
-    FROM checked_change AS checked
-    LEFT JOIN put_change USING (position)
-    LEFT JOIN delete_change USING (position)
-    LEFT JOIN written ON written.id = put_change.id
-    LEFT JOIN tombstoned ON tombstoned.id = delete_change.id
-    LEFT JOIN locked ON locked.id = coalesce(put_change.id, delete_change.id)
-),
--- Each change's answer, as its own PUT or DELETE would answer it.
+-- Each change's outcome, and its answer as its own PUT or DELETE would answer it.
 answered AS (
-    SELECT
-        position,
-        outcome,
-        CASE outcome
+    SELECT checked.position, judged.outcome, CASE judged.outcome
             WHEN '{ChangeOutcome.RACED}' THEN NULL
             WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
-                'id', id, 'status', 409, 'server', {_document("(server)", _server_data("(server)"))})
+                'id', valid.id, 'status', 409, 'server', {_document("locked", _server_data("locked"))})
             WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
-                'id', id, 'status', 404, 'error', json_build_object(
-                    'code', '{ProjectNotFound.code}', 'message', 'no project ' || id || ' in this account'))
+                'id', valid.id, 'status', 404, 'error', json_build_object(
+                    'code', '{ProjectNotFound.code}', 'message', 'no project ' || valid.id || ' in this account'))
             WHEN '{ChangeOutcome.REFUSED}' THEN json_build_object(
-                'id', sent_id, 'status', 422,
-                'error', json_build_object('code', '{InvalidField.code}', 'message', field_problem))
-            ELSE {_change_receipt("judged")}
-        END::text AS result
-    FROM judged
+                'id', checked.document -> 'id', 'status', 422,
+                'error', json_build_object('code', '{InvalidField.code}', 'message', checked.field_problem))
+            ELSE json_build_object(
+                'id', valid.id, 'status', 200,
+                'revision', coalesce(written.revision, tombstoned.revision, locked.revision),
+                'updatedAt', {_time('coalesce(written."updatedAt", tombstoned."updatedAt", locked."updatedAt")')})
+        END AS result
+    FROM checked_change AS checked
+    LEFT JOIN valid_change AS valid USING (position)
+    LEFT JOIN written ON written.id = valid.id
+    LEFT JOIN tombstoned ON tombstoned.id = valid.id
+    LEFT JOIN locked ON locked.id = valid.id,
+    LATERAL (SELECT CASE
+        WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
+        WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
+        WHEN tombstoned.id IS NOT NULL OR (valid.deleting AND locked."deletedAt" IS NOT NULL)
+            THEN '{ChangeOutcome.TOMBSTONED}'
+        WHEN locked."writeId" = valid.write_id THEN '{ChangeOutcome.REPLAYED}'
+        WHEN locked.id IS NOT NULL THEN '{ChangeOutcome.CONFLICT}'
+        WHEN valid.deleting THEN '{ChangeOutcome.NOT_FOUND}'
+        ELSE '{ChangeOutcome.RACED}'
+    END) AS judged (outcome)
 )''',
     )
 }
 SELECT{LIMIT_COLUMNS},{_refusals("changes_fields")},
-    (SELECT cost FROM batch_charge) AS batch_cost,
-    (SELECT paid FROM batch_charge) AS batch_paid,
-    (SELECT tokens_left FROM batch_charge) AS batch_tokens_left,
+    batch_charge.cost AS batch_cost,
+    batch_charge.paid AS batch_paid,
+    batch_charge.tokens_left AS batch_tokens_left,
     (SELECT array_agg(outcome ORDER BY position) FROM answered) AS outcomes,
     (SELECT array_agg(result ORDER BY position) FROM answered) AS results
+FROM limit_check
+LEFT JOIN batch_charge ON true
 """
 
 # Session and limiter alone, for a request refused before its body could be sent (too large): it is
 # answered 401 or 429 like any other, and spends its token.
 ADMIT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS}
+FROM limit_check
 """
 
 # A project's history: every revision kept, newest first, the current one included, without data.
@@ -763,12 +713,13 @@ SELECT{LIMIT_COLUMNS},
                 'revision', kept.revision, 'name', kept.name,
                 'updatedAt', {_time('kept."updatedAt"')},
                 'deletedAt', {_time('kept."deletedAt"')},
-                'bytes', kept.bytes) ORDER BY kept.revision DESC)::text AS revisions
+                'bytes', kept.bytes) ORDER BY kept.revision DESC) AS revisions
             FROM public.project_revisions AS kept
             WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
         ) AS history
         WHERE {ADMITTED}
     ) AS revisions
+FROM limit_check
 """
 
 # One kept revision, as GET project answers for the current one; a revision never changes, so a client
@@ -778,9 +729,9 @@ SELECT{LIMIT_COLUMNS},
     found.revision,
     CASE
         WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE {_document("found")}::text
+        ELSE {_document("found")}
     END AS document
-FROM (SELECT) AS answer
+FROM limit_check
 LEFT JOIN (
     SELECT kept.*
     FROM viewer, LATERAL (
@@ -832,7 +783,7 @@ class PostgresProjectsStore:
         self._limits = limits
         self._hooks = hooks
 
-    def list_projects(self, session_token: str, *, include_deleted: bool) -> str:
+    def list_projects(self, session_token: str, *, include_deleted: bool) -> bytes:
         row = self._admitted_row(
             Scope.READ, LIST_PROJECTS, {"session_token": session_token, "include_deleted": include_deleted}
         )
@@ -915,7 +866,7 @@ class PostgresProjectsStore:
             raise RevisionConflict(row["body"])
         return ProjectDocument(row["revision"], row["body"])
 
-    def push_changes(self, session_token: str, batch: ChangeBatch) -> str:
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> bytes:
         """Every change of the batch, each as its own PUT or DELETE; their answers in request order."""
         params = {
             "session_token": session_token,
@@ -932,9 +883,9 @@ class PostgresProjectsStore:
         raced = [place for place, outcome in enumerate(row["outcomes"] or [], 1) if outcome == ChangeOutcome.RACED]
         if raced:
             self._rerun_raced(params, raced, results)
-        return '{"results":[' + ",".join(results) + "]}"
+        return b'{"results":[' + b",".join(results) + b"]}"
 
-    def _rerun_raced(self, params: dict, raced: list[int], results: list[str | None]) -> None:
+    def _rerun_raced(self, params: dict, raced: list[int], results: list[bytes | None]) -> None:
         """As PUT does: the changes (1-based places) that raced a first write, again; a new statement sees it."""
         rerun = self._admitted_row(Scope.WRITE, PUSH_CHANGES, {**params, "positions": raced})
         if ChangeOutcome.RACED in rerun["outcomes"]:
@@ -942,7 +893,7 @@ class PostgresProjectsStore:
         for place, result in zip(raced, rerun["results"], strict=True):
             results[place - 1] = result
 
-    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> str:
+    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> bytes:
         row = self._admitted_row(Scope.READ, LIST_REVISIONS, {"session_token": session_token, "project_id": project_id})
         if row["revisions"] is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
@@ -996,10 +947,7 @@ class PostgresProjectsStore:
         if not row["admitted"]:
             self._hooks.publish(LimitEvent(LimitEventKind.THROTTLED, row["user_id"], scope))
             reason = "writes are blocked for repeated throttling" if row["blocked"] else f"over the {scope} rate limit"
-            # No wait known: the bucket row was created by a request this statement could not see.
-            wait = row["wait_seconds"]
-            wait = wait if wait is not None else 1 / self._limits.bucket(scope).per_second
-            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(wait))
+            raise RateLimited(reason, retry_after_seconds=retry_after_seconds(row["wait_seconds"]))
         if row.get("bytes_admitted") is False:
             self._refuse_over_byte_budget(row["user_id"], params["body_bytes"])
         self._report_burst(row["user_id"], row["tokens_left"], scope=scope)

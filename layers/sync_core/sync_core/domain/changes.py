@@ -52,20 +52,20 @@ class FeedCursor:
 
 @dataclass(frozen=True)
 class ChangesPage:
-    """A page as the store read it: each change's JSON text in feed order, where to continue, and whether
-    more changes can be read now."""
+    """A page as the store read it: each change's JSON as Postgres wrote it (bytes) in feed order, where to
+    continue, and whether more changes can be read now."""
 
-    changes: list[str]
+    changes: list[bytes]
     cursor: FeedCursor
     more: bool
 
-    def json_text(self) -> str:
-        # One join around the changes' text as Postgres wrote it: project data is never decoded, and a
+    def json_bytes(self) -> bytes:
+        # One join around the changes' bytes as Postgres sent them: nothing is decoded or encoded, and a
         # megabyte page is copied once. The cursor is base64url, so it needs no escaping.
         more = "true" if self.more else "false"
-        closing = f'], "cursor": "{encode_cursor(self.cursor)}", "more": {more}}}'
-        separated = [piece for change in self.changes for piece in (", ", change)][1:]
-        return "".join(['{"changes": [', *separated, closing])
+        closing = f'], "cursor": "{encode_cursor(self.cursor)}", "more": {more}}}'.encode()
+        separated = [piece for change in self.changes for piece in (b", ", change)][1:]
+        return b"".join([b'{"changes": [', *separated, closing])
 
 
 def encode_cursor(cursor: FeedCursor) -> str:

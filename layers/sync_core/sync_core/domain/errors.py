@@ -46,11 +46,11 @@ class RevisionNotFound(SyncError):
 
 
 class RevisionConflict(SyncError):
-    """The base revision is stale. `body` is the JSON text `{"server": {...}}` to send back."""
+    """The base revision is stale. `body` is the JSON `{"server": {...}}` to send back, as Postgres wrote it."""
 
     code = "revision_conflict"
 
-    def __init__(self, body: str):
+    def __init__(self, body: bytes):
         super().__init__("the project changed on the server since baseRevision")
         self.body = body
 

@@ -28,10 +28,10 @@ _REVISION = re.compile(rf"[1-9][0-9]{{0,{REVISION_DIGITS - 1}}}")
 
 @dataclass(frozen=True)
 class ProjectDocument:
-    """A project as JSON text, with the revision that is its ETag."""
+    """A project as the JSON Postgres wrote (bytes, never decoded), with the revision that is its ETag."""
 
     revision: int
-    json_text: str
+    json_bytes: bytes
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ChangeBatch:
 class ProjectsStore(Protocol):
     """The port every adapter of the projects table implements. Each call is one round trip."""
 
-    def list_projects(self, session_token: str, *, include_deleted: bool) -> str: ...
+    def list_projects(self, session_token: str, *, include_deleted: bool) -> bytes: ...
 
     def list_changes(self, session_token: str, since: FeedCursor | None, limit: int) -> ChangesPage: ...
 
@@ -94,9 +94,9 @@ class ProjectsStore(Protocol):
         self, session_token: str, project_id: uuid.UUID, deletion: ProjectDeletion
     ) -> ProjectDocument: ...
 
-    def push_changes(self, session_token: str, batch: ChangeBatch) -> str: ...
+    def push_changes(self, session_token: str, batch: ChangeBatch) -> bytes: ...
 
-    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> str: ...
+    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> bytes: ...
 
     def get_revision(
         self, session_token: str, project_id: uuid.UUID, revision: int, cached: CachedRevisions

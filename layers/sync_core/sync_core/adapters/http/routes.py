@@ -75,7 +75,7 @@ async def list_changes_route(request: Request) -> Response:
     cursor = None if since is None else changes.parse_cursor(since)
     limit = changes.parse_limit(request.query_params.get("limit"))
     page = services.store.list_changes(token, cursor, limit)
-    return Response(page.json_text(), media_type=JSON, headers={"Cache-Control": "private, no-cache"})
+    return Response(page.json_bytes(), media_type=JSON, headers={"Cache-Control": "private, no-cache"})
 
 
 @get_project_router.get("/api/projects/{project_id}")
@@ -89,7 +89,7 @@ async def get_project_route(request: Request) -> Response:
     headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
     if isinstance(found, projects.NotModified):
         return Response(status_code=304, headers=headers)
-    return Response(found.json_text, media_type=JSON, headers=headers)
+    return Response(found.json_bytes, media_type=JSON, headers=headers)
 
 
 @put_project_router.put("/api/projects/{project_id}")
@@ -99,7 +99,7 @@ async def put_project_route(request: Request) -> Response:
     project_uuid = _project_id(request)
     write = projects.ProjectWrite(body=await _body(request, token), fallback_write_id=uuid.uuid4())
     receipt = services.store.put_project(token, project_uuid, write)
-    return Response(receipt.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(receipt.revision)})
+    return Response(receipt.json_bytes, media_type=JSON, headers={"ETag": projects.entity_tag(receipt.revision)})
 
 
 @delete_project_router.delete("/api/projects/{project_id}")
@@ -110,7 +110,7 @@ async def delete_project_route(request: Request) -> Response:
     if_match = projects.if_match_revision(request.headers.get("if-match"))
     deletion = projects.ProjectDeletion(body=await _body(request, token), if_match_revision=if_match)
     tombstone = services.store.delete_project(token, project_uuid, deletion)
-    return Response(tombstone.json_text, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
+    return Response(tombstone.json_bytes, media_type=JSON, headers={"ETag": projects.entity_tag(tombstone.revision)})
 
 
 @push_changes_router.post("/api/changes")
@@ -143,7 +143,7 @@ async def get_revision_route(request: Request) -> Response:
     headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
     if isinstance(found, projects.NotModified):
         return Response(status_code=304, headers=headers)
-    return Response(found.json_text, media_type=JSON, headers=headers)
+    return Response(found.json_bytes, media_type=JSON, headers=headers)
 
 
 def _project_id(request: Request) -> uuid.UUID:
