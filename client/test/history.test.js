@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryError } from '../src/index.js';
-import { twoDevicesSharingAProject } from './support/devices.js';
+import { eventually, twoDevicesSharingAProject, twoTabsOfOneBrowser } from './support/devices.js';
 
 const ALICE = { id: 'user-alice' };
 
@@ -129,6 +129,7 @@ test('a project deleted on one device is listed as recently deleted and restored
   await laptop.save('p1', 'last words');
   await laptop.engine.idle();
   await laptop.engine.deleteProject('p2');
+  await laptop.engine.idle();
   await laptop.engine.deleteProject('p1');
   await laptop.engine.idle();
 
@@ -178,5 +179,35 @@ test('"keep mine" leaves the other device\'s copy in the history', async () => {
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'mine' });
   const theirs = (await phone.engine.listRevisions('p1')).find(({ revision }) => revision === 2);
   assert.deepEqual((await phone.engine.getRevision('p1', /** @type {number} */ (theirs?.revision))).data, { text: 'theirs' });
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"keep both" answered in two tabs at once makes one copy', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  await first.save('p1', 'original');
+  await first.engine.idle();
+  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
+  await second.save('p1', 'edited in tab two');
+  await eventually(() => first.engine.status().projects.p1?.state === 'conflict', 'the conflict in tab one');
+
+  const copies = (await Promise.all([first.engine.keepBoth('p1'), second.engine.keepBoth('p1')])).filter(Boolean);
+  assert.equal(copies.length, 1);
+  await eventually(() => server.projects(ALICE.id).length === 2, 'the copy to be pushed');
+  assert.deepEqual(server.project(ALICE.id, /** @type {string} */ (copies[0]))?.data, { text: 'edited in tab two' });
+  assert.equal(await second.text('p1'), 'from another device');
+  await Promise.all([first.close(), second.close()]);
+});
+
+test('a restore answers a waiting conflict; this device\'s copy is kept as a conflicted copy', async () => {
+  const { server, laptop, phone } = await conflictOnTheLaptop();
+  await laptop.engine.restoreRevision('p1', 1);
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(await laptop.text('p1'), 'original');
+  assert.deepEqual(server.project(ALICE.id, 'p1'), { ...server.project(ALICE.id, 'p1'), revision: 3, data: { text: 'original' } });
+  const copy = await projectNamed(laptop, /^Project p1 \(conflicted copy, /);
+  assert.deepEqual(server.project(ALICE.id, copy?.id ?? '')?.data, { text: 'mine' });
   await Promise.all([laptop.close(), phone.close()]);
 });
