@@ -1,6 +1,7 @@
 // The demo editor: a project list, a one-field editor, dev sign-in and the sync status, wired to the
 // sync engine exactly as the real editor would be. Every element tests drive has a data-testid.
 import { createSyncEngine, openIndexedDbProjectStore } from '../src/index.js';
+import { createHistoryPanels } from './history-ui.js';
 import { createMediaPanel } from './media-ui.js';
 import { apiBase, engineAuth, fetchDevAuth, holdSessionToken } from './connection.js';
 
@@ -54,6 +55,7 @@ const view = {
   conflictTheirs: byTestId('conflict-theirs'),
   keepMine: /** @type {HTMLButtonElement} */ (byTestId('keep-mine')),
   takeTheirs: /** @type {HTMLButtonElement} */ (byTestId('take-theirs')),
+  keepBoth: /** @type {HTMLButtonElement} */ (byTestId('keep-both')),
   resolveLater: /** @type {HTMLButtonElement} */ (byTestId('resolve-later')),
   signInAgain: /** @type {HTMLButtonElement} */ (byTestId('sign-in-again')),
   signInMessage: byTestId('sign-in-message'),
@@ -68,6 +70,23 @@ const media = createMediaPanel({
 
 const localStore = await openIndexedDbProjectStore({ indexedDB, name: 'appframes-demo-projects' });
 const engine = createSyncEngine({ localStore, baseUrl: apiBase, auth: engineAuth });
+
+const historyPanels = createHistoryPanels({
+  engine,
+  elements: {
+    panel: /** @type {HTMLDetailsElement} */ (byTestId('history-panel')),
+    revisions: byTestId('history-list'),
+    historyMessage: byTestId('history-message'),
+    deletedPanel: /** @type {HTMLDetailsElement} */ (byTestId('recently-deleted')),
+    deleted: byTestId('deleted-list'),
+    deletedMessage: byTestId('recently-deleted-message'),
+  },
+  beforeRestore: flushTyping,
+  restored: async () => {
+    await reloadProjects();
+    await refreshOpenProject();
+  },
+});
 
 const state = {
   /** @type {SignedInUser | null} */
@@ -235,6 +254,7 @@ function renderEditor() {
   view.pickHint.hidden = Boolean(project);
   const projectStatus = project ? engine.status().projects[project.id] : undefined;
   view.note.textContent = projectStatus?.message ?? '';
+  historyPanels.showProject(project?.id ?? null);
 }
 
 function scheduleSave() {
@@ -356,7 +376,7 @@ function showConflict(projectId, status) {
 let showings = 0;
 
 function armChoices() {
-  const choices = [view.keepMine, view.takeTheirs, view.resolveLater];
+  const choices = [view.keepMine, view.takeTheirs, view.keepBoth, view.resolveLater];
   for (const button of choices) button.disabled = true;
   const showing = (showings += 1);
   setTimeout(() => {
@@ -370,10 +390,11 @@ function hideConflict() {
 }
 
 /**
- * @param {(projectId: string) => Promise<void>} choice
- * @param {string} result what the choice did, told to the user once it is done
+ * @param {(projectId: string) => Promise<string | undefined | void>} choice resolves with the id of a project it made, if any
+ * @param {(names: { name: string, copy?: string }) => string} describe what the choice did (quoted names
+ *   of the project and of the project it made), told to the user once it is done
  */
-async function resolveConflict(choice, result) {
+async function resolveConflict(choice, describe) {
   const key = state.shownConflict;
   const projectId = view.conflict.dataset.projectId;
   if (!key || !projectId) return;
@@ -381,16 +402,18 @@ async function resolveConflict(choice, result) {
   state.settledConflicts.add(key);
   hideConflict();
   if (state.openProjectId === projectId) flushTyping();
+  /** @type {string | undefined | void} */
+  let made;
   try {
-    await choice(projectId);
+    made = await choice(projectId);
     await reloadProjects();
     await refreshOpenProject();
   } catch (error) {
     showSaveFailure(error);
     return;
   }
-  const name = state.projects.find((project) => project.id === projectId)?.name ?? 'the project';
-  showResult(result.replace('{name}', `“${name}”`));
+  const nameOf = (/** @type {string} */ id) => `“${state.projects.find((project) => project.id === id)?.name ?? 'the project'}”`;
+  showResult(describe({ name: nameOf(projectId), copy: made ? nameOf(made) : undefined }));
 }
 
 /** @param {string} text what a choice did, shown for a while */
@@ -479,7 +502,12 @@ function offerSignInAgain() {
 
 // ---- wiring -----------------------------------------------------------------------------------
 
+/** @type {SyncStatus['state'] | null} */
+let lastOverallState = null;
 engine.on('status', (status) => {
+  // Sync settled: a push (this device's or a restore) may have added revisions, a pull a deletion.
+  if (status.state === 'synced' && lastOverallState !== 'synced') historyPanels.refresh();
+  lastOverallState = status.state;
   // Another tab may have signed in or out: the engine follows it, and so does the header.
   if ((status.userId ?? null) !== (state.user?.id ?? null)) {
     state.user = status.userId ? { id: status.userId, email: state.user?.email } : null;
@@ -507,8 +535,20 @@ view.signInForm.addEventListener('submit', (event) => {
   signIn();
 });
 view.signOut.addEventListener('click', signOut);
-view.keepMine.addEventListener('click', () => resolveConflict(engine.keepMine, "Kept this device's copy of {name}; it is syncing."));
-view.takeTheirs.addEventListener('click', () => resolveConflict(engine.takeTheirs, "{name} now has the other device's copy."));
+view.keepMine.addEventListener('click', () => resolveConflict(
+  engine.keepMine,
+  ({ name }) => `Kept this device's copy of ${name}; it is syncing. The other device's copy stays in the project's history.`,
+));
+view.takeTheirs.addEventListener('click', () => resolveConflict(
+  engine.takeTheirs,
+  ({ name }) => `${name} now has the other device's copy; this device's copy was not kept.`,
+));
+view.keepBoth.addEventListener('click', () => resolveConflict(
+  engine.keepBoth,
+  ({ name, copy }) => (copy
+    ? `Kept both: ${name} has the other device's copy, this device's copy is now ${copy}.`
+    : `${name} now has the other device's copy.`),
+));
 view.resolveLater.addEventListener('click', postponeConflict);
 view.signInAgain.addEventListener('click', offerSignInAgain);
 window.addEventListener('online', finishPendingSignOut);

@@ -1,4 +1,4 @@
-// The user's answer to "Resolve conflict", from any tab. Both run under the project's lock and only
+// The user's answer to "Resolve conflict", from any tab. Each runs under the project's lock and only
 // act on a project that is still parked as a conflict.
 
 import { adoptServerCopy, forgetProject } from './local-commits.js';
@@ -40,5 +40,28 @@ export async function takeTheirs(context, projectId) {
       await adoptServerCopy(context, server);
     }
     return true;
+  });
+}
+
+/**
+ * "Keep both": this device's copy is kept as a new project (`keepCopy` commits it, "<name>
+ * (conflicted copy, <date>)"), then the project takes the server copy as "Take theirs" does.
+ * The copy is committed first: a crash in between leaves the conflict to answer again, never
+ * this device's copy lost.
+ * @param {SessionContext} context
+ * @param {string} projectId
+ * @param {(mine: import('./sync-types.js').LocalProject) => Promise<string>} keepCopy
+ * @returns {Promise<string | undefined>} the copy's id; undefined when the conflict was already answered or nothing was stored here
+ */
+export async function keepBoth(context, projectId, keepCopy) {
+  const { tabs, metadata, localStore } = context;
+  return tabs.withProjectLock(projectId, async () => {
+    const record = await metadata.error(projectId);
+    if (record?.kind !== 'conflict' || !record.server) return undefined;
+    const mine = await localStore.get(projectId);
+    const copyId = mine ? await keepCopy(mine) : undefined;
+    if (record.server.deletedAt) await forgetProject(context, projectId);
+    else await adoptServerCopy(context, record.server);
+    return copyId;
   });
 }

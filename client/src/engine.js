@@ -8,7 +8,10 @@ import { openSyncMetadata } from './adapters/sync-metadata.js';
 import { listenToBrowser, pageSignals } from './adapters/browser-signals.js';
 import { createDefaultTabCoordination } from './adapters/tabs.js';
 import { createEditingSession } from './editing-session.js';
-import { commitLocally } from './local-commits.js';
+import {
+  deletedProjectToRestore, getRevision, listRecentlyDeleted, listRevisions, restoreLocally, revisionToRestore, signedOut,
+} from './history.js';
+import { commitLocally, keepAsConflictedCopy } from './local-commits.js';
 import { startSyncSession } from './session.js';
 import { SAVED_LOCALLY, describeLocalError, localFailure, withSaveFailure } from './status.js';
 
@@ -213,19 +216,46 @@ export function createSyncEngine(options) {
   function commit(project, baseVersion) {
     const committed = surfacingStorageErrors(() => tabs.withProjectLock(project.id, async () => {
       await userChanges;
-      return commitLocally({
-        device: await device(), localStore, timers, queueCommit,
-        metadata: session?.metadata ?? null,
-        userId: session?.user.id ?? null,
-        newProjectId: options.newProjectId ?? (() => globalThis.crypto.randomUUID()),
-        withProjectLock: tabs.withProjectLock,
-        publishLocalChange,
-      }, project, baseVersion);
+      return commitLocally(await commitDependencies(), project, baseVersion);
     }));
     return committed.then((version) => {
       tellOtherTabs({ type: 'local-change', projectIds: [project.id] });
       return version;
     });
+  }
+
+  /** @returns {Promise<import('./local-commits.js').CommitDependencies>} what a local commit needs, for the current session */
+  async function commitDependencies() {
+    return {
+      device: await device(), localStore, timers, queueCommit,
+      metadata: session?.metadata ?? null,
+      userId: session?.user.id ?? null,
+      newProjectId: options.newProjectId ?? (() => globalThis.crypto.randomUUID()),
+      withProjectLock: tabs.withProjectLock,
+      publishLocalChange,
+    };
+  }
+
+  /** @returns {Promise<SyncSession>} the signed-in session, for what only the server can answer */
+  async function signedInSession() {
+    await userChanges;
+    if (!session) throw signedOut();
+    return session;
+  }
+
+  /**
+   * Commits a restore (see history.js) under the project's lock, then tells every tab.
+   * @param {SyncSession} restoring the session the revision was read in
+   * @param {{ restored: import('./sync-types.js').ServerProject, currentRevision: number }} restore
+   */
+  async function commitRestore(restoring, { restored, currentRevision }) {
+    await surfacingStorageErrors(() => tabs.withProjectLock(restored.id, async () => {
+      await userChanges;
+      // Signed out (or in as someone else) while the revision was read: it is not this account's to restore.
+      if (session !== restoring) throw signedOut();
+      await restoreLocally({ ...(await commitDependencies()), metadata: restoring.metadata }, restored, currentRevision);
+    }));
+    publishLocalChange([restored.id]);
   }
 
   /**
@@ -302,6 +332,35 @@ export function createSyncEngine(options) {
     syncNow: () => session?.syncSoon({ overrideBackoff: true }),
     keepMine: async (projectId) => { await userChanges; await session?.keepMine(projectId); },
     takeTheirs: async (projectId) => { await userChanges; await session?.takeTheirs(projectId); },
+    async keepBoth(projectId) {
+      await userChanges;
+      if (!session) return undefined;
+      const deps = await commitDependencies();
+      return session.keepBoth(projectId, (mine) => keepAsConflictedCopy(deps, mine));
+    },
+    async listRevisions(projectId) {
+      await signedInSession();
+      return listRevisions(transport, projectId);
+    },
+    async getRevision(projectId, revision) {
+      await signedInSession();
+      return getRevision(transport, projectId, revision);
+    },
+    async restoreRevision(projectId, revision) {
+      const restoring = await signedInSession();
+      await commitRestore(restoring, await revisionToRestore(transport, projectId, revision));
+    },
+    async listRecentlyDeleted() {
+      const listing = await signedInSession();
+      // Stored and queued here: brought back on this device, its restore not pushed yet.
+      const [stored, queue] = await Promise.all([localStore.list(), listing.metadata.queue()]);
+      const queued = new Set(queue.map((entry) => entry.projectId));
+      return listRecentlyDeleted(transport, new Set(stored.filter((project) => queued.has(project.id)).map((project) => project.id)));
+    },
+    async restoreDeleted(projectId) {
+      const restoring = await signedInSession();
+      await commitRestore(restoring, await deletedProjectToRestore(transport, projectId));
+    },
     status: currentStatus,
     hasUnsyncedEdits() {
       // Signed out, there is no account to reach: nothing to warn about.

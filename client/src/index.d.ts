@@ -1,6 +1,7 @@
 // Public types of the AppFrames sync client, for the editor's TypeScript.
 // The implementation (index.js and the modules it re-exports) is checked against sync-types.d.ts.
 import type {
+  HistoryFailure,
   LocalMedia,
   LocalProjectStore,
   MissingMedia,
@@ -17,7 +18,9 @@ export type {
   ChangeItem,
   ChangesPage,
   CursorExpired,
+  DeletedProject,
   EditingSession,
+  HistoryFailure,
   LocalMedia,
   LocalProject,
   LocalProjectStore,
@@ -25,7 +28,9 @@ export type {
   OverallState,
   ProjectState,
   ProjectStatus,
+  ProjectSummary,
   PutRequest,
+  RevisionSummary,
   ServerCopy,
   ServerProject,
   SessionAuth,
@@ -41,6 +46,12 @@ export type {
   TransportOutcome,
   WriteAccepted,
 } from './sync-types.js';
+
+/** Why a history call of the engine failed: `failure` for the code, `message` for the user. */
+export declare class HistoryError extends Error {
+  readonly failure: HistoryFailure;
+  constructor(failure: HistoryFailure, message: string);
+}
 
 /** Creates the engine; call `setUser` with the signed-in user (or null) to start or pause sync. */
 export declare function createSyncEngine(options: SyncEngineOptions): SyncEngine;

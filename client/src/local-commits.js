@@ -146,15 +146,27 @@ export async function commitLocally(deps, project, baseVersion) {
  */
 async function keepReplacedCopy(deps, replaced) {
   if (await parkAsConflict(deps, replaced)) return;
-  const copy = { id: deps.newProjectId(), name: conflictedCopyName(replaced.name, deps.timers.now()), data: replaced.data };
+  await keepAsConflictedCopy(deps, replaced);
+}
+
+/**
+ * Keeps `project`'s name and data as a new project, "<name> (conflicted copy, <date>)", committed
+ * and queued like any commit (the caller holds `project`'s lock, not the copy's).
+ * @param {CommitDependencies} deps
+ * @param {LocalProject} project
+ * @returns {Promise<string>} the copy's id
+ */
+export async function keepAsConflictedCopy(deps, project) {
+  const copy = { id: deps.newProjectId(), name: conflictedCopyName(project.name, deps.timers.now()), data: project.data };
   // The copy belongs to whoever the project belongs to: another account's copy waits for them.
-  const ownerId = (await deps.device.get(replaced.id))?.ownerId;
+  const ownerId = (await deps.device.get(project.id))?.ownerId;
   // Under its own lock too: the syncing tab must not push the copy between queue and store.
   await deps.withProjectLock(copy.id, async () => {
     if (ownerId) await deps.device.claim([copy.id], ownerId);
     await commitLocally(deps, copy, undefined);
   });
   deps.publishLocalChange([copy.id]);
+  return copy.id;
 }
 
 /**

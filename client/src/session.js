@@ -5,7 +5,7 @@
 // merge-on-load.js, push-queue.js), the user's conflict choices (conflict-choices.js) and the
 // status, which follows the loop (status.js).
 import { claimLocalProjects, queueLocalCommit } from './claim.js';
-import { keepMine, takeTheirs } from './conflict-choices.js';
+import { keepBoth, keepMine, takeTheirs } from './conflict-choices.js';
 import { heldPullsReleased, mergeWithServer } from './merge-on-load.js';
 import { createProjectRetries } from './project-retries.js';
 import { pushQueue } from './push-queue.js';
@@ -51,6 +51,7 @@ import { trackUnsyncedEdits } from './unsynced-edits.js';
  * @property {(projectId: string) => void} typingEnded an editor's typing on the project ended
  * @property {(projectId: string) => Promise<void>} keepMine
  * @property {(projectId: string) => Promise<void>} takeTheirs
+ * @property {(projectId: string, keepCopy: (mine: import('./sync-types.js').LocalProject) => Promise<string>) => Promise<string | undefined>} keepBoth
  * @property {() => void} updateStatus
  * @property {() => boolean} hasUnsyncedEdits answered at once, for `beforeunload`
  * @property {() => void} statusArrivedFromLeader the queue may have changed in the syncing tab
@@ -144,6 +145,18 @@ export function startSyncSession(deps) {
     nudge();
   }
 
+  /**
+   * @param {string} projectId
+   * @param {(mine: import('./sync-types.js').LocalProject) => Promise<string>} keepCopy
+   */
+  async function chooseKeepBoth(projectId, keepCopy) {
+    const copyId = await keepBoth(context, projectId, keepCopy);
+    // The copy announced itself; the project may have taken the server copy (re-reading it is harmless).
+    deps.publishLocalChange([projectId]);
+    nudge();
+    return copyId;
+  }
+
   const resignLeadership = tabs.leadFor(user.id, () => {
     if (!stopped) loop.startLeading();
   });
@@ -164,6 +177,7 @@ export function startSyncSession(deps) {
     typingEnded,
     keepMine: (projectId) => loop.track(chooseKeepMine(projectId)),
     takeTheirs: (projectId) => loop.track(chooseTakeTheirs(projectId)),
+    keepBoth: (projectId, keepCopy) => loop.track(chooseKeepBoth(projectId, keepCopy)),
     updateStatus: status.update,
     hasUnsyncedEdits: unsyncedEdits.exist,
     statusArrivedFromLeader: () => { unsyncedEdits.refresh(); },

@@ -224,7 +224,43 @@ export interface SyncTransport {
   getProject(id: string): Promise<TransportOutcome<ServerProject>>;
   putProject(id: string, request: PutRequest): Promise<TransportOutcome<WriteAccepted>>;
   deleteProject(id: string, baseRevision: number): Promise<TransportOutcome<WriteAccepted>>;
+  /** GET /api/projects: the user's projects without their data, newest first; tombstones too when asked. */
+  listProjects(options: { includeDeleted: boolean }): Promise<TransportOutcome<ProjectSummary[]>>;
+  /** GET /api/projects/{id}/revisions: the revisions the server keeps, newest (the current one) first. */
+  listRevisions(id: string): Promise<TransportOutcome<RevisionSummary[]>>;
+  /** GET /api/projects/{id}/revisions/{revision}: one kept revision with its data. */
+  getRevision(id: string, revision: number): Promise<TransportOutcome<ServerProject>>;
 }
+
+/** A project in GET /api/projects: no data. */
+export type ProjectSummary = Omit<ServerProject, 'data'>;
+
+/** One revision of a project's history as GET /api/projects/{id}/revisions lists it. */
+export interface RevisionSummary {
+  revision: number;
+  name: string;
+  updatedAt: string;
+  /** Set on a deletion's revision (a tombstone, `bytes` 0). */
+  deletedAt: string | null;
+  /** The size of the revision's stored data. */
+  bytes: number;
+}
+
+/** A project deleted on the server whose history is still kept: `restoreDeleted` brings it back. */
+export interface DeletedProject {
+  id: string;
+  name: string;
+  /** The tombstone's revision. */
+  revision: number;
+  deletedAt: string;
+}
+
+/**
+ * Why a history call (listing, reading or restoring revisions, recently deleted) could not be
+ * answered: `signed-out` (no session here, or it ended), `offline` (or the server failed; try
+ * again), `not-found` (not this account's project or revision, or no longer kept), `rejected`.
+ */
+export type HistoryFailure = 'signed-out' | 'offline' | 'not-found' | 'rejected';
 
 /** Port: coordination between the tabs of one browser. */
 export interface TabCoordination {
@@ -284,7 +320,7 @@ export interface SyncEvents {
   status: SyncStatus;
   /**
    * The engine changed these projects in the local store (pulled, removed a tombstone, took
-   * theirs; a page of the changes feed comes as one event): re-read them.
+   * theirs, kept both, restored; a page of the changes feed comes as one event): re-read them.
    */
   'local-change': { projectIds: string[] };
 }
@@ -408,6 +444,30 @@ export interface SyncEngine {
   keepMine(projectId: string): Promise<void>;
   /** Conflict choice: replace this device's copy with the server copy. */
   takeTheirs(projectId: string): Promise<void>;
+  /**
+   * Conflict choice: this device's copy becomes a new project, "<name> (conflicted copy, <date>)",
+   * and the project takes the server copy. Resolves with the copy's id (undefined when the
+   * conflict was already answered, or this device had no copy).
+   */
+  keepBoth(projectId: string): Promise<string | undefined>;
+  /**
+   * The project's history on the server, newest (the current revision) first. Needs the network
+   * and a session: rejects with a `HistoryError` otherwise.
+   */
+  listRevisions(projectId: string): Promise<RevisionSummary[]>;
+  /** One kept revision with its data; rejects with a `HistoryError`. */
+  getRevision(projectId: string, revision: number): Promise<ServerProject>;
+  /**
+   * Brings back an old revision's name and data as a new local commit on top of the current
+   * server revision: shown at once, pushed through the queue, itself undoable from history.
+   * Edits of this device not synced yet are kept first as a conflicted copy (a project of its
+   * own). Reading the revision needs the network: rejects with a `HistoryError` otherwise.
+   */
+  restoreRevision(projectId: string, revision: number): Promise<void>;
+  /** Projects deleted on the server (tombstones not purged yet), newest deletion first; rejects with a `HistoryError`. */
+  listRecentlyDeleted(): Promise<DeletedProject[]>;
+  /** Brings a deleted project back with its newest revision that had data, as `restoreRevision`. */
+  restoreDeleted(projectId: string): Promise<void>;
   status(): SyncStatus;
   hasUnsyncedEdits(): boolean;
   on<K extends keyof SyncEvents>(event: K, listener: (payload: SyncEvents[K]) => void): () => void;

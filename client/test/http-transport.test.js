@@ -261,3 +261,21 @@ test('a token function that fails (the auth server unreachable) is retried later
   assert.deepEqual(await transport.listChanges(undefined), { kind: 'retry', message: 'The session could not be read' });
   assert.equal(calls.length, 0);
 });
+
+test('history reads: the project list with tombstones, a project\'s revisions and one revision, each checked', async () => {
+  const revisions = [{ revision: 2, name: 'N', updatedAt: 'u', deletedAt: null, bytes: 12 }];
+  const { calls, transport } = answering(200, revisions);
+  assert.deepEqual(await transport.listRevisions('p 1'), { kind: 'ok', body: revisions });
+  await transport.listProjects({ includeDeleted: true });
+  await transport.listProjects({ includeDeleted: false });
+  assert.equal(calls[0].url, 'https://editor.example/api/projects/p%201/revisions');
+  assert.equal(calls[1].url, 'https://editor.example/api/projects?includeDeleted=1');
+  assert.equal(calls[2].url, 'https://editor.example/api/projects');
+
+  const revision = { id: 'p1', name: 'N', data: { text: 't' }, revision: 1, updatedAt: 'u', deletedAt: null };
+  const one = answering(200, revision);
+  assert.deepEqual(await one.transport.getRevision('p1', 1), { kind: 'ok', body: revision });
+  assert.equal(one.calls[0].url, 'https://editor.example/api/projects/p1/revisions/1');
+  assert.equal((await answering(200, [{ name: 'no revision' }]).transport.listRevisions('p1')).kind, 'retry', 'not this API\'s answer');
+  assert.equal((await answering(404, { error: { code: 'revision_not_found', message: 'gone' } }).transport.getRevision('p1', 9)).kind, 'not-found');
+});

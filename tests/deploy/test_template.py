@@ -265,3 +265,14 @@ def test_cookie_mode_comes_with_a_custom_domain(template, stage):
         assert given.get("ApiDomainName") and given.get("ApiCertificateArn")
         editor_sites = {origin.split("://", 1)[1].split(":")[0] for origin in given["CorsAllowOrigins"].split(",")}
         assert all(given["ApiDomainName"].endswith(f".{site}") for site in editor_sites), editor_sites
+
+
+def test_every_function_that_writes_projects_is_updated_after_every_function_that_reads_them(template):
+    # A deploy that moves where data lives (docs/migrations.md) is safe only if no old reader serves
+    # while a new writer does: CloudFormation updates a resource after those it depends on.
+    routed = {name: http_routes(props) for name, props in functions(template).items() if http_routes(props)}
+    readers = {name for name, routes in routed.items() if all(method in ("GET", "HEAD") for method, _ in routes)}
+    writers = set(routed) - readers
+    assert readers and writers
+    for writer in writers:
+        assert readers <= set(template["Resources"][writer].get("DependsOn", [])), writer

@@ -190,9 +190,55 @@ class EditorPage:
     def take_theirs(self) -> None:
         self.page.get_by_test_id("take-theirs").click()
 
+    def keep_both(self) -> None:
+        self.page.get_by_test_id("keep-both").click()
+
+    @property
+    def conflict_result(self) -> Locator:
+        return self.page.get_by_test_id("conflict-result")
+
+    # ---- history ----
+
+    def history_row(self, revision: int) -> Locator:
+        """The open project's revision in the history panel, opened (it asks the server when shown)."""
+        panel = self.page.get_by_test_id("history-panel")
+        if panel.get_attribute("open") is None:
+            self.page.get_by_test_id("history-toggle").click()
+        return self.page.locator(f"[data-testid='history-row'][data-revision='{revision}']")
+
+    def restore_revision(self, revision: int) -> None:
+        self.history_row(revision).get_by_test_id("history-restore").click()
+        expect(self.page.get_by_test_id("history-message")).to_have_text(
+            f"Restored revision {revision}; it is syncing."
+        )
+
+    def deleted_item(self, name: str) -> Locator:
+        """A project in the Recently deleted list, opened (it asks the server when shown)."""
+        panel = self.page.get_by_test_id("recently-deleted")
+        if panel.get_attribute("open") is None:
+            self.page.get_by_test_id("recently-deleted-toggle").click()
+        return self.page.get_by_test_id("deleted-item").filter(has_text=re.compile(f"^{re.escape(name)} · deleted "))
+
+    def restore_deleted(self, name: str) -> None:
+        self.deleted_item(name).get_by_test_id("deleted-restore").click()
+        expect(self.project_item(name)).to_be_visible()
+
     # ---- the server, seen through this device's session ----
 
     def server_copy(self, project_id: str) -> dict:
         response = self.context.request.get(f"/api/projects/{project_id}")
         assert response.ok, f"GET /api/projects/{project_id}: {response.status}"
         return response.json()
+
+    def server_texts(self) -> list[str]:
+        """The text of every revision the server keeps of every project of the account, tombstones aside."""
+        listing = self.context.request.get("/api/projects?includeDeleted=1")
+        assert listing.ok, f"GET /api/projects: {listing.status}"
+        texts = []
+        for project in listing.json():
+            revisions = self.context.request.get(f"/api/projects/{project['id']}/revisions").json()
+            for kept in revisions:
+                if kept["deletedAt"] is None:
+                    copy = self.context.request.get(f"/api/projects/{project['id']}/revisions/{kept['revision']}")
+                    texts.append(copy.json()["data"]["text"])
+        return texts

@@ -91,6 +91,9 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
     getProject: (id) => call('GET', projectPath(id), hasRevision),
     putProject: (id, request) => call('PUT', projectPath(id), hasRevision, request),
     deleteProject: (id, baseRevision) => call('DELETE', projectPath(id), hasRevision, { baseRevision }),
+    listProjects: ({ includeDeleted }) => call('GET', includeDeleted ? '/api/projects?includeDeleted=1' : '/api/projects', isListOf(hasRevision)),
+    listRevisions: (id) => call('GET', `${projectPath(id)}/revisions`, isListOf(hasRevision)),
+    getRevision: (id, revision) => call('GET', `${projectPath(id)}/revisions/${revision}`, hasRevision),
   };
 }
 
@@ -102,6 +105,11 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
  */
 function hasRevision(body) {
   return typeof body === 'object' && body !== null && Number.isSafeInteger(body.revision);
+}
+
+/** @param {(entry: any) => boolean} isEntry */
+function isListOf(isEntry) {
+  return (/** @type {any} */ body) => Array.isArray(body) && body.every(isEntry);
 }
 
 /** @param {any} body */

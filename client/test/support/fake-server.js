@@ -4,7 +4,8 @@
 //
 // Besides the per-project routes it serves the changes feed (GET /api/changes, cursors in change
 // order, tombstones purged on demand) and batched writes (POST /api/changes), whose items follow
-// exactly the rules of PUT and DELETE.
+// exactly the rules of PUT and DELETE. Every write keeps its revision in the project's history
+// (GET /api/projects/{id}/revisions and /revisions/{revision}); GET /api/projects lists summaries.
 
 /**
  * @typedef {object} StoredProject
@@ -16,6 +17,16 @@
  * @property {string | null} deletedAt
  * @property {string | null} lastWriteId the writeId that produced the current revision
  * @property {number} changedAt position in the change order of the feed
+ * @property {KeptRevision[]} history every revision written, oldest first, the current one included
+ */
+
+/**
+ * @typedef {object} KeptRevision
+ * @property {number} revision
+ * @property {string} name
+ * @property {unknown} data null for a deletion's revision
+ * @property {string} updatedAt
+ * @property {string | null} deletedAt
  */
 
 /**
@@ -35,6 +46,9 @@
 /** @typedef {{ status: number, body: any }} Answer */
 
 const PROJECT_PATH = /^\/api\/projects\/([^/?]+)$/;
+const REVISIONS_PATH = /^\/api\/projects\/([^/?]+)\/revisions(?:\/([^/?]+))?$/;
+const PROJECTS_PATH = '/api/projects';
+const REVISION_NUMBER = /^[1-9]\d*$/;
 const CHANGES_PATH = '/api/changes';
 const MAX_BATCH_ITEMS = 100;
 const MAX_PAGE_LIMIT = 500;
@@ -133,7 +147,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
    * @returns {string[]}
    */
   function projectsConcerned(method, path, body) {
-    const projectId = PROJECT_PATH.exec(path)?.[1];
+    const projectId = PROJECT_PATH.exec(path)?.[1] ?? REVISIONS_PATH.exec(path)?.[1];
     if (projectId) return [projectId];
     if (method === 'POST' && path === CHANGES_PATH && Array.isArray(body?.changes)) return body.changes.map((/** @type {any} */ item) => item.id);
     return [];
@@ -180,6 +194,9 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     if (rawBody.length > maxBodyBytes) return json(413, { error: { code: 'too_large', message: 'The request body is too large' } });
     if (url.pathname === CHANGES_PATH && method === 'GET') return answer(changesPage(userId, url));
     if (url.pathname === CHANGES_PATH && method === 'POST') return answer(batch(projects, body));
+    if (url.pathname === PROJECTS_PATH && method === 'GET') return answer(listProjects(projects, url));
+    const revisions = REVISIONS_PATH.exec(url.pathname);
+    if (revisions && method === 'GET') return answer(revisions[2] === undefined ? listRevisions(projects, revisions[1]) : getRevision(projects, revisions[1], revisions[2]));
     const projectId = PROJECT_PATH.exec(url.pathname)?.[1];
     if (!projectId) return json(404, { error: { code: 'not_found', message: 'No such route' } });
     const current = projects.get(projectId);
@@ -228,6 +245,61 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
   }
 
   /**
+   * GET /api/projects: summaries without data, newest first; tombstones only with includeDeleted=1.
+   * @param {Map<string, StoredProject>} projects
+   * @param {URL} url
+   * @returns {Answer}
+   */
+  function listProjects(projects, url) {
+    const includeDeleted = url.searchParams.get('includeDeleted') === '1';
+    const listed = [...projects.values()]
+      .filter((project) => includeDeleted || !project.deletedAt)
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .map(({ id, name, revision, updatedAt, deletedAt }) => ({ id, name, revision, updatedAt, deletedAt }));
+    return { status: 200, body: listed };
+  }
+
+  /**
+   * GET /api/projects/{id}/revisions: newest first, the current revision included.
+   * @param {Map<string, StoredProject>} projects
+   * @param {string} projectId
+   * @returns {Answer}
+   */
+  function listRevisions(projects, projectId) {
+    const current = projects.get(projectId);
+    if (!current) return notFound();
+    const listed = current.history.map(({ revision, name, updatedAt, deletedAt, data }) => ({
+      revision, name, updatedAt, deletedAt, bytes: deletedAt ? 0 : new TextEncoder().encode(JSON.stringify(data)).length,
+    }));
+    return { status: 200, body: listed.reverse() };
+  }
+
+  /**
+   * GET /api/projects/{id}/revisions/{revision}
+   * @param {Map<string, StoredProject>} projects
+   * @param {string} projectId
+   * @param {string} revisionText
+   * @returns {Answer}
+   */
+  function getRevision(projects, projectId, revisionText) {
+    if (!REVISION_NUMBER.test(revisionText)) return { status: 400, body: { error: { code: 'invalid_request', message: 'revision must be a whole number' } } };
+    const kept = projects.get(projectId)?.history.find((entry) => entry.revision === Number(revisionText));
+    if (!kept) return { status: 404, body: { error: { code: 'revision_not_found', message: 'Revision not kept' } } };
+    return { status: 200, body: { id: projectId, ...kept, data: structuredClone(kept.data) } };
+  }
+
+  /**
+   * Forgets a kept revision, as the server's retention does (never the current one).
+   * @param {string} userId
+   * @param {string} projectId
+   * @param {number} revision
+   */
+  function purgeRevision(userId, projectId, revision) {
+    const current = /** @type {StoredProject} */ (projectsOf(userId).get(projectId));
+    if (revision !== current.revision) current.history = current.history.filter((entry) => entry.revision !== revision);
+  }
+
+  /**
    * POST /api/changes: each item exactly as its PUT or DELETE, independently, in request order.
    * @param {Map<string, StoredProject>} projects
    * @param {any} body
@@ -259,10 +331,10 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
       return { status: 200, body: { id: projectId, revision: current.revision, updatedAt: current.updatedAt } };
     }
     if (body.baseRevision !== (current?.revision ?? 0)) return { status: 409, body: { server: current ? publicCopy(current) : null } };
-    const stored = {
+    const stored = withRevisionKept(current, {
       id: projectId, name: body.name, data: structuredClone(body.data), revision: (current?.revision ?? 0) + 1,
       updatedAt: tick(), deletedAt: null, lastWriteId: body.writeId ?? null, changedAt: nextChange(),
-    };
+    });
     projects.set(projectId, stored);
     return { status: 200, body: { id: projectId, revision: stored.revision, updatedAt: stored.updatedAt } };
   }
@@ -280,6 +352,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     if (body?.baseRevision !== current.revision) return { status: 409, body: { server: publicCopy(current) } };
     const updatedAt = tick();
     Object.assign(current, { revision: current.revision + 1, updatedAt, deletedAt: updatedAt, lastWriteId: null, changedAt: nextChange() });
+    keepTombstone(current);
     return { status: 200, body: publicCopy(current) };
   }
 
@@ -290,9 +363,9 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
    */
   function writeAsOtherDevice(userId, project) {
     const current = projectsOf(userId).get(project.id);
-    const stored = {
+    const stored = withRevisionKept(current, {
       ...project, revision: (current?.revision ?? 0) + 1, updatedAt: tick(), deletedAt: null, lastWriteId: null, changedAt: nextChange(),
-    };
+    });
     projectsOf(userId).set(project.id, stored);
     return publicCopy(stored);
   }
@@ -305,6 +378,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     const current = /** @type {StoredProject} */ (projectsOf(userId).get(projectId));
     const updatedAt = tick();
     Object.assign(current, { revision: current.revision + 1, updatedAt, deletedAt: updatedAt, changedAt: nextChange() });
+    keepTombstone(current);
   }
 
   /**
@@ -343,6 +417,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     writeAsOtherDevice,
     deleteAsOtherDevice,
     purgeTombstones,
+    purgeRevision,
     /** @param {boolean} value */
     setOffline(value) { offline = value; },
     /** @param {{ method?: string, path?: RegExp, project?: string, skip?: number, times?: number, status: number, retryAfter?: string }} spec */
@@ -368,6 +443,23 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     /** Requests to the changes feed (GET /api/changes). */
     feedRequests: () => requests.filter((request) => request.method === 'GET' && request.path.startsWith(CHANGES_PATH)),
   };
+}
+
+/**
+ * The project after a write, its new revision appended to the history of the one it replaced.
+ * @param {StoredProject | undefined} replaced
+ * @param {Omit<StoredProject, 'history'>} written
+ * @returns {StoredProject}
+ */
+function withRevisionKept(replaced, written) {
+  const { revision, name, data, updatedAt, deletedAt } = written;
+  return { ...written, history: [...(replaced?.history ?? []), { revision, name, data: structuredClone(data), updatedAt, deletedAt }] };
+}
+
+/** @param {StoredProject} tombstone a deletion's revision: its data is not kept */
+function keepTombstone(tombstone) {
+  const { revision, name, updatedAt, deletedAt } = tombstone;
+  tombstone.history.push({ revision, name, data: null, updatedAt, deletedAt });
 }
 
 /** @param {StoredProject} project */
