@@ -24,11 +24,13 @@ class LambdaContext:
 
 @pytest.fixture
 def log_lines():
-    """The lines the service's logger writes during the test, parsed."""
+    """The lines the service's logger writes during the test at INFO (a deployed stage's level), parsed."""
     buffer = io.StringIO()
-    previous = logger.registered_handler.setStream(buffer)
+    previous_stream, previous_level = logger.registered_handler.setStream(buffer), logger.log_level
+    logger.setLevel("INFO")
     yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
-    logger.registered_handler.setStream(previous)
+    logger.setLevel(previous_level)
+    logger.registered_handler.setStream(previous_stream)
 
 
 def call(handler, user, method: str, path: str, body: dict | None = None) -> tuple[LambdaResponse, LambdaContext]:
