@@ -14,8 +14,8 @@ from sync_core.domain.errors import InvalidRequest, PayloadTooLarge, Unsupported
 
 # zlib's window bits for a gzip wrapper (header and CRC checked), not a raw or zlib stream.
 GZIP_WINDOW_BITS = 16 + zlib.MAX_WBITS
-# Level 1 is a few times faster than the default 6 and, on project JSON, within ~15% of its size: the
-# encoding spends Lambda time on every large answer, the size only on the wire.
+# Level 1 is ~4x faster than the default 6 and ~30% larger on varied project JSON (12 against 44 ms a
+# MiB): the encoding spends Lambda time on every large answer, the size only bytes on the wire.
 ANSWER_GZIP_LEVEL = 1
 
 
