@@ -2,7 +2,7 @@
 PYTHON := .venv/bin/python
 PORT ?= 8000
 
-.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format statements bench invoke purge
+.PHONY: setup setup-all sam-tools sam-build dev test test-python test-client lint format statements bench invoke purge purge-history
 
 setup:
 	@bash scripts/setup.sh
@@ -61,3 +61,7 @@ invoke: setup
 ## make purge: one run of the tombstone purge on the local database (TOMBSTONE_PURGE_DAYS=1 to try it).
 purge: setup
 	$(PYTHON) -m devserver.purge
+
+## make purge-history: one run of the history purge on the local database (HISTORY_KEEP_REVISIONS=2 to try it).
+purge-history: setup
+	$(PYTHON) -m devserver.purge_history

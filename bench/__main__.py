@@ -3,14 +3,15 @@ raw psycopg running the very same SQL on the same Postgres, and next to a bare h
 Mangum answering a ready-made body, no database) that shows what the framework alone costs.
 
 Medians of repeated warm invocations on the embedded Postgres (or BENCH_DATABASE_URL). GET and PUT
-also stand next to their floor, the plainest statement reading or storing the same bytes
-(`SELECT data::text`, `UPDATE ... SET data = $1::json`), called in turn with the handler round by
-round so a loaded machine weighs on both alike; and gzip-encoded next to plain (bytes on the wire,
-server time). Projects are varied, as an editor writes them (`project_data`).
+also stand next to their floor, the plainest statement reading or storing the same bytes (the
+current revision's `SELECT data::text`, the revision row's `INSERT ... $1::json`), called in turn
+with the handler round by round so a loaded machine weighs on both alike; and gzip-encoded next to
+plain (bytes on the wire, server time). Projects are varied, as an editor writes them (`project_data`).
 """
 
 import base64
 import gzip
+import itertools
 import json
 import os
 import random
@@ -26,12 +27,14 @@ import psycopg
 from fastapi import APIRouter
 from fastapi.responses import Response
 from mangum import Mangum
+from psycopg.conninfo import make_conninfo
 
-from devserver.database import prepare_schema, start_embedded_postgres
+from devserver.database import BETTER_AUTH_TABLES, MIGRATIONS, prepare_schema, start_embedded_postgres
 from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 from sync_core.adapters import projects_sql
 from sync_core.adapters.assembly import api_app, rate_limits_from
+from sync_core.adapters.migrations import run_migrations
 from sync_core.adapters.postgres import load_json_as_bytes
 from sync_core.adapters.settings import ApiSettings, load_settings
 from sync_core.domain.changes import FEED_START, PAGE_BYTES
@@ -45,23 +48,45 @@ LISTED_PROJECTS = 1000
 FEED_PAGE_PROJECTS = 100
 FEED_PROJECT_BYTES = 10 * 1024
 
-# The floor of a changes page: the same rows' data as text, with nothing around it.
+# The floor of a changes page: the same rows' data (their current revisions') as text, nothing around it.
 FEED_FLOOR = """
-SELECT data::text FROM public.projects
-WHERE "userId" = %(user_id)s AND "changeXid" < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY "changeXid", id
+SELECT kept.data::text
+FROM public.projects AS project
+JOIN public.project_revisions AS kept
+    ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+WHERE project."userId" = %(user_id)s AND project."changeXid" < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY project."changeXid", project.id
 LIMIT %(limit)s
 """
 
-# The floor of a project's write and read: the same bytes stored in, or read from, its json column.
-PUT_FLOOR = """UPDATE public.projects SET data = %(data)s::json WHERE id = %(project_id)s AND "userId" = %(user_id)s"""
-GET_FLOOR = """SELECT data::text FROM public.projects WHERE id = %(project_id)s AND "userId" = %(user_id)s"""
+# The floor of a project's write and read: the plainest statements storing or reading the same bytes.
+# With history a write's data goes into a new revision row (the projects row takes only its small
+# fields), so the floor of a write is that row's INSERT; a read's, the current revision's data as text.
+PUT_FLOOR = """
+INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+VALUES (%(user_id)s, %(project_id)s, %(revision)s, 'bench', %(data)s::json, now(), %(bytes)s)
+"""
+GET_FLOOR = """
+SELECT kept.data::text
+FROM public.projects AS project
+JOIN public.project_revisions AS kept
+    ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+WHERE project."userId" = %(user_id)s AND project.id = %(project_id)s
+"""
 WARM_UP = 3
 # Gzip comparisons: the sizes where compression matters on a phone's uplink.
 COMPRESSED_SIZES = ("1 MiB", "4 MiB")
 
 # A first sign-in's claim: batches of 100 typical projects.
 BATCH_CHANGES, BATCH_PROJECT_BYTES, BATCH_ROUNDS = 100, 10 * 1024, 20
+
+# Project history (issue 14): PUT with history (this schema) against PUT without it (the statement and
+# schema from before the history migration, on a database of their own), and a 200-revision listing.
+HISTORY_SIZES = {"1 KiB": 1024, "1 MiB": 1024 * 1024, "4 MiB": 4 * 1024 * 1024 - 512}
+HISTORY_ROUNDS = {"1 KiB": 300, "1 MiB": 30, "4 MiB": 12}
+HISTORY_EXPAND = "20261203_01_create-project-revisions"
+PUT_WITHOUT_HISTORY = (Path(__file__).resolve().parent / "put_project_without_history.sql").read_text()
+LISTED_REVISIONS = 200
 
 
 WORDS = (
@@ -191,7 +216,7 @@ class Bench:
         self.user = create_signed_in_user(database_url, LOCAL_ONLY_SECRET)
         # With the store's loaders: each json column as the bytes Postgres sent, as the handlers get it.
         self.raw = load_json_as_bytes(psycopg.connect(database_url, autocommit=True, prepare_threshold=None))
-        functions = ("get_project", "put_project", "list_projects", "list_changes", "push_changes")
+        functions = ("get_project", "put_project", "list_projects", "list_changes", "push_changes", "list_revisions")
         self.handlers = {name: load_function(name).handler for name in functions}
 
     @staticmethod
@@ -239,7 +264,8 @@ class Bench:
         path = f"/api/projects/{handler_id}"
         write_limits = self.limit_params("write")
         self.handler_call("put_project", "PUT", f"/api/projects/{floor_id}", self._body("{}", 0))()
-        floor_params = {"project_id": floor_id, "user_id": self.user.id, "data": data}
+        floor_revisions = itertools.count(2)  # after the one the handler's PUT made
+        floor_params = {"project_id": floor_id, "user_id": self.user.id, "data": data, "bytes": len(data.encode())}
 
         def through_handler():
             self.handler_call("put_project", "PUT", path, next(handler_bodies))()
@@ -249,7 +275,56 @@ class Bench:
             body = self.body_params(next(raw_bodies))
             self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, **body})()
 
-        return {"handler": through_handler, "raw": raw, "floor": self.raw_call(PUT_FLOOR, floor_params)}
+        def floor():
+            self.raw_call(PUT_FLOOR, {**floor_params, "revision": next(floor_revisions)})()
+
+        return {"handler": through_handler, "raw": raw, "floor": floor}
+
+    def handler_put_ms(self, data: str | list[str], rounds: int) -> float:
+        """PUT at the current revision `rounds` times through the handler (of `data`, or each in turn)."""
+        bodies = iter([self._body(_nth(data, revision), revision) for revision in range(rounds + 3)])
+        path = f"/api/projects/{uuid.uuid4()}"
+        return median_ms(lambda: self.handler_call("put_project", "PUT", path, next(bodies))(), rounds)
+
+    def raw_put_ms(self, sql: str, data: str | list[str], rounds: int) -> float:
+        """PUT's statement `sql` at the current revision `rounds` times, raw, with the store's parameters."""
+        project_id = uuid.uuid4()
+        bodies = iter([self._body(_nth(data, revision), revision).encode() for revision in range(rounds + 3)])
+        write_limits = self.limit_params("write")
+
+        def raw():
+            params = {"session_token": self.user.token, "project_id": project_id, "fallback_write_id": uuid.uuid4()}
+            self.raw_call(sql, {**params, **write_limits, **self.body_params(next(bodies))})()
+
+        return median_ms(raw, rounds)
+
+    def revisions_pair(self, rounds: int) -> tuple[float, float]:
+        """The history listing of a project of LISTED_REVISIONS revisions, through the handler and raw."""
+        project_id = uuid.uuid4()
+        for revision in range(LISTED_REVISIONS):
+            self.handler_call("put_project", "PUT", f"/api/projects/{project_id}", self._body('{"v": 1}', revision))()
+        params = {"session_token": self.user.token, "project_id": project_id, **self.limit_params("read")}
+        path = f"/api/projects/{project_id}/revisions"
+        return (
+            median_ms(self.handler_call("list_revisions", "GET", path), rounds),
+            median_ms(self.raw_call(projects_sql.LIST_REVISIONS, params), rounds),
+        )
+
+    def stored_bytes_per_revision(self, data: list[str], revisions: int) -> tuple[float, float]:
+        """(data bytes, bytes on disk) per revision: project_revisions' heap, TOAST and indexes grown by
+        `revisions` writes of one project, over the data they hold."""
+        size = "SELECT pg_total_relation_size('public.project_revisions')"
+        before = self.raw.execute(size).fetchone()[0]
+        project_id = uuid.uuid4()
+        for revision in range(revisions):
+            body = self._body(_nth(data, revision), revision)
+            self.handler_call("put_project", "PUT", f"/api/projects/{project_id}", body)()
+        after = self.raw.execute(size).fetchone()[0]
+        held = self.raw.execute(
+            'SELECT sum(bytes) FROM public.project_revisions WHERE "userId" = %s AND id = %s',
+            (self.user.id, project_id),
+        ).fetchone()[0]
+        return held / revisions, (after - before) / revisions
 
     def push_pair(self, data: str, rounds: int) -> tuple[float, float]:
         """POST /api/changes of BATCH_CHANGES new projects, `rounds` times, through the handler and raw."""
@@ -352,6 +427,77 @@ class Bench:
         return f'{{"name": "bench", "baseRevision": {base_revision}, "data": {data}}}'
 
 
+def _nth(data: str | list[str], place: int) -> str:
+    return data if isinstance(data, str) else data[place % len(data)]
+
+
+def database_without_history(database_url: str) -> str:
+    """A database of its own on the same server, migrated up to just before the history migration."""
+    name = f"bench_without_history_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(f"CREATE DATABASE {name}")
+    url = make_conninfo(database_url, dbname=name)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(BETTER_AUTH_TABLES.read_text())
+
+    def connect():
+        return psycopg.connect(url, autocommit=True)
+
+    run_migrations(connect, MIGRATIONS, {})
+    run_migrations(connect, MIGRATIONS, {"action": "rollback", "migration": HISTORY_EXPAND})
+    return url
+
+
+def history_cost(database_url: str) -> tuple[list[tuple], tuple, list[tuple]]:
+    """PUT with history on (raw and through the handler) and off (raw, the statement from before it), in
+    alternating runs so drift hits both alike; the listing of 200 revisions; stored bytes per revision."""
+    with_history, without_history = Bench(database_url), Bench(database_without_history(database_url))
+    puts = []
+    for label, size in HISTORY_SIZES.items():
+        data, rounds = [project_data(size, seed) for seed in range(3)], HISTORY_ROUNDS[label]
+        timings = {"off": [], "on": [], "handler": []}
+        for _ in range(2):
+            timings["off"].append(without_history.raw_put_ms(PUT_WITHOUT_HISTORY, data, rounds))
+            timings["on"].append(with_history.raw_put_ms(projects_sql.PUT_PROJECT, data, rounds))
+            timings["handler"].append(with_history.handler_put_ms(data, rounds))
+        puts.append((label, timings))
+    listing = with_history.revisions_pair(300)
+    stored = [
+        (label, *with_history.stored_bytes_per_revision([project_data(size, seed) for seed in range(3)], count))
+        for label, size, count in (("1 KiB", 1024, 200), ("1 MiB", 1024 * 1024, 12))
+    ]
+    return puts, listing, stored
+
+
+def history_tables(puts: list[tuple], listing: tuple[float, float], stored: list[tuple]) -> str:
+    def spread(values: list[float]) -> str:
+        return f"{min(values):.2f}-{max(values):.2f}"
+
+    lines = [
+        "| PUT | history off: raw, statement before history (ms) | history on: raw, same parameters (ms) "
+        "| on / off | history on: Lambda handler (ms) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, timings in puts:
+        ratios = [on / off for on, off in zip(timings["on"], timings["off"], strict=True)]
+        lines.append(
+            f"| {label} | {spread(timings['off'])} | {spread(timings['on'])} | {min(ratios):.2f}-{max(ratios):.2f}x "
+            f"| {spread(timings['handler'])} |"
+        )
+    handler, raw = listing
+    lines += [
+        "",
+        "| history listing | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw |",
+        "|---|---:|---:|---:|",
+        f"| {LISTED_REVISIONS} revisions | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x |",
+        "",
+        "| history bytes per revision | data (bytes) | on disk: heap + TOAST + indexes (bytes) |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {label} | {held:,.0f} | {disk:,.0f} |" for label, held, disk in stored]
+    return "\n".join(lines)
+
+
 def limiter_cost(database_url: str) -> list[tuple]:
     """Requests through the handler with the limiter on and off, alternating so drift hits both alike."""
     rows = []
@@ -425,6 +571,8 @@ def main() -> None:
         print(changes_table(*bench.changes_page(100)))
         print()
         print(limiter_table(limiter_cost(database_url)))
+        print()
+        print(history_tables(*history_cost(database_url)))
 
 
 def changes_table(handler: float, raw: float, floor: float) -> str:

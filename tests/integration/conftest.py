@@ -35,6 +35,13 @@ class ProjectsApi:
         raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
         return self._call("push_changes", "POST", "/api/changes", user, body=raw, headers=headers)
 
+    def revisions(self, user, project_id):
+        return self._call("list_revisions", "GET", f"/api/projects/{project_id}/revisions", user)
+
+    def revision(self, user, project_id, revision, *, headers=None):
+        path = f"/api/projects/{project_id}/revisions/{revision}"
+        return self._call("get_revision", "GET", path, user, headers=headers)
+
     def create(self, user, *, name="Project", data=None, project_id=None):
         project_id = project_id or uuid.uuid4()
         response = self.put(user, project_id, {"name": name, "data": data or {"v": 1}, "baseRevision": 0})

@@ -41,6 +41,8 @@ def every_request(body: str) -> list[tuple[str, str, str | None]]:
         ("GET", "/api/projects", None),
         ("GET", "/api/changes", None),
         ("GET", f"/api/projects/{uuid.uuid4()}", None),
+        ("GET", f"/api/projects/{uuid.uuid4()}/revisions", None),
+        ("GET", f"/api/projects/{uuid.uuid4()}/revisions/1", None),
     ]
     return [*reads, *requests_with_a_body(body)]
 
@@ -62,7 +64,7 @@ def test_a_signed_token_of_no_session_costs_one_index_lookup_and_no_parse(explai
         assert response.status == 401, (method, response)
         (execution,) = executions[-1:]
         assert execution.error is None, (method, execution.error)
-        assert execution.scans == [SESSION_LOOKUP], method
+        assert execution.scans == [SESSION_LOOKUP], (method, path)
         assert execution.bodies_parsed == 0, method
         assert not execution.parsed_while_planning, method
 

@@ -202,3 +202,40 @@ def _write_and_delete_rounds(
         assert response.status == 200, response
         answers.update((answer["id"], answer) for answer in response.json()["results"])
     return answers
+
+
+# Another device's write, as the store makes it: the projects row (no data) and its revision.
+OTHER_DEVICES_WRITE = """
+WITH updated AS (
+    UPDATE projects SET name = 'other device', data = NULL, revision = revision + 1, "updatedAt" = now()
+    WHERE "userId" = %s AND id = %s
+    RETURNING "userId", id, name, revision, "updatedAt"
+)
+INSERT INTO project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+SELECT "userId", id, revision, name, '{"from": "other"}', "updatedAt", 17 FROM updated
+"""
+
+
+@pytest.mark.parametrize("request_kind", ["put", "delete", "batch"])
+def test_a_write_committed_while_a_stale_write_waits_is_the_409s_server_copy_data_and_all(
+    api, new_user, database_url, request_kind
+):
+    """The stale write's snapshot predates the other write's revision; its 409 still carries that data."""
+    user = new_user()
+    project_id = api.create(user, data={"from": "me"})
+    other_device = hold_uncommitted(database_url, OTHER_DEVICES_WRITE, (user.id, project_id))
+    if request_kind == "put":
+        response = api.put(user, project_id, {"name": "mine", "data": {"from": "me, later"}, "baseRevision": 1})
+        server = response.json()["server"]
+    elif request_kind == "delete":
+        response = api.delete(user, project_id, {"baseRevision": 1})
+        server = response.json()["server"]
+    else:
+        change = {"id": str(project_id), "name": "mine", "data": {}, "baseRevision": 1}
+        response = api.push(user, {"changes": [change]})
+        (result,) = response.json()["results"]
+        assert result["status"] == 409
+        server = result["server"]
+    other_device.join()
+    assert response.status == (200 if request_kind == "batch" else 409), response
+    assert (server["name"], server["revision"], server["data"]) == ("other device", 2, {"from": "other"})

@@ -30,12 +30,16 @@ def test_the_fixtures_walk_a_project_through_its_life(handlers, event):
     assert created.json()["revision"] == 1
     assert run("put_project").json() == created.json(), "the fixture's writeId makes a repeat a replay"
     assert run("get_project").json()["name"] == "Launch poster"
+    assert [kept["revision"] for kept in run("list_revisions").json()] == [1]
+    assert run("get_revision").json()["data"] == run("get_project").json()["data"]
     assert [p["revision"] for p in run("list_projects").json()] == [1]
     assert [change["name"] for change in run("list_changes").json()["changes"]] == ["Launch poster"]
     assert run("delete_project").json()["deletedAt"] is not None
     assert run("put_project").status == 409, "baseRevision 0 no longer matches the tombstone"
     assert run("list_projects").json()[0]["deletedAt"] is not None
     assert run("list_changes").json()["changes"] == [], "a first listing leaves tombstones out"
+    assert [kept["revision"] for kept in run("list_revisions").json()] == [2, 1]
+    assert run("get_revision").json()["name"] == "Launch poster", "the content from before the delete is kept"
 
 
 @pytest.mark.parametrize("name", sorted(ROUTERS))

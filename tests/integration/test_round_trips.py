@@ -48,6 +48,11 @@ def test_every_route_is_one_round_trip(traced, new_user):
         (http_api_event("DELETE", path, cookies=[user.cookie], headers={"If-Match": '"1"'}), 200),
         (http_api_event("GET", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie]), 404),
         (http_api_event("POST", "/api/changes", cookies=[user.cookie], body=batch), 200),
+        (http_api_event("GET", f"{path}/revisions", cookies=[user.cookie]), 200),
+        (http_api_event("GET", f"{path}/revisions/1", cookies=[user.cookie]), 200),
+        (http_api_event("GET", f"{path}/revisions/1", cookies=[user.cookie], headers={"If-None-Match": '"1"'}), 304),
+        (http_api_event("GET", f"{path}/revisions/9", cookies=[user.cookie]), 404),
+        (http_api_event("GET", f"/api/projects/{uuid.uuid4()}/revisions", cookies=[user.cookie]), 404),
     ]
     for event, status in requests:
         before = round_trips()
@@ -62,6 +67,8 @@ def test_input_refused_before_sql_costs_no_round_trip(traced, new_user):
     invoke(handler, http_api_event("GET", "/api/projects"))
     invoke(handler, http_api_event("GET", "/api/changes", cookies=[user.cookie], query="since=x"))
     invoke(handler, http_api_event("GET", "/api/changes", cookies=[user.cookie], query="limit=0"))
+    invoke(handler, http_api_event("GET", f"/api/projects/{uuid.uuid4()}/revisions/01", cookies=[user.cookie]))
+    invoke(handler, http_api_event("GET", "/api/projects/NOT-A-UUID/revisions", cookies=[user.cookie]))
     assert round_trips() == 0
 
 
@@ -77,6 +84,7 @@ FLAWED_REQUESTS = {
     "a malformed flag": ("GET", "/api/projects", {"query": "includeDeleted=maybe"}),
     "a malformed cursor": ("GET", "/api/changes", {"query": "since=not-a-cursor"}),
     "a malformed limit": ("GET", "/api/changes", {"query": "limit=0"}),
+    "a malformed revision": ("GET", f"/api/projects/{uuid.uuid4()}/revisions/x", {}),
     "a malformed body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "{"}),
     "an oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"body": "x" * (4 * 1024 * 1024 + 1)}),
     "a declared oversized body": ("PUT", f"/api/projects/{uuid.uuid4()}", {"headers": {"Content-Length": "99999999"}}),
@@ -170,6 +178,8 @@ def test_every_route_of_every_function_judges_credentials_before_anything_else(t
         ("HEAD", "/api/projects/{project_id}"),
         ("DELETE", "/api/projects/{project_id}"),
         ("POST", "/api/changes"),
+        ("GET", "/api/projects/{project_id}/revisions"),
+        ("HEAD", "/api/projects/{project_id}/revisions/{revision}"),
     } <= checked
     assert round_trips() == 0
 

@@ -72,3 +72,14 @@ def test_body_size_limit_names_the_limit():
     projects.check_body_size(10, 10)
     with pytest.raises(PayloadTooLarge, match="limit is 10 bytes"):
         projects.check_body_size(11, 10)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", 1), ("42", 42), (str(2**63 - 1), 2**63 - 1)])
+def test_a_revision_in_a_path(raw, expected):
+    assert projects.parse_revision(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "01", "-1", "+1", "1.0", "1e2", " 1", "x", "\u0661", str(2**63), "9" * 40])
+def test_a_revision_in_a_path_in_any_other_spelling_is_refused(raw):
+    with pytest.raises(InvalidRequest, match="not a revision number"):
+        projects.parse_revision(raw)

@@ -7,6 +7,7 @@ from sync_core.adapters.settings import (
     ConfigurationError,
     ConsumerSettings,
     DatabaseSettings,
+    HistoryPurgeSettings,
     load_settings,
 )
 
@@ -79,3 +80,15 @@ def test_functions_that_never_sign_sessions_need_no_secret(environment):
     assert load_settings(ConsumerSettings).rate_limit_throttles_to_block == 30
     with pytest.raises(ConfigurationError, match="BETTER_AUTH_SECRET"):
         load_settings(ApiSettings)
+
+
+def test_history_retention_is_read_from_the_environment_and_refuses_keeping_nothing(environment):
+    environment.setenv("DATABASE_URL", "postgresql://x")
+    environment.setenv("HISTORY_KEEP_REVISIONS", "5")
+    settings = load_settings(HistoryPurgeSettings)
+    assert (settings.history_keep_revisions, settings.history_keep_days) == (5, 30)
+    load_settings.cache_clear()
+    # Zero revisions would purge the current one, which is never history.
+    environment.setenv("HISTORY_KEEP_REVISIONS", "0")
+    with pytest.raises(ConfigurationError, match="HISTORY_KEEP_REVISIONS"):
+        load_settings(HistoryPurgeSettings)

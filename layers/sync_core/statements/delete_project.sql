@@ -95,7 +95,7 @@ deletion AS (
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+        data = NULL, "changeXid" = pg_current_xact_id()
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
     WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
@@ -103,6 +103,11 @@ tombstoned AS (
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
+),
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
 ),
 -- The project as it now is, read only when the request was accepted and changed nothing. A locking
 -- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
@@ -138,8 +143,9 @@ SELECT
             'id', current.id, 'name', current.name, 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
             'deletedAt', public.to_iso_string(current."deletedAt"))
-        WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
-            'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', json_build_object(
+            'id', current.id, 'name', current.name, 'data', public.project_revision_data(current."userId", current.id, current.revision), 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
             'deletedAt', public.to_iso_string(current."deletedAt")))
     END AS body

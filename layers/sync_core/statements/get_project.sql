@@ -52,8 +52,13 @@ SELECT
     END AS document
 FROM limit_check
 LEFT JOIN (
-    SELECT project.*
-    FROM public.projects AS project
-    JOIN viewer ON project."userId" = viewer.user_id
-    WHERE project.id = %(project_id)s AND (SELECT admitted FROM limit_check)
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ORDER BY kept.revision DESC
+        LIMIT 1
+    ) AS kept
+    WHERE (SELECT admitted FROM limit_check)
 ) AS found ON true

@@ -61,18 +61,18 @@ expiry AS (
     ) AS expired
 ),
 -- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
--- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
--- at most 256 bytes; bytes_through is the running sum.
+-- with its current revision's data and a bound on its JSON's size: data as stored (its revision's
+-- bytes), the name escaped at worst (6 bytes a byte), the rest at most 256 bytes; bytes_through is the
+-- running sum. A tombstone's revision has no data.
 candidates AS (
     SELECT
         project.*,
+        kept.data,
         row_number() OVER feed_order AS place,
-        sum(
-            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
-            + 6 * octet_length(project.name) + 256
-        ) OVER feed_order AS bytes_through
+        sum(coalesce(kept.bytes, 0) + 6 * octet_length(project.name) + 256) OVER feed_order AS bytes_through
     FROM (
-        SELECT project.*
+        SELECT project.id, project.name, project.revision, project."deletedAt", project."updatedAt",
+            project."changeXid", project."userId"
         FROM public.projects AS project
         -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
         -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
@@ -85,6 +85,9 @@ candidates AS (
         ORDER BY project."changeXid", project.id
         LIMIT %(limit)s + 1
     ) AS project
+    LEFT JOIN public.project_revisions AS kept
+        ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+            AND project."deletedAt" IS NULL
     WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
 ),
 -- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.

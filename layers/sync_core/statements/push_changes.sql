@@ -160,32 +160,47 @@ locked AS MATERIALIZED (
     FOR NO KEY UPDATE OF project
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, valid_change.id, valid_change.name, valid_change.data, 1, valid_change.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, valid_change.id, valid_change.name, 1, valid_change.write_id
     FROM viewer, valid_change
     WHERE NOT valid_change.deleting AND (SELECT count(*) FROM locked) >= 0
     -- By id: new projects too are taken in one order (see locked).
     ORDER BY valid_change.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM valid_change WHERE valid_change.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, valid_change.data, written."updatedAt",
+        octet_length(valid_change.data::text)
+    FROM written
+    JOIN valid_change ON valid_change.id = written.id
 ),
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
     UPDATE public.projects AS project
     SET "deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()
+        data = NULL, "changeXid" = pg_current_xact_id()
     FROM viewer, valid_change AS deletion
     WHERE (SELECT count(*) FROM locked) >= 0 AND deletion.deleting
       AND project."userId" = viewer.user_id AND project.id = deletion.id AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
+),
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
 ),
 -- Each change's outcome, and its answer as its own PUT or DELETE would answer it.
 answered AS (
@@ -193,7 +208,7 @@ answered AS (
             WHEN 'raced' THEN NULL
             WHEN 'conflict' THEN json_build_object(
                 'id', valid.id, 'status', 409, 'server', json_build_object(
-            'id', locked.id, 'name', locked.name, 'data', locked.data, 'revision', locked.revision,
+            'id', locked.id, 'name', locked.name, 'data', public.project_revision_data(locked."userId", locked.id, locked.revision), 'revision', locked.revision,
             'updatedAt', public.to_iso_string(locked."updatedAt"),
             'deletedAt', public.to_iso_string(locked."deletedAt")))
             WHEN 'not_found' THEN json_build_object(

@@ -97,21 +97,31 @@ write AS (
     WHERE problem IS NULL AND field_problem IS NULL
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, write.id, write.name, write.data, 1, write.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, write.id, write.name, 1, write.write_id
     FROM viewer, write
     WHERE true
     -- By id: new projects too are taken in one order (see locked).
     ORDER BY write.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM write WHERE write.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, write.data, written."updatedAt",
+        octet_length(write.data::text)
+    FROM written
+    JOIN write ON write.id = written.id
 ),
 -- The project as it now is, read only when the request was accepted and changed nothing. A locking
 -- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
@@ -142,8 +152,9 @@ SELECT
             'id', written.id, 'revision', written.revision, 'updatedAt', public.to_iso_string(written."updatedAt"))
         WHEN current."writeId" = (SELECT write_id FROM write) THEN json_build_object(
             'id', current.id, 'revision', current.revision, 'updatedAt', public.to_iso_string(current."updatedAt"))
-        WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
-            'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', json_build_object(
+            'id', current.id, 'name', current.name, 'data', public.project_revision_data(current."userId", current.id, current.revision), 'revision', current.revision,
             'updatedAt', public.to_iso_string(current."updatedAt"),
             'deletedAt', public.to_iso_string(current."deletedAt")))
     END AS body

@@ -1,5 +1,5 @@
 """Every function's parts, assembled from settings once per execution environment: the API's app and
-its services, the limit-events consumer, the migrations handler, the tombstone purge.
+its services, the limit-events consumer, the migrations handler, the tombstone and history purges.
 
 `database` is the seam: tests hand in a Database of their own (traced, explained) and get everything
 else exactly as a function builds it. Each builder imports its own adapters, so a function's cold start
@@ -14,6 +14,7 @@ from sync_core.adapters.settings import (
     ApiSettings,
     ConsumerSettings,
     DatabaseSettings,
+    HistoryPurgeSettings,
     TombstonePurgeSettings,
     load_settings,
 )
@@ -124,6 +125,36 @@ def tombstone_purge_handler() -> Callable[[dict | None, object], dict]:
     def handler(event: dict | None, context: object) -> dict:
         report = purge.run().as_dict()
         logger.info("tombstone purge", extra=report)
+        return report
+
+    return handler
+
+
+def history_purge(settings: HistoryPurgeSettings | None = None, database: Database | None = None):
+    """The purge the scheduled function (and `make purge-history`) runs."""
+    from sync_core.adapters.history_purge import HistoryPurge
+
+    settings = settings or load_settings(HistoryPurgeSettings)
+    return HistoryPurge(
+        database=database or Database(connector(settings)),
+        keep_revisions=settings.history_keep_revisions,
+        keep_days=settings.history_keep_days,
+        keep_bytes_per_user=settings.history_keep_bytes_per_user,
+        batch_size=settings.history_purge_batch_size,
+        max_batches=settings.history_purge_max_batches,
+    )
+
+
+def history_purge_handler() -> Callable[[dict | None, object], dict]:
+    """The scheduled function's handler: one bounded, idempotent run; its report is the answer."""
+    from aws_lambda_powertools import Logger
+
+    logger = Logger(service="appframes-sync")
+    purge = history_purge()
+
+    def handler(event: dict | None, context: object) -> dict:
+        report = purge.run().as_dict()
+        logger.info("history purge", extra=report)
         return report
 
     return handler

@@ -1,5 +1,9 @@
 """The projects store on Postgres: each method is one SQL statement, so one round trip.
 
+Each project's revisions, data and all, live in project_revisions, appended once by the write that
+makes each (migrations/20261203_01_...); a projects row holds what a write changes in place. The newest
+revision of a project is always its current one.
+
 Each statement checks the Better Auth session itself (the `viewer` CTE), takes the limiter's token
 (`admission`), and only then reads the body (`parsed_body`), scopes every row to that user, applies the
 revision rule, and builds the response JSON in Postgres so that `data` is never decoded into Python
@@ -26,6 +30,7 @@ from sync_core.domain.errors import (
     ProjectNotFound,
     RateLimited,
     RevisionConflict,
+    RevisionNotFound,
     Unauthenticated,
     WriteRaced,
 )
@@ -144,9 +149,10 @@ def _summary(alias: str) -> str:
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
 
-def _document(alias: str) -> str:
+def _document(alias: str, data: str | None = None) -> str:
+    """A project as GET shows it; `data` is where its data is read from (a revision's, by default alias.data)."""
     return f"""json_build_object(
-            'id', {alias}.id, 'name', {alias}.name, 'data', {alias}.data, 'revision', {alias}.revision,
+            'id', {alias}.id, 'name', {alias}.name, 'data', {data or f"{alias}.data"}, 'revision', {alias}.revision,
             'updatedAt', {_time(f'{alias}."updatedAt"')},
             'deletedAt', {_time(f'{alias}."deletedAt"')})"""
 
@@ -163,6 +169,13 @@ def _change(alias: str) -> str:
 def _write_receipt(alias: str) -> str:
     return f"""json_build_object(
             'id', {alias}.id, 'revision', {alias}.revision, 'updatedAt', {_time(f'{alias}."updatedAt"')})"""
+
+
+def _server_data(alias: str) -> str:
+    """The data of `alias`'s revision, for a 409: `alias` is a row a locking read returned, the latest
+    version, which may have been committed after the statement's snapshot. So its revision is read by a
+    volatile function, with a snapshot of its own (migrations/20261203_01_...), and only for a conflict."""
+    return f"""public.project_revision_data({alias}."userId", {alias}.id, {alias}.revision)"""
 
 
 def _current_unless(change: str, accepted: str) -> str:
@@ -192,6 +205,10 @@ SELECT{LIMIT_COLUMNS},
 FROM limit_check
 """
 
+# The revision reads below scan project_revisions inside a LATERAL subquery that a LIMIT or an aggregate
+# keeps whole: the planner cannot start from the table (a small one is cheaper to scan than to join to),
+# so the scan runs once per viewer, and never for a request without a session or not admitted.
+# A project is its newest revision: one backward step of project_revisions' primary key.
 GET_PROJECT = f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     found.revision,
@@ -201,10 +218,15 @@ SELECT{LIMIT_COLUMNS},
     END AS document
 FROM limit_check
 LEFT JOIN (
-    SELECT project.*
-    FROM public.projects AS project
-    JOIN viewer ON project."userId" = viewer.user_id
-    WHERE project.id = %(project_id)s AND {ADMITTED}
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ORDER BY kept.revision DESC
+        LIMIT 1
+    ) AS kept
+    WHERE {ADMITTED}
 ) AS found ON true
 """
 
@@ -233,18 +255,18 @@ expiry AS (
     ) AS expired
 ),
 -- The changes after the cursor in feed order, one more than asked (to tell whether more follow), each
--- with a bound on its JSON's size: data as stored, the name escaped at worst (6 bytes a byte), the rest
--- at most 256 bytes; bytes_through is the running sum.
+-- with its current revision's data and a bound on its JSON's size: data as stored (its revision's
+-- bytes), the name escaped at worst (6 bytes a byte), the rest at most 256 bytes; bytes_through is the
+-- running sum. A tombstone's revision has no data.
 candidates AS (
     SELECT
         project.*,
+        kept.data,
         row_number() OVER feed_order AS place,
-        sum(
-            CASE WHEN project."deletedAt" IS NULL THEN octet_length(project.data::text) ELSE 0 END
-            + 6 * octet_length(project.name) + 256
-        ) OVER feed_order AS bytes_through
+        sum(coalesce(kept.bytes, 0) + 6 * octet_length(project.name) + 256) OVER feed_order AS bytes_through
     FROM (
-        SELECT project.*
+        SELECT project.id, project.name, project.revision, project."deletedAt", project."updatedAt",
+            project."changeXid", project."userId"
         FROM public.projects AS project
         -- The user as a value, not a join: an index scan of ("userId", "changeXid", id) then reads the
         -- rows in feed order and stops at the limit (a join's rows come in no order, so all are sorted).
@@ -257,6 +279,9 @@ candidates AS (
         ORDER BY project."changeXid", project.id
         LIMIT %(limit)s + 1
     ) AS project
+    LEFT JOIN public.project_revisions AS kept
+        ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+            AND project."deletedAt" IS NULL
     WINDOW feed_order AS (ORDER BY project."changeXid", project.id)
 ),
 -- The page: at most limit rows within the byte budget; a first row larger than the budget comes alone.
@@ -361,30 +386,49 @@ write AS (
 
 
 def _written(source: str, where: str = "true") -> str:
-    """The upsert of the rows of `source` (id, name, data, base_revision, write_id): PUT's and a batch's."""
+    """The upsert of the rows of `source` (id, name, data, base_revision, write_id), PUT's and a batch's,
+    and the revisions it makes."""
     return f"""
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
+-- holds no data (NULL also clears a copy from before project_revisions): its revision does.
 written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
-    SELECT viewer.user_id, {source}.id, {source}.name, {source}.data, 1, {source}.write_id
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT viewer.user_id, {source}.id, {source}.name, 1, {source}.write_id
     FROM viewer, {source}
     WHERE {where}
     -- By id: new projects too are taken in one order (see locked).
     ORDER BY {source}.id
     ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+        SET name = excluded.name, data = NULL, revision = project.revision + 1,
             "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
             "changeXid" = pg_current_xact_id()
         WHERE project.revision = (SELECT base_revision FROM {source} WHERE {source}.id = excluded.id)
           AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project.id, project.revision, project."updatedAt"
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+),
+-- Each written revision appended to its project's history, data as sent: the one write of the data.
+-- The revision it replaced is already there, the one before it.
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT written."userId", written.id, written.revision, written.name, {source}.data, written."updatedAt",
+        octet_length({source}.data::text)
+    FROM written
+    JOIN {source} ON {source}.id = written.id
 )"""
 
 
 # A tombstone's columns, set by DELETE and by a batch's deleting changes.
 TOMBSTONE = """"deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
-        "changeXid" = pg_current_xact_id()"""
+        data = NULL, "changeXid" = pg_current_xact_id()"""
+
+# A tombstone's revision, appended to its project's history: no data (the revision before it has it).
+TOMBSTONE_REVISION = """
+tombstone_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "deletedAt", "updatedAt", bytes)
+    SELECT "userId", id, revision, name, NULL, "deletedAt", "updatedAt", 0
+    FROM tombstoned
+)"""
 
 
 PUT_PROJECT = f"""{
@@ -408,7 +452,8 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     CASE
         WHEN written.id IS NOT NULL THEN {_write_receipt("written")}
         WHEN current."writeId" = (SELECT write_id FROM write) THEN {_write_receipt("current")}
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', {_document("current", _server_data("current"))})
     END AS body
 FROM limit_check
 LEFT JOIN written ON true
@@ -456,7 +501,7 @@ tombstoned AS (
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
     RETURNING project.*
-)''',
+),{TOMBSTONE_REVISION}''',
         _current_unless("tombstoned", "deletion WHERE disagreeing IS NOT TRUE"),
     )
 }
@@ -472,7 +517,8 @@ SELECT{LIMIT_COLUMNS},{_refusals("delete_fields")},
     CASE
         WHEN tombstoned.id IS NOT NULL THEN {_summary("tombstoned")}
         WHEN current."deletedAt" IS NOT NULL THEN {_summary("current")}
-        WHEN current.id IS NOT NULL THEN json_build_object('server', {_document("current")})
+        WHEN current.id IS NOT NULL
+            THEN json_build_object('server', {_document("current", _server_data("current"))})
     END AS body
 FROM limit_check
 LEFT JOIN tombstoned ON true
@@ -603,14 +649,14 @@ tombstoned AS (
     WHERE {AFTER_LOCKING} AND deletion.deleting
       AND project."userId" = viewer.user_id AND project.id = deletion.id AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
-    RETURNING project.id, project.revision, project."updatedAt"
-),
+    RETURNING project."userId", project.id, project.name, project.revision, project."deletedAt", project."updatedAt"
+),{TOMBSTONE_REVISION},
 -- Each change's outcome, and its answer as its own PUT or DELETE would answer it.
 answered AS (
     SELECT checked.position, judged.outcome, CASE judged.outcome
             WHEN '{ChangeOutcome.RACED}' THEN NULL
             WHEN '{ChangeOutcome.CONFLICT}' THEN json_build_object(
-                'id', valid.id, 'status', 409, 'server', {_document("locked")})
+                'id', valid.id, 'status', 409, 'server', {_document("locked", _server_data("locked"))})
             WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
                 'id', valid.id, 'status', 404, 'error', json_build_object(
                     'code', '{ProjectNotFound.code}', 'message', 'no project ' || valid.id || ' in this account'))
@@ -657,6 +703,47 @@ SELECT{LIMIT_COLUMNS}
 FROM limit_check
 """
 
+# A project's history: every revision kept, newest first, the current one included, without data.
+LIST_REVISIONS = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    (
+        SELECT history.revisions
+        FROM viewer, LATERAL (
+            SELECT json_agg(json_build_object(
+                'revision', kept.revision, 'name', kept.name,
+                'updatedAt', {_time('kept."updatedAt"')},
+                'deletedAt', {_time('kept."deletedAt"')},
+                'bytes', kept.bytes) ORDER BY kept.revision DESC) AS revisions
+            FROM public.project_revisions AS kept
+            WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
+        ) AS history
+        WHERE {ADMITTED}
+    ) AS revisions
+FROM limit_check
+"""
+
+# One kept revision, as GET project answers for the current one; a revision never changes, so a client
+# holding it (If-None-Match) gets no body.
+GET_REVISION = f"""{_with(VIEWER, ADMISSION)}
+SELECT{LIMIT_COLUMNS},
+    found.revision,
+    CASE
+        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
+        ELSE {_document("found")}
+    END AS document
+FROM limit_check
+LEFT JOIN (
+    SELECT kept.*
+    FROM viewer, LATERAL (
+        SELECT *
+        FROM public.project_revisions AS kept
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s AND kept.revision = %(revision)s
+        LIMIT 1
+    ) AS kept
+    WHERE {ADMITTED}
+) AS found ON true
+"""
+
 # Every statement by the name of its file in statements/, where each reads whole.
 STATEMENTS = {
     "list_projects": LIST_PROJECTS,
@@ -665,6 +752,8 @@ STATEMENTS = {
     "put_project": PUT_PROJECT,
     "delete_project": DELETE_PROJECT,
     "push_changes": PUSH_CHANGES,
+    "list_revisions": LIST_REVISIONS,
+    "get_revision": GET_REVISION,
     "admit": ADMIT,
 }
 
@@ -803,6 +892,29 @@ class PostgresProjectsStore:
             raise WriteRaced("a change raced another first write of its project; retry it", retry_after_seconds=1)
         for place, result in zip(raced, rerun["results"], strict=True):
             results[place - 1] = result
+
+    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> bytes:
+        row = self._admitted_row(Scope.READ, LIST_REVISIONS, {"session_token": session_token, "project_id": project_id})
+        if row["revisions"] is None:
+            raise ProjectNotFound(f"no project {project_id} in this account")
+        return row["revisions"]
+
+    def get_revision(
+        self, session_token: str, project_id: uuid.UUID, revision: int, cached: CachedRevisions
+    ) -> ProjectDocument | NotModified:
+        params = {
+            "session_token": session_token,
+            "project_id": project_id,
+            "revision": revision,
+            "any_revision": cached.any_revision,
+            "cached_revisions": sorted(cached.revisions),
+        }
+        row = self._admitted_row(Scope.READ, GET_REVISION, params)
+        if row["revision"] is None:
+            raise RevisionNotFound(f"no revision {revision} of project {project_id} is kept in this account")
+        if row["document"] is None:
+            return NotModified(row["revision"])
+        return ProjectDocument(row["revision"], row["document"])
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),

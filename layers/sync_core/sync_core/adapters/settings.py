@@ -124,6 +124,20 @@ class TombstonePurgeSettings(DatabaseSettings):
     tombstone_purge_max_batches: int = Field(default=50, ge=1)
 
 
+class HistoryPurgeSettings(DatabaseSettings):
+    """The scheduled history purge: how much of each project's history a stage keeps (docs/history.md)."""
+
+    # Revisions kept per project, the current one included; it is never purged, whatever the limits.
+    history_keep_revisions: int = Field(default=100, ge=1)
+    # An earlier revision older than this goes (by when it was written).
+    history_keep_days: int = Field(default=30, ge=1)
+    # Each user's earlier revisions, newest first, up to this many bytes of data.
+    history_keep_bytes_per_user: int = Field(default=256 * MIB, ge=0)
+    history_purge_batch_size: int = Field(default=1000, ge=1, le=10000)
+    # Bounds one run (and its Lambda time); what is left goes in the next run.
+    history_purge_max_batches: int = Field(default=50, ge=1)
+
+
 class LocalServerSettings(ApiSettings, ConsumerSettings):
     """`make dev` runs the API and the consumer in one process, on this port.
 

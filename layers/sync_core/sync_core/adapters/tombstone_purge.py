@@ -4,7 +4,8 @@ A tombstone tells other devices that a project was deleted; kept forever, tombst
 and RxDB's users report it). After the horizon (a setting, 30 days by default, longer than a device is
 expected to stay offline) each batch deletes the oldest ones and records, per user, the newest place
 in the changes feed it purged: a feed cursor from before that may have missed a deletion that no
-longer exists, so the feed answers it 410 and the client resyncs from scratch.
+longer exists, so the feed answers it 410 and the client resyncs from scratch. A purged project's
+history goes with it (project_revisions' foreign key cascades).
 """
 
 from dataclasses import dataclass

@@ -45,6 +45,12 @@ class ProjectNotFound(SyncError):
     code = "project_not_found"
 
 
+class RevisionNotFound(SyncError):
+    """No such revision of this user's project is kept: never written, purged by retention, or not theirs."""
+
+    code = "revision_not_found"
+
+
 class RevisionConflict(SyncError):
     """The base revision is stale. `body` is the JSON `{"server": {...}}` to send back, as Postgres wrote it."""
 

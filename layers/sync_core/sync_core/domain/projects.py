@@ -22,6 +22,8 @@ CANONICAL_SPELLING = "lower-case, hyphenated, ASCII (8-4-4-4-12 hex digits, as c
 # At most this many changes in one POST /api/changes.
 MAX_CHANGES = 100
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A revision in a path, in its one spelling: no sign, no leading zero, ASCII digits only.
+_REVISION = re.compile(rf"[1-9][0-9]{{0,{REVISION_DIGITS - 1}}}")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,12 @@ class ProjectsStore(Protocol):
 
     def push_changes(self, session_token: str, batch: ChangeBatch) -> bytes: ...
 
+    def list_revisions(self, session_token: str, project_id: uuid.UUID) -> bytes: ...
+
+    def get_revision(
+        self, session_token: str, project_id: uuid.UUID, revision: int, cached: CachedRevisions
+    ) -> ProjectDocument | NotModified: ...
+
     def report_body_too_large(self, session_token: str) -> None: ...
 
 
@@ -103,6 +111,15 @@ def parse_project_id(raw: str) -> uuid.UUID:
     if not _CANONICAL_UUID.fullmatch(raw):
         raise InvalidRequest(f"project id {raw[:80]!r} is not a UUID in its canonical spelling: {CANONICAL_SPELLING}")
     return uuid.UUID(raw)
+
+
+def parse_revision(raw: str) -> int:
+    """A revision named in a path: a whole number from 1 to 2^63-1, in its one spelling."""
+    if not _REVISION.fullmatch(raw) or int(raw) > MAX_REVISION:
+        raise InvalidRequest(
+            f"revision {raw[:40]!r} is not a revision number (a whole number from 1 to {MAX_REVISION})"
+        )
+    return int(raw)
 
 
 def entity_tag(revision: int) -> str:

@@ -35,6 +35,8 @@ get_project_router = APIRouter()
 put_project_router = APIRouter()
 delete_project_router = APIRouter()
 push_changes_router = APIRouter()
+list_revisions_router = APIRouter()
+get_revision_router = APIRouter()
 
 # Every endpoint, by the name of the function that serves it (functions/<name>/app.py): the one list
 # the local server, the tests and the template's checks read. A new endpoint is a router added here.
@@ -45,6 +47,8 @@ ROUTERS: dict[str, APIRouter] = {
     "put_project": put_project_router,
     "delete_project": delete_project_router,
     "push_changes": push_changes_router,
+    "list_revisions": list_revisions_router,
+    "get_revision": get_revision_router,
 }
 
 
@@ -117,6 +121,31 @@ async def push_changes_route(request: Request) -> Response:
     token = _session_token(request)
     batch = projects.ChangeBatch(body=await _body(request, token), fallback_write_id=uuid.uuid4())
     return Response(services.store.push_changes(token, batch), media_type=JSON)
+
+
+@list_revisions_router.get("/api/projects/{project_id}/revisions")
+@list_revisions_router.head("/api/projects/{project_id}/revisions")
+async def list_revisions_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    project_uuid = _project_id(request)
+    history = services.store.list_revisions(token, project_uuid)
+    return Response(history, media_type=JSON, headers={"Cache-Control": "private, no-cache"})
+
+
+@get_revision_router.get("/api/projects/{project_id}/revisions/{revision}")
+@get_revision_router.head("/api/projects/{project_id}/revisions/{revision}")
+async def get_revision_route(request: Request) -> Response:
+    services = _services(request)
+    token = _session_token(request)
+    project_uuid = _project_id(request)
+    revision = projects.parse_revision(request.path_params["revision"])
+    cached = projects.cached_revisions(request.headers.get("if-none-match"))
+    found = services.store.get_revision(token, project_uuid, revision, cached)
+    headers = {"ETag": projects.entity_tag(found.revision), "Cache-Control": "private, no-cache"}
+    if isinstance(found, projects.NotModified):
+        return Response(status_code=304, headers=headers)
+    return Response(found.json_bytes, media_type=JSON, headers=headers)
 
 
 def _project_id(request: Request) -> uuid.UUID:

@@ -1,0 +1,151 @@
+-- PUT as it was before project history (commit 10ec4c5, layers/sync_core/statements/put_project.sql):
+-- the "history off" side of the history benchmark (bench/__main__.py), run on a database without the
+-- history migration.
+WITH
+-- Who is asking: a live session of a user who is not banned. Better Auth's admin plugin adds "banned"
+-- and "banExpires" to "user"; reading them through to_jsonb works whether or not it is installed.
+viewer AS (
+    SELECT session."userId" AS user_id
+    FROM public."session" AS session
+    JOIN public."user" AS account_user ON account_user.id = session."userId"
+    WHERE session.token = %(session_token)s
+      AND session."expiresAt" > now()
+      AND NOT (
+          coalesce((to_jsonb(account_user) ->> 'banned')::boolean, false)
+          AND coalesce((to_jsonb(account_user) ->> 'banExpires')::timestamptz > now(), true)
+      )
+),
+-- This request's token, from the user's bucket of its scope (public.take_tokens). A refused request
+-- writes nothing; available says how long to wait.
+active_block AS (
+    SELECT block."blockedUntil"
+    FROM public.rate_limit_blocks AS block
+    JOIN viewer ON block."userId" = viewer.user_id
+    WHERE %(limits_on)s AND block.scope = %(limit_scope)s AND block."blockedUntil" > now()
+),
+admission AS MATERIALIZED (
+    SELECT taken.tokens_left, taken.available
+    FROM viewer, public.take_tokens(viewer.user_id, %(limit_scope)s, 1, %(limit_burst)s, %(limit_per_second)s) AS taken
+    WHERE %(limits_on)s AND NOT EXISTS (SELECT FROM active_block)
+),
+limit_check AS (
+    SELECT
+        (SELECT user_id FROM viewer) AS user_id,
+        NOT %(limits_on)s OR (SELECT tokens_left FROM admission) IS NOT NULL AS admitted,
+        (SELECT tokens_left FROM admission) AS tokens_left,
+        coalesce(
+            extract(epoch FROM (SELECT "blockedUntil" FROM active_block) - now())::float8,
+            (1 - (SELECT available FROM admission)) / %(limit_per_second)s::float8
+        ) AS wait_seconds,
+        EXISTS (SELECT FROM active_block) AS blocked
+),
+-- The body's length, from the write_bytes bucket (its tokens are bytes), once the write bucket admitted.
+bytes_admission AS MATERIALIZED (
+    SELECT taken.tokens_left
+    FROM viewer, public.take_tokens(
+        viewer.user_id, 'write_bytes', %(body_bytes)s, %(bytes_burst)s, %(bytes_per_second)s
+    ) AS taken
+    -- One-time filters (uncorrelated): checked before the call.
+    WHERE %(limits_on)s AND (SELECT admitted FROM limit_check)
+),
+bytes_check AS (
+    SELECT NOT %(limits_on)s OR (SELECT tokens_left FROM bytes_admission) IS NOT NULL AS admitted
+),
+-- The body, only once the session and the limiter said yes: a bytea parameter of a MATERIALIZED CTE
+-- with a row only for an admitted viewer leaves the planner no jsonb cast to fold before admission ran.
+-- The parse never raises (migrations/20261202_01_...): a refused body leaves the token spent.
+admitted_body AS MATERIALIZED (
+    SELECT %(body)s::bytea AS sent
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
+),
+-- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
+parsed_body AS MATERIALIZED (
+    SELECT
+        parsed.document,
+        parsed.data,
+        parsed.problem,
+        parsed.refusal,
+        public.base_revision(parsed.document) AS base_revision
+    FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
+),
+-- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
+-- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the
+-- stored text can never print larger than the body that carried it.
+put_fields AS (
+    SELECT
+        document,
+        data,
+        base_revision,
+        CASE
+            WHEN problem IS NOT NULL THEN NULL
+            WHEN jsonb_typeof(document) IS DISTINCT FROM 'object' THEN 'the body must be a JSON object'
+            ELSE public.write_field_problem(document)
+        END AS field_problem,
+        problem
+    FROM parsed_body
+),
+write AS (
+    SELECT
+        %(project_id)s::uuid AS id,
+        document ->> 'name' AS name,
+        data,
+        base_revision,
+        coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
+    FROM put_fields
+    WHERE problem IS NULL AND field_problem IS NULL
+),
+-- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. ON CONFLICT also settles two first writes racing.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, data, revision, "writeId")
+    SELECT viewer.user_id, write.id, write.name, write.data, 1, write.write_id
+    FROM viewer, write
+    WHERE true
+    -- By id: new projects too are taken in one order (see locked).
+    ORDER BY write.id
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = excluded.data, revision = project.revision + 1,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
+        WHERE project.revision = (SELECT base_revision FROM write WHERE write.id = excluded.id)
+          AND project."writeId" IS DISTINCT FROM excluded."writeId"
+    RETURNING project.id, project.revision, project."updatedAt"
+),
+-- The project as it now is, read only when the request was accepted and changed nothing. A locking
+-- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
+-- updated it since, so a conflict reports the copy that won. A row first inserted after the snapshot
+-- stays invisible (PUT's outcome 'raced': the store reruns the statement).
+current AS (
+    SELECT project.*
+    FROM public.projects AS project, viewer
+    WHERE NOT EXISTS (SELECT FROM written) AND EXISTS (SELECT FROM write)
+      AND project."userId" = viewer.user_id AND project.id = %(project_id)s
+    FOR SHARE OF project
+)
+SELECT
+    limit_check.*,
+    (SELECT admitted FROM bytes_check) AS bytes_admitted,
+    (SELECT problem FROM parsed_body) AS unreadable,
+    (SELECT refusal FROM parsed_body) AS refusal,
+    (SELECT field_problem FROM put_fields) AS field_problem,
+    CASE
+        WHEN written.id IS NOT NULL THEN 'written'
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
+        WHEN current.id IS NOT NULL THEN 'conflict'
+        WHEN EXISTS (SELECT FROM write) THEN 'raced'
+    END AS outcome,
+    coalesce(written.revision, current.revision) AS revision,
+    CASE
+        WHEN written.id IS NOT NULL THEN json_build_object(
+            'id', written.id, 'revision', written.revision, 'updatedAt', public.to_iso_string(written."updatedAt"))
+        WHEN current."writeId" = (SELECT write_id FROM write) THEN json_build_object(
+            'id', current.id, 'revision', current.revision, 'updatedAt', public.to_iso_string(current."updatedAt"))
+        WHEN current.id IS NOT NULL THEN json_build_object('server', json_build_object(
+            'id', current.id, 'name', current.name, 'data', current.data, 'revision', current.revision,
+            'updatedAt', public.to_iso_string(current."updatedAt"),
+            'deletedAt', public.to_iso_string(current."deletedAt")))
+    END AS body
+FROM limit_check
+LEFT JOIN written ON true
+LEFT JOIN current ON true
