@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
+from sync_core.adapters.http.encoding import GzipAnswers
 from sync_core.adapters.http.errors import add_error_handlers
 from sync_core.adapters.http.routes import Services
 from sync_core.domain.limits import LimitHooks
@@ -12,6 +13,7 @@ def build_app(*routers: APIRouter, services: Services) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.services = services
     app.add_middleware(FlushLimitHooks, hooks=services.hooks)
+    app.add_middleware(GzipAnswers, minimum_bytes=services.answer_gzip_min_bytes)
     for router in routers:
         app.include_router(router)
     add_error_handlers(app)
