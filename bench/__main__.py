@@ -2,9 +2,16 @@
 raw psycopg running the very same SQL on the same Postgres, and next to a bare handler (FastAPI +
 Mangum answering a ready-made body, no database) that shows what the framework alone costs.
 
-Medians of repeated warm invocations on the embedded Postgres (or BENCH_DATABASE_URL).
+Medians of repeated warm invocations on the embedded Postgres (or BENCH_DATABASE_URL). GET and PUT
+also stand next to their floor, the plainest statement reading or storing the same bytes (the
+current revision's `SELECT data::text`, the revision row's `INSERT ... $1::json`), called in turn
+with the handler round by round so a loaded machine weighs on both alike; and gzip-encoded next to
+plain (bytes on the wire, server time). Projects are varied, as an editor writes them (`project_data`).
 """
 
+import base64
+import gzip
+import itertools
 import json
 import os
 import random
@@ -13,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -51,6 +59,24 @@ ORDER BY project."changeXid", project.id
 LIMIT %(limit)s
 """
 
+# The floor of a project's write and read: the plainest statements storing or reading the same bytes.
+# With history a write's data goes into a new revision row (the projects row takes only its small
+# fields), so the floor of a write is that row's INSERT; a read's, the current revision's data as text.
+PUT_FLOOR = """
+INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+VALUES (%(user_id)s, %(project_id)s, %(revision)s, 'bench', %(data)s::json, now(), %(bytes)s)
+"""
+GET_FLOOR = """
+SELECT kept.data::text
+FROM public.projects AS project
+JOIN public.project_revisions AS kept
+    ON kept."userId" = project."userId" AND kept.id = project.id AND kept.revision = project.revision
+WHERE project."userId" = %(user_id)s AND project.id = %(project_id)s
+"""
+WARM_UP = 3
+# Gzip comparisons: the sizes where compression matters on a phone's uplink.
+COMPRESSED_SIZES = ("1 MiB", "4 MiB")
+
 # A first sign-in's claim: batches of 100 typical projects.
 BATCH_CHANGES, BATCH_PROJECT_BYTES, BATCH_ROUNDS = 100, 10 * 1024, 20
 
@@ -63,36 +89,82 @@ PUT_WITHOUT_HISTORY = (Path(__file__).resolve().parent / "put_project_without_hi
 LISTED_REVISIONS = 200
 
 
-def project_data(size: int) -> str:
-    """A project payload of about `size` bytes, shaped like an editor's: frames holding layers."""
-    layer = {"type": "text", "x": 120.5, "y": 64, "text": "Launch day", "style": {"font": "Inter", "size": 48}}
-    layer_text = json.dumps(layer)
-    layers = ", ".join([layer_text] * max(1, (size - 64) // (len(layer_text) + 2)))
-    return f'{{"frames": [{{"id": "f1", "width": 1080, "layers": [{layers}]}}]}}'
+WORDS = (
+    "Launch",
+    "day",
+    "your",
+    "photos",
+    "in",
+    "every",
+    "frame",
+    "Share",
+    "with",
+    "friends",
+    "Dark",
+    "mode",
+    "now",
+    "faster",
+    "than",
+    "ever",
+    "Track",
+    "habits",
+    "daily",
+    "Plan",
+    "trips",
+    "together",
+    "Sync",
+    "across",
+    "devices",
+    "Edit",
+    "offline",
+    "Beautiful",
+    "widgets",
+    "for",
+    "home",
+    "screen",
+)
+FONTS = ("Inter", "SF Pro Display", "Roboto", "Playfair Display", "Montserrat")
 
 
-def varied_project_data(size: int, seed: int) -> str:
-    """A payload of about `size` bytes whose layers all differ (positions, text), so TOAST's compression
-    does not flatter it as it does the repeated layers of project_data."""
-    chosen = random.Random(seed)
-    layers, length = [], 0
-    while length < size - 64:
-        text = "".join(chosen.choice("abcdefghij klmnop") for _ in range(chosen.randint(5, 60)))
-        layer = json.dumps(
-            {
-                "id": str(uuid.UUID(int=chosen.getrandbits(128))),
-                "x": chosen.random() * 1000,
-                "y": chosen.randint(0, 5000),
-                "text": text,
-            }
-        )
-        layers.append(layer)
-        length += len(layer) + 2
-    return f'{{"frames": [{{"id": "f1", "width": 1080, "layers": [{", ".join(layers)}]}}]}}'
+def project_data(size: int, seed: int = 15) -> str:
+    """A project payload of about `size` bytes, shaped like an editor's: frames holding layers, each
+    with its own id, position, size, text and colour, as an editor writes them (so it compresses the
+    way real projects do, ~4x, not the ~100x of one layer repeated)."""
+    chance = random.Random(seed)
+    frames, length, full = [], 16, False
+    while not full:
+        frame_id = str(uuid.UUID(int=chance.getrandbits(128), version=4))
+        frame_start = f'{{"id": "{frame_id}", "width": 1290, "height": 2796, "layers": ['
+        layers, length = [], length + len(frame_start) + 4
+        for _ in range(chance.randrange(4, 30)):
+            layer = json.dumps(
+                {
+                    "id": str(uuid.UUID(int=chance.getrandbits(128), version=4)),
+                    "type": chance.choice(("text", "text", "image", "shape", "device")),
+                    "x": round(chance.uniform(0, 1290), 2),
+                    "y": round(chance.uniform(0, 2796), 2),
+                    "width": chance.randrange(40, 1290),
+                    "height": chance.randrange(40, 900),
+                    "rotation": chance.choice((0, 0, 0, round(chance.uniform(-15, 15), 1))),
+                    "text": " ".join(chance.choice(WORDS) for _ in range(chance.randrange(1, 9))),
+                    "style": {
+                        "font": chance.choice(FONTS),
+                        "size": chance.randrange(12, 96),
+                        "color": f"#{chance.getrandbits(24):06x}",
+                    },
+                }
+            )
+            full = length + len(layer) + 2 > size
+            if full and (layers or frames):
+                break
+            layers.append(layer)
+            length += len(layer) + 2
+        frames.append(frame_start + ", ".join(layers) + "]}")
+    return f'{{"frames": [{", ".join(frames)}]}}'
 
 
 def median_ms(run: Callable[[], object], rounds: int) -> float:
-    for _ in range(3):
+    for _ in range(WARM_UP):
         run()
     samples = []
     for _ in range(rounds):
@@ -100,6 +172,42 @@ def median_ms(run: Callable[[], object], rounds: int) -> float:
         run()
         samples.append((time.perf_counter() - started) * 1000)
     return statistics.median(samples)
+
+
+@dataclass
+class Samples:
+    """One call's timings over interleaved rounds: wall-clock and this process's CPU, in ms."""
+
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+
+def interleaved(calls: dict[str, Callable[[], object]], rounds: int, warm_up: int = 3) -> dict[str, Samples]:
+    """Each call once per round, in turn, so that a shared machine's load falls on all of them alike."""
+    samples = {name: Samples() for name in calls}
+    for round_number in range(warm_up + rounds):
+        for name, call in calls.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            call()
+            if round_number >= warm_up:
+                samples[name].walls.append((time.perf_counter() - wall) * 1000)
+                samples[name].cpus.append((time.process_time() - cpu) * 1000)
+    return samples
+
+
+def ratio_spread(over: Samples, under: Samples) -> tuple[float, float, float]:
+    """The per-round ratio over / under: its median and its 10th and 90th percentiles."""
+    ratios = sorted(a / b for a, b in zip(over.walls, under.walls, strict=True))
+    deciles = statistics.quantiles(ratios, n=10) if len(ratios) > 1 else ratios * 9
+    return statistics.median(ratios), deciles[0], deciles[-1]
 
 
 class Bench:
@@ -121,12 +229,19 @@ class Bench:
         return projects_sql.body_parameters(rate_limits_from(load_settings(ApiSettings)), body)
 
     def handler_call(
-        self, function: str, method: str, path: str, body: str | None = None, query: str = ""
-    ) -> Callable[[], object]:
-        def call():
-            event = http_api_event(method, path, cookies=[self.user.cookie], body=body, query=query)
+        self,
+        function: str,
+        method: str,
+        path: str,
+        body: str | bytes | None = None,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> Callable[[], dict]:
+        def call() -> dict:
+            event = http_api_event(method, path, cookies=[self.user.cookie], body=body, query=query, headers=headers)
             response = self.handlers[function](event, None)
             assert response["statusCode"] == 200, response["body"][:200]
+            return response
 
         return call
 
@@ -134,13 +249,36 @@ class Bench:
         def call():
             with self.raw.cursor() as cursor:
                 cursor.execute(sql, params, binary=True)  # as the store reads its rows
-                cursor.fetchall()
+                if cursor.description is not None:
+                    cursor.fetchall()
 
         return call
 
-    def put_pair(self, data: str, rounds: int) -> tuple[float, float]:
-        """PUT at the current revision, `rounds` times, through the handler and raw; bodies built beforehand."""
-        return self.handler_put_ms(data, rounds), self.raw_put_ms(projects_sql.PUT_PROJECT, data, rounds)
+    def put_calls(self, data: str, rounds: int) -> dict[str, Callable[[], object]]:
+        """PUT at the current revision through the handler and raw (the same SQL), and the floor: the
+        plainest statement storing the same bytes. Bodies are built beforehand, one per call."""
+        calls = rounds + WARM_UP
+        handler_id, raw_id, floor_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        handler_bodies = iter([self._body(data, revision) for revision in range(calls)])
+        raw_bodies = iter([self._body(data, revision).encode() for revision in range(calls)])
+        path = f"/api/projects/{handler_id}"
+        write_limits = self.limit_params("write")
+        self.handler_call("put_project", "PUT", f"/api/projects/{floor_id}", self._body("{}", 0))()
+        floor_revisions = itertools.count(2)  # after the one the handler's PUT made
+        floor_params = {"project_id": floor_id, "user_id": self.user.id, "data": data, "bytes": len(data.encode())}
+
+        def through_handler():
+            self.handler_call("put_project", "PUT", path, next(handler_bodies))()
+
+        def raw():
+            params = {"session_token": self.user.token, "project_id": raw_id, "fallback_write_id": uuid.uuid4()}
+            body = self.body_params(next(raw_bodies))
+            self.raw_call(projects_sql.PUT_PROJECT, {**params, **write_limits, **body})()
+
+        def floor():
+            self.raw_call(PUT_FLOOR, {**floor_params, "revision": next(floor_revisions)})()
+
+        return {"handler": through_handler, "raw": raw, "floor": floor}
 
     def handler_put_ms(self, data: str | list[str], rounds: int) -> float:
         """PUT at the current revision `rounds` times through the handler (of `data`, or each in turn)."""
@@ -212,7 +350,8 @@ class Bench:
         ]
         return '{"changes": [' + ", ".join(changes) + "]}"
 
-    def get_pair(self, data: str, rounds: int) -> tuple[float, float]:
+    def get_calls(self, data: str) -> dict[str, Callable[[], object]]:
+        """GET through the handler and raw (the same SQL), and the floor: the project's data as text."""
         project_id = uuid.uuid4()
         self.handler_call("put_project", "PUT", f"/api/projects/{project_id}", self._body(data, 0))()
         params = {
@@ -222,10 +361,34 @@ class Bench:
             "cached_revisions": [],
             **self.limit_params("read"),
         }
-        return (
-            median_ms(self.handler_call("get_project", "GET", f"/api/projects/{project_id}"), rounds),
-            median_ms(self.raw_call(projects_sql.GET_PROJECT, params), rounds),
-        )
+        return {
+            "handler": self.handler_call("get_project", "GET", f"/api/projects/{project_id}"),
+            "raw": self.raw_call(projects_sql.GET_PROJECT, params),
+            "floor": self.raw_call(GET_FLOOR, {"project_id": project_id, "user_id": self.user.id}),
+        }
+
+    def compression_calls(self, data: str, rounds: int) -> tuple[dict[str, Callable[[], object]], dict[str, int]]:
+        """GET and PUT of one project plain and gzip-encoded (the body as CompressionStream's default level
+        makes it), through the handler; and the bytes each puts on the wire (the body, before base64)."""
+        get_path, put_path = f"/api/projects/{uuid.uuid4()}", f"/api/projects/{uuid.uuid4()}"
+        self.handler_call("put_project", "PUT", get_path, self._body(data, 0))()
+        bodies = [self._body(data, revision) for revision in range(2 * (rounds + WARM_UP))]
+        plain_bodies, gzip_bodies = iter(bodies[0::2]), iter([gzip.compress(body.encode()) for body in bodies[1::2]])
+        encoded = {"Content-Encoding": "gzip"}
+        get_plain = self.handler_call("get_project", "GET", get_path)
+        get_gzip = self.handler_call("get_project", "GET", get_path, headers={"Accept-Encoding": "gzip"})
+        wire = {
+            "GET": len(answer_bytes(get_plain())),
+            "GET gzip": len(answer_bytes(get_gzip())),
+            "PUT": len(bodies[0].encode()),
+            "PUT gzip": len(gzip.compress(bodies[1].encode())),
+        }
+        return {
+            "GET": get_plain,
+            "GET gzip": get_gzip,
+            "PUT": lambda: self.handler_call("put_project", "PUT", put_path, next(plain_bodies))(),
+            "PUT gzip": lambda: self.handler_call("put_project", "PUT", put_path, next(gzip_bodies), headers=encoded)(),
+        }, wire
 
     def list_pair(self, rounds: int) -> tuple[float, float]:
         for _ in range(LISTED_PROJECTS):
@@ -291,7 +454,7 @@ def history_cost(database_url: str) -> tuple[list[tuple], tuple, list[tuple]]:
     with_history, without_history = Bench(database_url), Bench(database_without_history(database_url))
     puts = []
     for label, size in HISTORY_SIZES.items():
-        data, rounds = [varied_project_data(size, seed) for seed in range(3)], HISTORY_ROUNDS[label]
+        data, rounds = [project_data(size, seed) for seed in range(3)], HISTORY_ROUNDS[label]
         timings = {"off": [], "on": [], "handler": []}
         for _ in range(2):
             timings["off"].append(without_history.raw_put_ms(PUT_WITHOUT_HISTORY, data, rounds))
@@ -300,7 +463,7 @@ def history_cost(database_url: str) -> tuple[list[tuple], tuple, list[tuple]]:
         puts.append((label, timings))
     listing = with_history.revisions_pair(300)
     stored = [
-        (label, *with_history.stored_bytes_per_revision([varied_project_data(size, seed) for seed in range(3)], count))
+        (label, *with_history.stored_bytes_per_revision([project_data(size, seed) for seed in range(3)], count))
         for label, size, count in (("1 KiB", 1024, 200), ("1 MiB", 1024 * 1024, 12))
     ]
     return puts, listing, stored
@@ -345,12 +508,17 @@ def limiter_cost(database_url: str) -> list[tuple]:
             os.environ["RATE_LIMITS_ENABLED"] = enabled
             load_settings.cache_clear()
             bench = Bench(database_url)
-            pair = bench.put_pair(data, rounds) if request == "PUT" else bench.get_pair(data, rounds)
-            timings.setdefault(enabled, []).append(pair[0])
+            calls = bench.put_calls(data, rounds) if request == "PUT" else bench.get_calls(data)
+            timings.setdefault(enabled, []).append(interleaved({"handler": calls["handler"]}, rounds)["handler"].wall)
         rows.append((request, label, min(timings["true"]), min(timings["false"])))
     os.environ.pop("RATE_LIMITS_ENABLED")
     load_settings.cache_clear()
     return rows
+
+
+def answer_bytes(response: dict) -> bytes:
+    body = response.get("body", "")
+    return base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
 
 
 def bare_handler_ms(body: str, rounds: int) -> float:
@@ -380,17 +548,25 @@ def main() -> None:
         )
         load_settings.cache_clear()
         bench = Bench(database_url)
-        rows = []
-        for label, size in SIZES.items():
-            data = project_data(size)
-            rounds = ROUNDS[label]
+        rows, floor_rows, compression_rows = [], [], []
+        for label in SIZES:
+            data, rounds = project_data(SIZES[label]), ROUNDS[label]
             bare = bare_handler_ms(data, rounds)
-            rows.append(("GET", label, *bench.get_pair(data, rounds), bare))
-            rows.append(("PUT", label, *bench.put_pair(data, rounds), bare))
+            for request, calls in (("GET", bench.get_calls(data)), ("PUT", bench.put_calls(data, rounds))):
+                samples = interleaved(calls, rounds)
+                rows.append((request, label, samples["handler"].wall, samples["raw"].wall, bare))
+                floor_rows.append((request, label, samples, ratio_spread(samples["handler"], samples["floor"])))
+            if label in COMPRESSED_SIZES:
+                calls, wire = bench.compression_calls(data, rounds)
+                compression_rows.append((label, interleaved(calls, rounds), wire))
         rows.append(("list", f"{LISTED_PROJECTS} projects", *bench.list_pair(100), None))
         batch = f"{BATCH_CHANGES} x {BATCH_PROJECT_BYTES // 1024} KiB"
         rows.append(("POST changes", batch, *bench.push_pair(project_data(BATCH_PROJECT_BYTES), BATCH_ROUNDS), None))
         print(table(rows))
+        print()
+        print(floor_table(floor_rows))
+        print()
+        print(compression_table(compression_rows))
         print()
         print(changes_table(*bench.changes_page(100)))
         print()
@@ -409,6 +585,37 @@ def changes_table(handler: float, raw: float, floor: float) -> str:
             f"| {page} | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x | {floor:.2f} | {handler / floor:.2f}x |",
         ]
     )
+
+
+def floor_table(rows: list[tuple]) -> str:
+    lines = [
+        "| request | size | handler (ms) | floor (ms) | handler / floor (p10-p90) | handler CPU (ms)"
+        " | floor CPU (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for request, size, samples, (ratio, low, high) in rows:
+        handler, floor = samples["handler"], samples["floor"]
+        lines.append(
+            f"| {request} | {size} | {handler.wall:.2f} | {floor.wall:.2f} | {ratio:.2f}x ({low:.2f}-{high:.2f})"
+            f" | {handler.cpu:.2f} | {floor.cpu:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def compression_table(rows: list[tuple]) -> str:
+    lines = [
+        "| request | size | body on the wire (bytes) | gzip on the wire (bytes) | server (ms) | gzip server (ms) |"
+        " server CPU (ms) | gzip server CPU (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, samples, wire in rows:
+        for request in ("GET", "PUT"):
+            plain, encoded = samples[request], samples[f"{request} gzip"]
+            lines.append(
+                f"| {request} | {size} | {wire[request]:,} | {wire[f'{request} gzip']:,} | {plain.wall:.2f}"
+                f" | {encoded.wall:.2f} | {plain.cpu:.2f} | {encoded.cpu:.2f} |"
+            )
+    return "\n".join(lines)
 
 
 def limiter_table(rows: list[tuple]) -> str:

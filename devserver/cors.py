@@ -12,7 +12,7 @@ import json
 from sync_core.adapters.http.errors import error_body
 
 ALLOW_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE")
-ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "If-None-Match")
+ALLOW_HEADERS = ("Authorization", "Content-Type", "Content-Encoding", "If-Match", "If-None-Match")
 EXPOSE_HEADERS = ("ETag", "Retry-After", "X-Request-Id")
 # Chromium caps a preflight's cache at two hours.
 MAX_AGE_SECONDS = 7200

@@ -10,7 +10,7 @@ from sync_core.adapters.migrations import run_migrations
 REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS = REPO / "migrations"
 BETTER_AUTH_TABLES = Path(__file__).resolve().parent / "better_auth_tables.sql"
-# The roles migrations/20261204_01_create-database-roles.sql makes: what each kind of function logs in as.
+# The roles migrations/20261204_03_create-database-roles.sql makes: what each kind of function logs in as.
 API_ROLE = "appframes_api"
 LIMIT_CONSUMER_ROLE = "appframes_limit_consumer"
 PURGE_ROLE = "appframes_purge"

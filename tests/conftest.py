@@ -35,7 +35,7 @@ def database_url(postgres_dir: Path) -> str:
 @pytest.fixture(scope="session")
 def lambda_environment(database_url: str) -> None:
     """The environment the functions read at import, as a deployed stage would set it: the API's role
-    (migrations/20261204_01_create-database-roles.sql), so every route's tests run with its privileges."""
+    (migrations/20261204_03_create-database-roles.sql), so every route's tests run with its privileges."""
     from devserver.database import API_ROLE, as_role
 
     os.environ["DATABASE_URL"] = as_role(database_url, API_ROLE)

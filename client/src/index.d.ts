@@ -57,7 +57,8 @@ export declare class HistoryError extends Error {
 export declare function createSyncEngine(options: SyncEngineOptions): SyncEngine;
 
 /** The server API over fetch: the Better Auth cookie of the page's origin unless `auth` says otherwise. */
-export declare function createHttpTransport(options?: { baseUrl?: string; fetch?: typeof fetch; auth?: SessionAuth }): SyncTransport;
+/** `compressFromBytes`: bodies this long or longer are sent gzip-encoded where CompressionStream exists (8 KiB by default). */
+export declare function createHttpTransport(options?: { baseUrl?: string; fetch?: typeof fetch; auth?: SessionAuth; compressFromBytes?: number }): SyncTransport;
 
 /** A local project store in IndexedDB (what the demo editor uses). */
 export declare function openIndexedDbProjectStore(options: {

@@ -279,3 +279,56 @@ test('history reads: the project list with tombstones, a project\'s revisions an
   assert.equal((await answering(200, [{ name: 'no revision' }]).transport.listRevisions('p1')).kind, 'retry', 'not this API\'s answer');
   assert.equal((await answering(404, { error: { code: 'revision_not_found', message: 'gone' } }).transport.getRevision('p1', 9)).kind, 'not-found');
 });
+
+test('a body of compressFromBytes or more goes gzip-encoded; a smaller one as plain JSON', async () => {
+  /** @type {Array<{ url: string, init: RequestInit }>} */
+  const calls = [];
+  /** @type {typeof fetch} */
+  const send = async (url, init = {}) => {
+    calls.push({ url: String(url), init });
+    return new Response(JSON.stringify({ id: 'p', revision: 1, updatedAt: 'now' }), { status: 200 });
+  };
+  const transport = createHttpTransport({ fetch: send, compressFromBytes: 1024 });
+  const large = { name: 'N', data: { layers: Array.from({ length: 100 }, (_, i) => ({ id: `layer-${i}`, x: i })) }, baseRevision: 0, writeId: 'w', clientUpdatedAt: '' };
+  assert.equal((await transport.putProject('p', large)).kind, 'ok');
+  await transport.putProject('p', { ...large, data: {} });
+  const [compressed, plain] = calls.map(({ init }) => /** @type {Record<string, string>} */ (init.headers));
+  assert.equal(compressed['Content-Encoding'], 'gzip');
+  const sent = /** @type {ArrayBuffer} */ (calls[0].init.body);
+  assert.ok(sent.byteLength < JSON.stringify(large).length / 3, 'the project JSON shrinks');
+  const decoded = await new Response(new Blob([sent]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  assert.deepEqual(JSON.parse(decoded), large);
+  assert.equal(plain['Content-Encoding'], undefined);
+  assert.equal(typeof calls[1].init.body, 'string');
+});
+
+test('a server that answers a gzip body 415 gets it again plain, and plain bodies from then on', async () => {
+  /** @type {Array<Record<string, string>>} */
+  const sentHeaders = [];
+  /** @type {typeof fetch} */
+  const send = async (_url, init = {}) => {
+    const headers = /** @type {Record<string, string>} */ (init.headers);
+    sentHeaders.push(headers);
+    if (headers['Content-Encoding']) return new Response(JSON.stringify({ error: { code: 'unsupported_content_encoding', message: 'no' } }), { status: 415 });
+    return new Response(JSON.stringify({ id: 'p', revision: 1, updatedAt: 'now' }), { status: 200 });
+  };
+  const transport = createHttpTransport({ fetch: send, compressFromBytes: 10 });
+  const request = { name: 'N', data: { text: 'x'.repeat(100) }, baseRevision: 0, writeId: 'w', clientUpdatedAt: '' };
+  assert.equal((await transport.putProject('p', request)).kind, 'ok');
+  assert.equal((await transport.putProject('p', request)).kind, 'ok');
+  assert.deepEqual(sentHeaders.map((headers) => headers['Content-Encoding']), ['gzip', undefined, undefined]);
+});
+
+test('without CompressionStream a large body goes plain', async () => {
+  const original = globalThis.CompressionStream;
+  // @ts-ignore: the browsers that lack it
+  delete globalThis.CompressionStream;
+  try {
+    const { calls, transport } = answering(200, { id: 'p', revision: 1, updatedAt: 'now' });
+    await transport.putProject('p', { name: 'N', data: { text: 'x'.repeat(20_000) }, baseRevision: 0, writeId: 'w', clientUpdatedAt: '' });
+    assert.equal(/** @type {Record<string, string>} */ (calls[0].init.headers)['Content-Encoding'], undefined);
+    assert.equal(typeof calls[0].init.body, 'string');
+  } finally {
+    globalThis.CompressionStream = original;
+  }
+});

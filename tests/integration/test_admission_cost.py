@@ -1,6 +1,8 @@
 """What a refused request costs Postgres, read from what Postgres executed for it: a token of no session
-costs one index lookup, and no body is parsed before the session and the limiter said yes."""
+costs one index lookup, and no body is parsed before the session and the limiter said yes, gzip-encoded
+or not (a gzip body is decoded in Python and reaches the statement as a plain one does)."""
 
+import gzip
 import json
 import uuid
 
@@ -45,12 +47,20 @@ def every_request(body: str) -> list[tuple[str, str, str | None]]:
     return [*reads, *requests_with_a_body(body)]
 
 
+def sent_as(encoding: str, headers: dict[str, str], body: str | None) -> dict:
+    """The event arguments for `body` sent plain or gzip-encoded (base64 in the event, as API Gateway gives it)."""
+    if encoding == "plain" or body is None:
+        return {"headers": headers, "body": body}
+    return {"headers": {**headers, "Content-Encoding": "gzip"}, "body": gzip.compress(body.encode())}
+
+
+@pytest.mark.parametrize("encoding", ["plain", "gzip"])
 @pytest.mark.parametrize("body", [VALID, MALFORMED], ids=["valid body", "malformed body"])
-def test_a_signed_token_of_no_session_costs_one_index_lookup_and_no_parse(explained, body):
+def test_a_signed_token_of_no_session_costs_one_index_lookup_and_no_parse(explained, body, encoding):
     handler, executions = explained
     bearer = {"Authorization": f"Bearer {sign_token(TEST_SECRET.encode(), 'no-such-session')}"}
     for method, path, sent in every_request(body):
-        response = invoke(handler, http_api_event(method, path, headers=bearer, body=sent))
+        response = invoke(handler, http_api_event(method, path, **sent_as(encoding, bearer, sent)))
         assert response.status == 401, (method, response)
         (execution,) = executions[-1:]
         assert execution.error is None, (method, execution.error)
@@ -59,8 +69,9 @@ def test_a_signed_token_of_no_session_costs_one_index_lookup_and_no_parse(explai
         assert not execution.parsed_while_planning, method
 
 
+@pytest.mark.parametrize("encoding", ["plain", "gzip"])
 @pytest.mark.parametrize("body", [VALID, MALFORMED], ids=["valid body", "malformed body"])
-def test_a_throttled_users_body_is_never_parsed(explained, new_user, database_url, body):
+def test_a_throttled_users_body_is_never_parsed(explained, new_user, database_url, body, encoding):
     handler, executions = explained
     user = new_user()
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -69,7 +80,8 @@ def test_a_throttled_users_body_is_never_parsed(explained, new_user, database_ur
             (user.id,),
         )
     for method, path, sent in requests_with_a_body(body):
-        response = invoke(handler, http_api_event(method, path, cookies=[user.cookie], body=sent))
+        event = http_api_event(method, path, cookies=[user.cookie], **sent_as(encoding, {}, sent))
+        response = invoke(handler, event)
         assert response.status == 429, (method, response)
         (execution,) = executions[-1:]
         assert execution.error is None, (method, execution.error)
@@ -77,10 +89,29 @@ def test_a_throttled_users_body_is_never_parsed(explained, new_user, database_ur
         assert not execution.parsed_while_planning, method
 
 
-def test_an_admitted_body_is_parsed_once_in_the_requests_one_statement(explained, new_user):
+@pytest.mark.parametrize("encoding", ["plain", "gzip"])
+def test_an_admitted_body_is_parsed_once_in_the_requests_one_statement(explained, new_user, encoding):
     handler, executions = explained
     user = new_user()
     for method, path, sent in requests_with_a_body(VALID):
         before = len(executions)
-        assert invoke(handler, http_api_event(method, path, cookies=[user.cookie], body=sent)).status in (200, 409)
+        event = http_api_event(method, path, cookies=[user.cookie], **sent_as(encoding, {}, sent))
+        assert invoke(handler, event).status in (200, 409)
         assert [execution.bodies_parsed for execution in executions[before:]] == [1], method
+
+
+def test_a_gzip_body_inflating_past_the_limit_is_refused_by_the_limiter_first(explained, new_user, database_url):
+    """A zip bomb is a 413 for an admitted user, and for a throttled one the 429 the limiter gives."""
+    handler, executions = explained
+    user = new_user()
+    bomb = gzip.compress(b" " * (ApiSettings.model_fields["max_body_bytes"].default + 1))
+    event = http_api_event(
+        "PUT", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie], headers={"Content-Encoding": "gzip"}, body=bomb
+    )
+    assert len(bomb) < 10_000
+    assert invoke(handler, event).status == 413
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        throttle = """UPDATE rate_limits SET tokens = -1000 WHERE "userId" = %s AND scope = 'write'"""
+        connection.execute(throttle, (user.id,))
+    assert invoke(handler, event).status == 429
+    assert [execution.bodies_parsed for execution in executions] == [0, 0]

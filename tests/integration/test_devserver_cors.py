@@ -44,10 +44,10 @@ def cors_headers(response) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("method", "path", "requested"),
     [
-        ("PUT", "/api/projects/p1", "authorization, content-type, if-match"),
+        ("PUT", "/api/projects/p1", "authorization, content-type, content-encoding, if-match"),
         ("DELETE", "/api/projects/p1", "authorization, if-match"),
         ("GET", "/api/projects/p1", "authorization, if-none-match"),
-        ("POST", "/api/changes", "authorization, content-type"),
+        ("POST", "/api/changes", "authorization, content-type, content-encoding"),
         ("POST", "/api/dev/sign-in", "content-type"),
         ("GET", "/a/route/added/later", "authorization"),
     ],

@@ -5,6 +5,8 @@ import re
 import uuid
 from decimal import Decimal
 
+import pytest
+
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
@@ -232,6 +234,35 @@ def test_a_huge_exponent_cannot_make_the_stored_project_grow(api, new_user):
     conflict = api.put(user, project_id, '{"name": "n", "data": 1, "baseRevision": 0}')
     assert conflict.status == 409
     assert len(conflict.text) < len(data) + 200
+
+
+def test_a_number_too_large_for_numeric_is_kept_in_data_as_sent(api, new_user):
+    """PUT reads data as json, never as jsonb (issue 15): a number is text, whatever its size."""
+    user = new_user()
+    project_id = uuid.uuid4()
+    data = '{"far": [1e1000000, -1E-999999, 123456789012345678901234567890.5]}'
+    assert api.put(user, project_id, f'{{"name": "n", "data": {data}, "baseRevision": 0}}').status == 200
+    assert f'"data" : {data}' in api.get(user, project_id).text
+
+
+@pytest.mark.parametrize(
+    ("members", "status", "name", "data"),
+    [
+        ('"name": 5, "name": "last", "data": 1, "data": [2]', 200, "last", [2]),
+        ('"name": "first", "name": 5, "data": 1', 422, None, None),
+        ('"data": 1, "name": "n", "data": {"kept": true}', 200, "n", {"kept": True}),
+    ],
+    ids=["last name and data win", "a wrong last name is refused", "the last data wins"],
+)
+def test_a_member_given_twice_is_read_as_its_last_by_the_check_and_the_write(
+    api, new_user, members, status, name, data
+):
+    user = new_user()
+    project_id = uuid.uuid4()
+    assert api.put(user, project_id, f'{{{members}, "baseRevision": 0}}').status == status
+    if status == 200:
+        stored = api.get(user, project_id).json()
+        assert (stored["name"], stored["data"]) == (name, data)
 
 
 def test_data_may_be_any_json_value_including_null(api, new_user):

@@ -261,7 +261,7 @@ def test_an_sqs_that_never_answers_delays_a_throttled_request_by_seconds_not_min
 REFUSED_BODIES = {
     "invalid JSON": '{"name": "n", "data": {',
     "a \\u0000 escape": '{"name": "n", "data": "\\u0000", "baseRevision": 0}',
-    "a number too large": '{"name": "n", "data": 1e1000000, "baseRevision": 0}',
+    "a number too large": '{"name": "n", "data": 1, "baseRevision": 1e1000000}',
     "nesting too deep": '{"name": "n", "baseRevision": 0, "data": ' + "[" * 200_000 + "]" * 200_000 + "}",
     "a wrong field": '{"name": 5, "data": {}, "baseRevision": 0}',
 }

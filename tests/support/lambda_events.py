@@ -1,6 +1,7 @@
 """API Gateway HTTP API (payload v2) events, shaped like the ones in events/, and the handlers they go to."""
 
 import base64
+import gzip
 import json
 
 from devserver.functions import PROJECT_FUNCTIONS as FUNCTIONS
@@ -63,7 +64,10 @@ class LambdaResponse:
         self.status = raw["statusCode"]
         self.headers = {k.lower(): v for k, v in raw.get("headers", {}).items()}
         body = raw.get("body", "")
-        self.text = base64.b64decode(body).decode() if raw.get("isBase64Encoded") else body
+        # The bytes as they would go on the wire, and their text as a client reads it (gzip decoded).
+        self.body = base64.b64decode(body) if raw.get("isBase64Encoded") else body.encode()
+        encoded = self.headers.get("content-encoding") == "gzip"
+        self.text = (gzip.decompress(self.body) if encoded else self.body).decode()
 
     def json(self):
         return json.loads(self.text)

@@ -13,15 +13,18 @@ from sync_core.adapters.postgres import Database, connector
 
 SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Function Scan", "Tid Scan"}
 EXPLAIN = "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "
-PARSE_CALLS = (
-    """SELECT coalesce(pg_stat_get_xact_function_calls('public.parse_request_body(bytea)'::regprocedure), 0)"""
-)
+# Calls of the functions that read a body first (PUT's parse_write_body, which hands a body it refuses
+# to parse_request_body; the other writes' parse_request_body).
+PARSE_CALLS = """
+SELECT coalesce(pg_stat_get_xact_function_calls('public.parse_write_body(bytea)'::regprocedure), 0)
+    + coalesce(pg_stat_get_xact_function_calls('public.parse_request_body(bytea)'::regprocedure), 0)
+"""
 
 
 @dataclass
 class Execution:
     scans: list[tuple[str, str]] = field(default_factory=list)  # (node type, relation or function) run at least once
-    bodies_parsed: int = 0  # calls of the parse function while executing
+    bodies_parsed: int = 0  # calls of the parse functions while executing
     # A body the planner turned into a jsonb constant: parsed before anything ran, the admission included.
     parsed_while_planning: bool = False
     error: str | None = None  # what Postgres raised, planning or executing

@@ -4,12 +4,14 @@ The fake stands in for the projects store port; everything Postgres decides is t
 """
 
 import asyncio
+import gzip
 import uuid
 
 import pytest
 from mangum import Mangum
 
 from sync_core.adapters.http.app import build_app
+from sync_core.adapters.http.encoding import accepts_gzip
 from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
 from sync_core.domain import changes, projects
 from sync_core.domain.errors import CursorExpired, DatabaseUnavailable, RevisionConflict, WriteRaced
@@ -18,6 +20,7 @@ from sync_core.domain.session import SessionPolicy, sign_token
 from tests.support.lambda_events import http_api_event, invoke
 
 SECRET = b"unit-secret"
+ANSWER_GZIP_MIN_BYTES = 16
 COOKIE = "better-auth.session_token=" + sign_token(SECRET, "tok").replace("=", "%3D").replace("+", "%2B")
 
 
@@ -25,6 +28,7 @@ class FakeStore:
     def __init__(self):
         self.calls = []
         self.failure = None
+        self.document = b'{"id": "x"}'
 
     def _record(self, *call):
         self.calls.append(call)
@@ -43,7 +47,7 @@ class FakeStore:
         self._record("get", session_token, project_id, cached)
         if 5 in cached.revisions:
             return projects.NotModified(5)
-        return projects.ProjectDocument(5, b'{"id": "x"}')
+        return projects.ProjectDocument(5, self.document)
 
     def put_project(self, session_token, project_id, write):
         self._record("put", session_token, project_id, write)
@@ -64,7 +68,13 @@ def store():
 
 @pytest.fixture
 def handler(store):
-    services = Services(store=store, session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks())
+    services = Services(
+        store=store,
+        session_policy=SessionPolicy(secret=SECRET),
+        max_body_bytes=64,
+        answer_gzip_min_bytes=ANSWER_GZIP_MIN_BYTES,
+        hooks=LimitHooks(),
+    )
     return Mangum(build_app(*ROUTERS.values(), services=services), lifespan="off")
 
 
@@ -182,7 +192,11 @@ def test_a_function_leaves_cors_to_the_http_api():
     app = build_app(
         list_projects_router,
         services=Services(
-            store=FakeStore(), session_policy=SessionPolicy(secret=SECRET), max_body_bytes=64, hooks=LimitHooks()
+            store=FakeStore(),
+            session_policy=SessionPolicy(secret=SECRET),
+            max_body_bytes=64,
+            answer_gzip_min_bytes=ANSWER_GZIP_MIN_BYTES,
+            hooks=LimitHooks(),
         ),
     )
     handler = Mangum(app, lifespan="off")
@@ -238,3 +252,94 @@ def test_a_chunked_body_is_refused_the_moment_it_passes_the_limit(handler, store
 def test_without_credentials_not_one_chunk_of_the_body_is_read(handler, store):
     assert asgi_put(handler.app, 1000, b"x" * 16, []) == (401, 0)
     assert store.calls == []
+
+
+def put_encoded(handler, body: bytes, encoding: str):
+    event = http_api_event(
+        "PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body=body, headers={"Content-Encoding": encoding}
+    )
+    return invoke(handler, event)
+
+
+def test_a_gzip_body_reaches_the_store_decoded(handler, store):
+    body = b'{"name": "x", "data": 1}'
+    assert put_encoded(handler, gzip.compress(body), "gzip").status == 200
+    assert store.calls[0][3].body == body
+
+
+def test_a_gzip_body_that_inflates_past_the_limit_is_413_after_admission(handler, store):
+    # Given a 64-byte limit and fewer bytes on the wire, which would inflate to 16 KiB
+    bomb = gzip.compress(b" " * 16 * 1024)
+    assert len(bomb) < 64
+    response = put_encoded(handler, bomb, "gzip")
+    assert response.status == 413
+    assert "decoded" in response.json()["error"]["message"]
+    assert store.calls == [("report_body_too_large", "tok")]
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [b"not gzip at all", gzip.compress(b'{"name": "x"}')[:-6], gzip.compress(b"{}") + b"trailing"],
+    ids=["not gzip", "truncated", "data after the stream"],
+)
+def test_a_corrupt_gzip_body_is_a_json_400(handler, store, sent):
+    response = put_encoded(handler, sent, "gzip")
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "gzip" in response.json()["error"]["message"]
+    assert store.calls == []
+
+
+def test_an_unknown_content_encoding_is_415_before_the_body(handler, store):
+    response = put_encoded(handler, b"{}", "br")
+    assert response.status == 415
+    assert response.json()["error"]["code"] == "unsupported_content_encoding"
+    assert store.calls == []
+
+
+def test_a_large_answer_is_gzip_encoded_for_a_client_that_accepts_it(handler, store):
+    store.document = b'{"id": "x", "data": "' + b"y" * 200 + b'"}'
+    path = f"/api/projects/{uuid.uuid4()}"
+    encoded = invoke(handler, http_api_event("GET", path, cookies=[COOKIE], headers={"Accept-Encoding": "gzip, br"}))
+    plain = invoke(handler, http_api_event("GET", path, cookies=[COOKIE]))
+    assert encoded.headers["content-encoding"] == "gzip"
+    assert encoded.raw["isBase64Encoded"], "Lambda is handed the gzip bytes in base64"
+    assert len(encoded.body) < len(store.document)
+    assert encoded.text == plain.text == store.document.decode()
+    assert "content-encoding" not in plain.headers
+    # The ETag names the revision, in either encoding; both answers say they vary by Accept-Encoding.
+    assert encoded.headers["etag"] == plain.headers["etag"] == '"5"'
+    assert "Accept-Encoding" in encoded.headers["vary"]
+    assert "Accept-Encoding" in plain.headers["vary"]
+    cached = http_api_event(
+        "GET", path, cookies=[COOKIE], headers={"Accept-Encoding": "gzip", "If-None-Match": encoded.headers["etag"]}
+    )
+    not_modified = invoke(handler, cached)
+    assert (not_modified.status, not_modified.body) == (304, b"")
+
+
+def test_an_answer_below_the_threshold_goes_unencoded(handler, store):
+    store.document = b'{"id": "x"}'
+    assert len(store.document) < ANSWER_GZIP_MIN_BYTES
+    path = f"/api/projects/{uuid.uuid4()}"
+    response = invoke(handler, http_api_event("GET", path, cookies=[COOKIE], headers={"Accept-Encoding": "gzip"}))
+    assert "content-encoding" not in response.headers
+    assert response.text == '{"id": "x"}'
+
+
+@pytest.mark.parametrize(
+    ("accept_encoding", "accepted"),
+    [
+        ("gzip", True),
+        ("br, GZIP;q=0.5", True),
+        ("*", True),
+        ("gzip;q=0", False),
+        ("gzip; q=0.0", False),
+        ("identity", False),
+        ("deflate, br", False),
+        ("gzip;q=bad", False),
+        (None, False),
+    ],
+)
+def test_accept_encoding_takes_gzip_only_with_a_positive_quality(accept_encoding, accepted):
+    assert accepts_gzip(accept_encoding) is accepted

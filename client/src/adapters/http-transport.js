@@ -12,13 +12,23 @@ const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 const SESSION_ENDED = /** @type {const} */ ({ kind: 'unauthorized', message: 'Your session has ended' });
 
+/** Bodies of this many bytes or more go gzip-encoded: JSON projects shrink 5-20x on a phone's uplink. */
+export const COMPRESS_BODIES_FROM_BYTES = 8 * 1024;
+
 /**
- * @param {{ baseUrl?: string, fetch?: typeof fetch, auth?: SessionAuth }} [options] without `auth`, the
- *   Better Auth cookie of the page's own origin
+ * @param {{ baseUrl?: string, fetch?: typeof fetch, auth?: SessionAuth, compressFromBytes?: number }} [options]
+ *   without `auth`, the Better Auth cookie of the page's own origin
  * @returns {SyncTransport}
  */
-export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fetch.bind(globalThis), auth = { mode: 'cookie' } } = {}) {
+export function createHttpTransport({
+  baseUrl = '',
+  fetch: send = globalThis.fetch.bind(globalThis),
+  auth = { mode: 'cookie' },
+  compressFromBytes = COMPRESS_BODIES_FROM_BYTES,
+} = {}) {
   const session = sessionCredentials(auth);
+  // Cleared when a server answers a gzip body 415 (one that does not decode gzip): then bodies go plain.
+  let serverDecodesGzip = true;
 
   /**
    * @param {string} method
@@ -31,12 +41,19 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
     try {
       const token = await session.token() ?? await session.freshTokenAfter(undefined);
       if (session.bearer && token === undefined) return SESSION_ENDED;
-      let response = await request(method, path, body, token);
+      const json = body === undefined ? undefined : JSON.stringify(body);
+      let payload = json === undefined ? undefined : await encoded(json);
+      let response = await request(method, path, payload, token);
+      if (response?.status === 415 && payload?.gzip) {
+        serverDecodesGzip = false;
+        payload = { bytes: /** @type {string} */ (json), gzip: false };
+        response = await request(method, path, payload, token);
+      }
       if (response?.status === 401 && session.bearer) {
         // Once: a token refreshed in the meantime gets its chance; a second 401 means the session ended.
         const fresh = await session.freshTokenAfter(token);
         if (fresh === undefined) return SESSION_ENDED;
-        response = await request(method, path, body, fresh);
+        response = await request(method, path, payload, fresh);
       }
       if (!response) return { kind: 'retry', message: 'You are offline or the server cannot be reached' };
       return outcomeOf(response, isExpected);
@@ -47,16 +64,31 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
   }
 
   /**
+   * The body as it goes: gzip-encoded when it is large enough to gain and the browser has
+   * CompressionStream (answers need nothing: fetch decodes them by itself), else the JSON as it is.
+   * @param {string} json
+   * @returns {Promise<{ bytes: string | ArrayBuffer, gzip: boolean }>}
+   */
+  async function encoded(json) {
+    if (!serverDecodesGzip || typeof CompressionStream !== 'function') return { bytes: json, gzip: false };
+    const plain = new TextEncoder().encode(json);
+    if (plain.byteLength < compressFromBytes) return { bytes: json, gzip: false };
+    const gzipped = new Blob([plain]).stream().pipeThrough(new CompressionStream('gzip'));
+    return { bytes: await new Response(gzipped).arrayBuffer(), gzip: true };
+  }
+
+  /**
    * @param {string} method
    * @param {string} path
-   * @param {unknown} body
+   * @param {{ bytes: string | ArrayBuffer, gzip: boolean } | undefined} payload
    * @param {string | undefined} token
    * @returns {Promise<Response | undefined>} undefined when no answer came
    */
-  async function request(method, path, body, token) {
+  async function request(method, path, payload, token) {
     /** @type {Record<string, string>} */
     const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload !== undefined) headers['Content-Type'] = 'application/json';
+    if (payload?.gzip) headers['Content-Encoding'] = 'gzip';
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     try {
       return await send(`${baseUrl}${path}`, {
@@ -64,7 +96,7 @@ export function createHttpTransport({ baseUrl = '', fetch: send = globalThis.fet
         credentials: session.credentials,
         cache: 'no-store',
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: payload?.bytes,
       });
     } catch {
       return undefined;

@@ -7,6 +7,8 @@
 // exactly the rules of PUT and DELETE. Every write keeps its revision in the project's history
 // (GET /api/projects/{id}/revisions and /revisions/{revision}); GET /api/projects lists summaries.
 
+import { gunzipSync } from 'node:zlib';
+
 /**
  * @typedef {object} StoredProject
  * @property {string} id
@@ -105,7 +107,8 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
     return async (input, init = {}) => {
       const url = new URL(String(input), 'http://app.test');
       const method = (init.method ?? 'GET').toUpperCase();
-      const body = init.body ? JSON.parse(String(init.body)) : undefined;
+      const rawBody = requestText(init);
+      const body = rawBody ? JSON.parse(rawBody) : undefined;
       if (offline) throw new TypeError('Failed to fetch');
       const logged = { method, path: url.pathname + url.search, userId, authorization: new Headers(init.headers).get('Authorization'), body, at: Date.now() };
       requests.push(logged);
@@ -121,7 +124,7 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
         if (script?.action === 'hold' && script.status) {
           return logResponse(logged, json(script.status, { error: { code: 'scripted', message: 'Scripted failure' } }));
         }
-        const response = await logResponse(logged, handle(userId, method, url, body, init.body ? String(init.body) : ''));
+        const response = await logResponse(logged, handle(userId, method, url, body, rawBody));
         if (script?.action === 'lose-response' || script?.loseResponse) throw new TypeError('Failed to fetch (response lost)');
         return response;
       } finally {
@@ -497,4 +500,14 @@ function answer({ status, body }) {
  */
 function json(status, body, headers = {}) {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+}
+
+/**
+ * A request body's text, gzip decoded as the real server decodes a `Content-Encoding: gzip` body.
+ * @param {RequestInit} init
+ */
+function requestText(init) {
+  if (!init.body) return '';
+  if (new Headers(init.headers).get('Content-Encoding') !== 'gzip') return String(init.body);
+  return gunzipSync(new Uint8Array(/** @type {ArrayBuffer} */ (init.body))).toString('utf8');
 }

@@ -68,7 +68,7 @@ parsed_body AS MATERIALIZED (
         parsed.problem,
         parsed.refusal,
         public.base_revision(parsed.document) AS base_revision
-    FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
+    FROM admitted_body, public.parse_write_body(admitted_body.sent) AS parsed
 ),
 -- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
 -- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the

@@ -45,6 +45,7 @@ def api_services(settings: ApiSettings, database: Database | None = None):
             allow_unsigned_bearer=settings.better_auth_allow_unsigned_bearer,
         ),
         max_body_bytes=settings.max_body_bytes,
+        answer_gzip_min_bytes=settings.answer_gzip_min_bytes,
         hooks=hooks,
     )
 

@@ -334,7 +334,10 @@ admitted_body AS MATERIALIZED (
     WHERE limit_check.admitted AND bytes_check.admitted
 )"""
 
-PARSED_BODY = f"""{ADMITTED_BODY},
+
+def _parsed_body(parse: str) -> str:
+    """The admitted body read by `parse` (a function of the migrations that never raises)."""
+    return f"""{ADMITTED_BODY},
 -- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
 parsed_body AS MATERIALIZED (
     SELECT
@@ -343,7 +346,7 @@ parsed_body AS MATERIALIZED (
         parsed.problem,
         parsed.refusal,
         public.base_revision(parsed.document) AS base_revision
-    FROM admitted_body, public.parse_request_body(admitted_body.sent) AS parsed
+    FROM admitted_body, public.{parse}(admitted_body.sent) AS parsed
 )"""
 
 
@@ -435,7 +438,7 @@ PUT_PROJECT = f"""{
     _with(
         VIEWER,
         ADMISSION,
-        PARSED_BODY,
+        _parsed_body("parse_write_body"),
         PUT_FIELDS,
         _written("write"),
         _current_unless("written", "write"),
@@ -486,7 +489,7 @@ DELETE_PROJECT = f"""{
     _with(
         VIEWER,
         ADMISSION,
-        PARSED_BODY,
+        _parsed_body("parse_request_body"),
         DELETE_FIELDS,
         f'''
 -- Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base

@@ -68,7 +68,12 @@ class ApiSettings(DatabaseSettings):
     # cannot get the signed value (one reading the token from Better Auth's session JSON): each raw
     # bearer then costs a session lookup, and a token leaked from the session table works as it is.
     better_auth_allow_unsigned_bearer: bool = False
+    # The largest body a write may be, decoded (a gzip body is also held to it as it arrives). At most
+    # what Lambda can answer unencoded, so every stored project can be read by any client.
     max_body_bytes: int = Field(default=FOUR_MIB, gt=0, le=LAMBDA_BODY_CEILING)
+    # Answers this long or longer are gzip-encoded for a client that accepts gzip; below it, a few
+    # hundred bytes of JSON gain less than one packet.
+    answer_gzip_min_bytes: int = Field(default=1400, ge=0)
 
     # Per-user rate limits (docs/rate-limits.md). A write token per project written (a batch of N costs
     # N); the write burst covers claiming 500 local projects at first sign-in (5 batches of 100), and

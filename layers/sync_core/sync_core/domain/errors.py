@@ -35,6 +35,12 @@ class PayloadTooLarge(SyncError):
     code = "payload_too_large"
 
 
+class UnsupportedEncoding(SyncError):
+    """A request body in a Content-Encoding this API does not decode (it decodes gzip)."""
+
+    code = "unsupported_content_encoding"
+
+
 class ProjectNotFound(SyncError):
     code = "project_not_found"
 

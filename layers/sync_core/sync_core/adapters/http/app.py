@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
+from sync_core.adapters.http.encoding import GzipAnswers
 from sync_core.adapters.http.errors import add_error_handlers
 from sync_core.adapters.http.request_log import RequestLog
 from sync_core.adapters.http.routes import Services
@@ -13,6 +14,8 @@ def build_app(*routers: APIRouter, services: Services) -> FastAPI:
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.services = services
     app.add_middleware(FlushLimitHooks, hooks=services.hooks)
+    app.add_middleware(GzipAnswers, minimum_bytes=services.answer_gzip_min_bytes)
+    # Outermost of the API's own: it counts the bytes as they leave, compressed or not.
     app.add_middleware(RequestLog)
     for router in routers:
         app.include_router(router)

@@ -19,6 +19,7 @@ from sync_core.domain.errors import (
     RevisionNotFound,
     SyncError,
     Unauthenticated,
+    UnsupportedEncoding,
     WriteRaced,
 )
 
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: dict[type[SyncError], int] = {
     RevisionConflict: 409,
     CursorExpired: 410,
     PayloadTooLarge: 413,
+    UnsupportedEncoding: 415,
     InvalidField: 422,
     RateLimited: 429,
     DatabaseUnavailable: 503,

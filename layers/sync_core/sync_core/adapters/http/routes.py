@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from sync_core.adapters.http.encoding import BodyDecoder
 from sync_core.adapters.http.errors import JSON
 from sync_core.domain import changes, projects
 from sync_core.domain.errors import InvalidRequest, PayloadTooLarge
@@ -24,6 +25,7 @@ class Services:
     store: projects.ProjectsStore
     session_policy: SessionPolicy
     max_body_bytes: int
+    answer_gzip_min_bytes: int
     hooks: LimitHooks
 
 
@@ -165,22 +167,25 @@ def _session_token(request: Request) -> str:
 
 
 async def _body(request: Request, token: str) -> bytes:
-    """The body, read with a running count and refused (413) the moment it passes MAX_BODY_BYTES, chunked
-    or not, without reading the rest. The session and the limiter are asked first: a refused oversized
-    body is answered 401 or 429 when those say no, and spends its token."""
+    """The body, decoded (gzip) as it arrives, and refused (413) the moment what arrived or what it
+    decodes to passes MAX_BODY_BYTES, chunked or not, without reading or inflating the rest. The session
+    and the limiter are asked first: a refused oversized body is answered 401 or 429 when those say no,
+    and spends its token."""
     services = _services(request)
+    decoder = BodyDecoder(request.headers.get("content-encoding"), services.max_body_bytes)
     try:
         declared = request.headers.get("content-length", "")
         if declared.isdigit():
             projects.check_body_size(int(declared), services.max_body_bytes)
-        body = bytearray()
+        arrived = 0
         async for chunk in request.stream():
-            body += chunk
-            projects.check_body_size(len(body), services.max_body_bytes, complete=False)
+            arrived += len(chunk)
+            projects.check_body_size(arrived, services.max_body_bytes, complete=False)
+            decoder.feed(chunk)
     except PayloadTooLarge:
         services.store.report_body_too_large(token)
         raise
-    return bytes(body)
+    return decoder.decoded()
 
 
 def _flag(value: str | None, name: str) -> bool:

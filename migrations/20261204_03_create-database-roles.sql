@@ -2,7 +2,7 @@
 -- function logs in as a role of its own that can do only what its statements do. Roles are cluster-wide,
 -- so they are created only where missing; on RDS each gets rds_iam, as RDS Proxy signs them in with IAM.
 -- docs/migrations.md: the roles, and what a new table must grant.
--- depends: 20261203_01_create-project-revisions
+-- depends: 20261204_02_compress-revision-data-lz4
 
 DO $roles$
 DECLARE

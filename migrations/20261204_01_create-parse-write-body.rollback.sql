@@ -1,0 +1,1 @@
+DROP FUNCTION public.parse_write_body(bytea);
