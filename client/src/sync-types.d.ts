@@ -75,7 +75,11 @@ export interface LocalProjectStore {
  * response was lost is recognised by the server instead of turning into a conflict.
  */
 export type PendingWrite =
-  | { kind: 'put'; writeId: string; change: number; baseRevision: number; name: string; data: unknown; clientUpdatedAt: string }
+  | {
+      kind: 'put'; writeId: string; change: number; baseRevision: number; name: string; data: unknown; clientUpdatedAt: string;
+      /** "Take theirs" keeps this device's copy in the project's history with it; the server copy follows. */
+      keptForHistory?: boolean;
+    }
   | { kind: 'delete'; writeId: string; change: number; baseRevision: number };
 
 /** A queued project: it has local edits the server has not accepted yet. */
@@ -530,6 +534,8 @@ export interface SessionContext {
   statusChanged: () => void;
   /** The user signed out or the page closes: start nothing new. */
   isStopped: () => boolean;
+  /** Keeps a copy of a project as a new project, "<name> (conflicted copy, <date>)"; resolves with its id. */
+  keepConflictedCopy: (project: LocalProject) => Promise<string>;
   /** push-queue.js's: projects with a request in flight, at most one each. */
   inFlight: Set<string>;
   /** Projects backing off alone after a server error of their own. */
