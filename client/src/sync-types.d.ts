@@ -446,7 +446,7 @@ export interface SyncEngine {
   syncNow(): void;
   /** Conflict choice: push this device's copy over the server copy. */
   keepMine(projectId: string): Promise<void>;
-  /** Conflict choice: replace this device's copy with the server copy. */
+  /** Conflict choice: take the server copy; this device's copy is written to the project's history first. */
   takeTheirs(projectId: string): Promise<void>;
   /**
    * Conflict choice: this device's copy becomes a new project, "<name> (conflicted copy, <date>)",
