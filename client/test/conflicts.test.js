@@ -105,6 +105,20 @@ test('"take theirs" replaces this device\'s copy with the server copy, keeping m
   await Promise.all([laptop.close(), phone.close()]);
 });
 
+test('"take theirs" when this device\'s copy already equals theirs writes nothing', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
+  await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'mine'), () => phone.save('p1', 'theirs'));
+  await laptop.save('p1', 'theirs');
+  const writes = server.writes.length;
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(server.writes.length, writes, 'nothing of this device\'s would be lost');
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 2);
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
 test('the same edit made on two devices is no conflict', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'same words'), () => phone.save('p1', 'same words'));
