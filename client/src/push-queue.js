@@ -266,10 +266,10 @@ async function recordOutcome(context, projectId, write, outcome) {
         : recordDeleteConflict(context, projectId, write, outcome.server);
     case 'not-found':
       if (write.kind === 'delete') return recordAccepted(context, projectId, write, 0);
-      if (write.keptForHistory) return keepOutOfHistory(context, projectId, write);
+      if (write.keptForHistory) return keepHistoryCopyAside(context, projectId, write);
       return recordRejected(context, projectId, 'The server did not find this project');
     case 'rejected':
-      if (write.kind === 'put' && write.keptForHistory) return keepOutOfHistory(context, projectId, write);
+      if (write.kind === 'put' && write.keptForHistory) return keepHistoryCopyAside(context, projectId, write);
       return recordRejected(context, projectId, outcome.message);
     default:
       // Retryable or signed out: the pending write stays, and goes again with the same writeId.
@@ -339,7 +339,7 @@ async function recordDeleteConflict(context, projectId, write, server) {
  * @param {PendingWrite & { kind: 'put' }} write
  * @returns {Promise<PushResult>}
  */
-async function keepOutOfHistory(context, projectId, write) {
+async function keepHistoryCopyAside(context, projectId, write) {
   await context.keepConflictedCopy({ id: projectId, name: write.name, data: write.data });
   await context.metadata.abandonWrite(projectId);
   return { kind: 'again' };
