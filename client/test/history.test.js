@@ -283,3 +283,17 @@ test('"take theirs" answered in two tabs at once keeps mine in the history once'
   assert.equal(await second.text('p1'), 'from another device');
   await Promise.all([first.close(), second.close()]);
 });
+
+test('"take theirs" whose history write the server refuses keeps mine as a conflicted copy', async () => {
+  const { server, laptop, phone } = await conflictOnTheLaptop();
+  server.failNext({ method: 'POST', status: 400 });
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(await laptop.text('p1'), 'theirs');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'theirs' });
+  const copy = await projectNamed(laptop, /^Project p1 \(conflicted copy, /);
+  assert.deepEqual(server.project(ALICE.id, copy?.id ?? '')?.data, { text: 'mine' });
+  await Promise.all([laptop.close(), phone.close()]);
+});
