@@ -541,7 +541,7 @@ view.keepMine.addEventListener('click', () => resolveConflict(
 ));
 view.takeTheirs.addEventListener('click', () => resolveConflict(
   engine.takeTheirs,
-  ({ name }) => `${name} now has the other device's copy; this device's copy was not kept.`,
+  ({ name }) => `${name} now has the other device's copy; this device's copy stays in the project's history.`,
 ));
 view.keepBoth.addEventListener('click', () => resolveConflict(
   engine.keepBoth,

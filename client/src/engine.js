@@ -197,6 +197,7 @@ export function createSyncEngine(options) {
       user, metadata, device: deviceTable, localStore, transport, tabs, timers, settings,
       random: options.random ?? Math.random,
       newWriteId: options.newWriteId ?? (() => globalThis.crypto.randomUUID()),
+      keepConflictedCopy: async (project) => keepAsConflictedCopy(await commitDependencies(), project),
       publishStatus,
       publishLocalChange,
     });

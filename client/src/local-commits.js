@@ -46,7 +46,7 @@ import { sameJson } from './conflict-policy.js';
  * @param {LocalWrites} writes
  * @param {LocalProject} project
  */
-async function replaceLocalCopy({ device, localStore, timers }, project) {
+export async function replaceLocalCopy({ device, localStore, timers }, project) {
   await device.bumpVersion(project.id, timers.now());
   await localStore.put({ id: project.id, name: project.name, data: project.data });
 }
@@ -184,7 +184,9 @@ async function parkAsConflict({ metadata, userId, device, timers }, replaced) {
     metadata.queueEntry(replaced.id), metadata.error(replaced.id), metadata.lastSyncedRevision(replaced.id), device.get(replaced.id),
   ]);
   const syncedHere = revision > 0 && record?.ownerId === userId && !record.editedWithoutSession;
-  if (queued || parked || !syncedHere) return false;
+  // Queued only to write "Take theirs"'s history copy: the replaced copy is still the server's.
+  const unsynced = queued && !(queued.write?.kind === 'put' && queued.write.keptForHistory);
+  if (unsynced || parked || !syncedHere) return false;
   await metadata.setError({
     projectId: replaced.id,
     kind: 'conflict',

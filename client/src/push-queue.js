@@ -266,8 +266,10 @@ async function recordOutcome(context, projectId, write, outcome) {
         : recordDeleteConflict(context, projectId, write, outcome.server);
     case 'not-found':
       if (write.kind === 'delete') return recordAccepted(context, projectId, write, 0);
+      if (write.keptForHistory) return keepHistoryCopyAside(context, projectId, write);
       return recordRejected(context, projectId, 'The server did not find this project');
     case 'rejected':
+      if (write.kind === 'put' && write.keptForHistory) return keepHistoryCopyAside(context, projectId, write);
       return recordRejected(context, projectId, outcome.message);
     default:
       // Retryable or signed out: the pending write stays, and goes again with the same writeId.
@@ -301,6 +303,8 @@ async function recordPutConflict(context, projectId, write, server) {
   if (decidePushConflict(write, server) === 'adopt-server-revision') {
     return recordAccepted(context, projectId, write, server.revision);
   }
+  if (write.keptForHistory) await context.keepConflictedCopy({ id: projectId, name: write.name, data: write.data });
+  // The server copy taken here is older than the server's now: pushing it would be an overwrite.
   return parkConflict(context, projectId, server);
 }
 
@@ -324,6 +328,21 @@ async function recordDeleteConflict(context, projectId, write, server) {
     default:
       return parkConflict(context, projectId, server);
   }
+}
+
+/**
+ * "Take theirs" could not keep this device's copy in the project's history (the server refused
+ * it): it is kept as a conflicted copy instead, a project of its own, and the server copy taken
+ * here goes out as the project's next write.
+ * @param {SessionContext} context
+ * @param {string} projectId
+ * @param {PendingWrite & { kind: 'put' }} write
+ * @returns {Promise<PushResult>}
+ */
+async function keepHistoryCopyAside(context, projectId, write) {
+  await context.keepConflictedCopy({ id: projectId, name: write.name, data: write.data });
+  await context.metadata.abandonWrite(projectId);
+  return { kind: 'again' };
 }
 
 /**

@@ -35,6 +35,7 @@ import { trackUnsyncedEdits } from './unsynced-edits.js';
  * @property {Timers} timers
  * @property {() => number} random
  * @property {() => string} newWriteId
+ * @property {(project: import('./sync-types.js').LocalProject) => Promise<string>} keepConflictedCopy
  * @property {SessionSettings} settings
  * @property {(status: SyncStatus, fromLeader: boolean) => void} publishStatus
  * @property {(projectIds: string[]) => void} publishLocalChange
@@ -78,6 +79,7 @@ export function startSyncSession(deps) {
     timers,
     settings,
     newWriteId: deps.newWriteId,
+    keepConflictedCopy: deps.keepConflictedCopy,
     publishLocalChange: deps.publishLocalChange,
     statusChanged: () => loop.changed(),
     isStopped: () => stopped,

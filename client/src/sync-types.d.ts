@@ -75,7 +75,11 @@ export interface LocalProjectStore {
  * response was lost is recognised by the server instead of turning into a conflict.
  */
 export type PendingWrite =
-  | { kind: 'put'; writeId: string; change: number; baseRevision: number; name: string; data: unknown; clientUpdatedAt: string }
+  | {
+      kind: 'put'; writeId: string; change: number; baseRevision: number; name: string; data: unknown; clientUpdatedAt: string;
+      /** "Take theirs" keeps this device's copy in the project's history with it; the server copy follows. */
+      keptForHistory?: boolean;
+    }
   | { kind: 'delete'; writeId: string; change: number; baseRevision: number };
 
 /** A queued project: it has local edits the server has not accepted yet. */
@@ -442,7 +446,7 @@ export interface SyncEngine {
   syncNow(): void;
   /** Conflict choice: push this device's copy over the server copy. */
   keepMine(projectId: string): Promise<void>;
-  /** Conflict choice: replace this device's copy with the server copy. */
+  /** Conflict choice: take the server copy; this device's copy is written to the project's history first. */
   takeTheirs(projectId: string): Promise<void>;
   /**
    * Conflict choice: this device's copy becomes a new project, "<name> (conflicted copy, <date>)",
@@ -530,6 +534,8 @@ export interface SessionContext {
   statusChanged: () => void;
   /** The user signed out or the page closes: start nothing new. */
   isStopped: () => boolean;
+  /** Keeps a copy of a project as a new project, "<name> (conflicted copy, <date>)"; resolves with its id. */
+  keepConflictedCopy: (project: LocalProject) => Promise<string>;
   /** push-queue.js's: projects with a request in flight, at most one each. */
   inFlight: Set<string>;
   /** Projects backing off alone after a server error of their own. */

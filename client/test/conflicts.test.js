@@ -84,20 +84,38 @@ test('"keep mine" pushes this device\'s copy over the server copy', async () => 
   await Promise.all([laptop.close(), phone.close()]);
 });
 
-test('"take theirs" replaces this device\'s copy with the server copy', async () => {
+test('"take theirs" replaces this device\'s copy with the server copy, keeping mine in the history', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'mine'), () => phone.save('p1', 'theirs'));
   assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
 
   await laptop.engine.takeTheirs('p1');
+  assert.equal(await laptop.text('p1'), 'theirs', 'shown before any push');
   await laptop.engine.idle();
-  assert.equal(await laptop.text('p1'), 'theirs');
   assert.equal(laptop.engine.status().label, 'Synced');
-  assert.equal(server.project(ALICE.id, 'p1')?.revision, 2, 'taking theirs writes nothing');
+  const [mineWrite, theirsWrite] = server.writesOf('p1').slice(-2);
+  assert.deepEqual([mineWrite.data, mineWrite.baseRevision], [{ text: 'mine' }, 2], 'mine goes on top of theirs');
+  assert.deepEqual([theirsWrite.data, theirsWrite.baseRevision], [{ text: 'theirs' }, 3], 'theirs goes on top of mine');
+  assert.notEqual(mineWrite.writeId, theirsWrite.writeId);
+  assert.deepEqual(server.project(ALICE.id, 'p1'), { ...server.project(ALICE.id, 'p1'), revision: 4, data: { text: 'theirs' } });
 
   await laptop.save('p1', 'theirs, then edited');
   await laptop.engine.idle();
-  assert.equal(server.project(ALICE.id, 'p1')?.revision, 3, 'later edits build on their revision');
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 5, 'later edits build on their revision');
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"take theirs" when this device\'s copy already equals theirs writes nothing', async () => {
+  const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
+  await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'mine'), () => phone.save('p1', 'theirs'));
+  await laptop.save('p1', 'theirs');
+  const writes = server.writes.length;
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(server.writes.length, writes, 'nothing of this device\'s would be lost');
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 2);
   await Promise.all([laptop.close(), phone.close()]);
 });
 
@@ -139,13 +157,17 @@ test('editing a project deleted on another device asks; "keep mine" restores it 
   await Promise.all([laptop.close(), phone.close()]);
 });
 
-test('"take theirs" on a project deleted elsewhere removes it here', async () => {
+test('"take theirs" on a project deleted elsewhere removes it here; the edit stays in its history', async () => {
   const { server, laptop, phone } = await twoDevicesSharingAProject(ALICE);
   await whileLaptopIsOffline(laptop, phone, () => laptop.save('p1', 'edited while it was deleted'), () => phone.engine.deleteProject('p1'));
 
   await laptop.engine.takeTheirs('p1');
+  assert.equal(await laptop.localStore.get('p1'), undefined);
   await laptop.engine.idle();
   assert.equal(await laptop.localStore.get('p1'), undefined);
   assert.equal(laptop.engine.status().label, 'Synced');
+  assert.ok(server.project(ALICE.id, 'p1')?.deletedAt, 'still deleted on the server');
+  assert.deepEqual((await phone.engine.getRevision('p1', 3)).data, { text: 'edited while it was deleted' });
+  assert.deepEqual((await phone.engine.listRecentlyDeleted()).map(({ id }) => id), ['p1']);
   await Promise.all([laptop.close(), phone.close()]);
 });

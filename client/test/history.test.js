@@ -211,3 +211,89 @@ test('a restore answers a waiting conflict; this device\'s copy is kept as a con
   assert.deepEqual(server.project(ALICE.id, copy?.id ?? '')?.data, { text: 'mine' });
   await Promise.all([laptop.close(), phone.close()]);
 });
+
+/** @param {Awaited<ReturnType<typeof twoDevicesSharingAProject>>['phone']} device */
+async function historyTexts(device, projectId) {
+  const revisions = await device.engine.listRevisions(projectId);
+  return Promise.all(revisions.map(async ({ revision }) => /** @type {any} */ ((await device.engine.getRevision(projectId, revision)).data)?.text));
+}
+
+test('"take theirs" offline shows theirs at once and keeps mine in the history once back online', async () => {
+  const { laptop, phone } = await conflictOnTheLaptop();
+  laptop.setOffline(true);
+  await laptop.engine.takeTheirs('p1');
+  assert.equal(await laptop.text('p1'), 'theirs');
+  assert.ok(laptop.engine.hasUnsyncedEdits(), 'mine waits in the queue');
+
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.deepEqual(await historyTexts(phone, 'p1'), ['theirs', 'mine', 'theirs', 'original']);
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"take theirs" whose writes fail finishes on the retries, each write accepted once', async () => {
+  const { server, laptop, phone } = await conflictOnTheLaptop();
+  server.failNext({ method: 'POST', status: 503 });
+  server.failNext({ method: 'PUT', status: 503 });
+  server.loseNextResponse({ method: 'POST', skip: 1 });
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.deepEqual(await historyTexts(phone, 'p1'), ['theirs', 'mine', 'theirs', 'original']);
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"take theirs" meeting a newer server copy keeps mine as a conflicted copy and asks again', async () => {
+  const { server, laptop, phone } = await conflictOnTheLaptop();
+  laptop.setOffline(true);
+  await laptop.engine.takeTheirs('p1');
+  await phone.save('p1', 'theirs, edited again');
+  await phone.engine.idle();
+  laptop.setOffline(false);
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+
+  const conflict = laptop.engine.status().projects.p1;
+  assert.equal(conflict?.state, 'conflict', 'a new conflict, never an overwrite');
+  assert.deepEqual(conflict?.server?.data, { text: 'theirs, edited again' });
+  assert.deepEqual(server.project(ALICE.id, 'p1'), { ...server.project(ALICE.id, 'p1'), revision: 3, data: { text: 'theirs, edited again' } });
+  const copy = await projectNamed(laptop, /^Project p1 \(conflicted copy, /);
+  assert.deepEqual(server.project(ALICE.id, copy?.id ?? '')?.data, { text: 'mine' });
+  await Promise.all([laptop.close(), phone.close()]);
+});
+
+test('"take theirs" answered in two tabs at once keeps mine in the history once', async () => {
+  const { server, first, second } = await twoTabsOfOneBrowser();
+  await first.signIn(ALICE);
+  await second.engine.setUser(ALICE);
+  await first.save('p1', 'original');
+  await first.engine.idle();
+  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
+  await second.save('p1', 'edited in tab two');
+  await eventually(() => first.engine.status().projects.p1?.state === 'conflict', 'the conflict in tab one');
+
+  await Promise.all([first.engine.takeTheirs('p1'), second.engine.takeTheirs('p1')]);
+  await eventually(() => server.project(ALICE.id, 'p1')?.revision === 4, 'both writes to be pushed');
+  await first.engine.idle();
+  assert.deepEqual(server.writesOf('p1').slice(-2).map((write) => /** @type {any} */ (write.data).text), ['edited in tab two', 'from another device']);
+  assert.equal(server.project(ALICE.id, 'p1')?.revision, 4);
+  assert.equal(await second.text('p1'), 'from another device');
+  await Promise.all([first.close(), second.close()]);
+});
+
+test('"take theirs" whose history write the server refuses keeps mine as a conflicted copy', async () => {
+  const { server, laptop, phone } = await conflictOnTheLaptop();
+  server.failNext({ method: 'POST', status: 400 });
+
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  assert.equal(await laptop.text('p1'), 'theirs');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'theirs' });
+  const copy = await projectNamed(laptop, /^Project p1 \(conflicted copy, /);
+  assert.deepEqual(server.project(ALICE.id, copy?.id ?? '')?.data, { text: 'mine' });
+  await Promise.all([laptop.close(), phone.close()]);
+});

@@ -147,6 +147,15 @@ test('"take theirs" made underneath an editor turns its next commit into a confl
   assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'phone edit' });
   assert.equal(laptop.engine.status().projects.p1?.state, 'conflict');
   assert.equal(await laptop.text('p1'), 'laptop offline edit, typed on');
+
+  // Answered again while the first answer's history write still waits: both copies stay findable.
+  await laptop.engine.takeTheirs('p1');
+  await laptop.engine.idle();
+  assert.equal(await laptop.text('p1'), 'phone edit');
+  assert.deepEqual(server.project(ALICE.id, 'p1')?.data, { text: 'phone edit' });
+  assert.deepEqual((await phone.engine.getRevision('p1', 3)).data, { text: 'laptop offline edit' });
+  const copy = server.projects(ALICE.id).find((project) => project.name.startsWith('Project p1 (conflicted copy, '));
+  assert.deepEqual(copy?.data, { text: 'laptop offline edit, typed on' });
   await Promise.all([laptop.close(), phone.close()]);
 });
 

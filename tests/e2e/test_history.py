@@ -84,15 +84,28 @@ def test_keep_mine_leaves_the_other_edit_in_the_history_panel_and_restoring_it_r
     assert laptop.page_errors == [] and phone.page_errors == []
 
 
-def test_take_theirs_shows_the_other_copy_and_keeps_every_synced_edit(open_device, email):
+def test_take_theirs_shows_the_other_copy_and_keeps_this_devices_copy_in_the_history_panel(open_device, email):
     laptop, phone, project_id = _typed_on_both_offline(open_device, email)
 
     phone.take_theirs()
-    expect(phone.conflict_result).to_have_text(re.compile("“Shared” now has the other device's copy"))
+    expect(phone.conflict_result).to_have_text(
+        re.compile("“Shared” now has the other device's copy; this device's copy stays in the project's history")
+    )
     expect(phone.text).to_have_value("Start." + LAPTOP_WORDS)
     phone.expect_synced()
-    expect(phone.history_row(phone.server_copy(project_id)["revision"])).to_contain_text("current")
-    assert {"Start.", "Start." + LAPTOP_WORDS} <= set(phone.server_texts())
+    current = phone.server_copy(project_id)
+    assert current["data"]["text"] == "Start." + LAPTOP_WORDS
+    expect(phone.history_row(current["revision"])).to_contain_text("current", timeout=SYNC_TIMEOUT_MS)
+    discarded = _revision_with_text(phone, project_id, "Start." + PHONE_WORDS)
+    assert discarded == current["revision"] - 1, "this device's copy is kept just below theirs"
+    phone.restore_revision(discarded)
+    expect(phone.text).to_have_value("Start." + PHONE_WORDS)
+    phone.expect_synced()
+    assert phone.server_copy(project_id)["data"]["text"] == "Start." + PHONE_WORDS
+
+    laptop.sync_now()
+    expect(laptop.text).to_have_value("Start." + PHONE_WORDS, timeout=SYNC_TIMEOUT_MS)
+    assert {"Start.", "Start." + LAPTOP_WORDS, "Start." + PHONE_WORDS} <= set(laptop.server_texts())
     assert laptop.page_errors == [] and phone.page_errors == []
 
 

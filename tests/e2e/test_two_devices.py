@@ -91,7 +91,9 @@ def test_offline_edits_on_both_devices_take_theirs_keeps_the_first_devices_versi
     expect(phone.text).to_have_value("laptop's offline version")
     server = phone.server_copy(project_id)
     assert server["data"] == {"text": "laptop's offline version"}
-    assert server["revision"] == revision_before, "taking theirs writes nothing to the server"
+    assert server["revision"] == revision_before + 2, "this device's version, then theirs on top of it"
+    kept = phone.context.request.get(f"/api/projects/{project_id}/revisions/{revision_before + 1}").json()
+    assert kept["data"] == {"text": "phone's offline version"}, "this device's version stays in the history"
     laptop.sync_now()
     laptop.expect_synced()
     expect(laptop.text).to_have_value("laptop's offline version")
