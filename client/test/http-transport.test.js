@@ -85,6 +85,13 @@ test('a batch answer that does not answer every item, in order, is not taken', a
   assert.equal(withoutRevision.kind === 'ok' && withoutRevision.body[0].kind, 'retry', 'an item receipt without its revision is never recorded');
 });
 
+test('a 409 whose live server copy has no data is retried, never offered as a conflict', async () => {
+  const server = { id: 'p1', name: 'N', data: null, revision: 4, updatedAt: 'u', deletedAt: null };
+  assert.equal((await answering(409, { server }).transport.putProject('p1', { name: 'N', data: {}, baseRevision: 3 })).kind, 'retry');
+  const tombstone = { ...server, deletedAt: 'd' };
+  assert.equal((await answering(409, { server: tombstone }).transport.putProject('p1', { name: 'N', data: {}, baseRevision: 3 })).kind, 'conflict');
+});
+
 test('409 with the server copy is a conflict', async () => {
   const server = { id: 'p1', name: 'N', data: {}, revision: 5, updatedAt: 'x', deletedAt: null };
   const { transport } = answering(409, { server });

@@ -184,7 +184,12 @@ function outcomeOfStatus(status, body, isExpected, retryAfter = null) {
     if (isExpected(body)) return { kind: 'ok', body };
     return { kind: 'retry', message: 'The server gave an answer this app does not understand' };
   }
-  if (status === 409 && body?.server) return { kind: 'conflict', server: body.server };
+  if (status === 409 && body?.server) {
+    // A live copy without data comes only from a function of the release before history, during the
+    // deploy that moved data (docs/migrations.md): offering it, or taking it, would lose the content.
+    if (!body.server.deletedAt && body.server.data === null) return { kind: 'retry', status, message: 'The server is being updated' };
+    return { kind: 'conflict', server: body.server };
+  }
   if (status === 404) return { kind: 'not-found' };
   if (status === 401) return { kind: 'unauthorized', message: 'Your session has ended' };
   if (RETRYABLE.has(status)) {
