@@ -160,6 +160,7 @@ SELECT
     (SELECT over_quota FROM quota) AS over_quota,
     CASE
         WHEN written.id IS NOT NULL THEN 'written'
+        WHEN (SELECT over_quota FROM quota) IS NOT NULL THEN 'over_quota'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
         WHEN current.id IS NOT NULL THEN 'conflict'
         WHEN EXISTS (SELECT FROM write) THEN 'raced'

@@ -67,6 +67,7 @@ class WriteOutcome(StrEnum):
     # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
     # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
     RACED = "raced"
+    OVER_QUOTA = "over_quota"  # the user's storage quota refuses it (403)
 
 
 class ChangeOutcome(StrEnum):
@@ -496,6 +497,7 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     (SELECT over_quota FROM quota) AS over_quota,
     CASE
         WHEN written.id IS NOT NULL THEN '{WriteOutcome.WRITTEN}'
+        WHEN (SELECT over_quota FROM quota) IS NOT NULL THEN '{WriteOutcome.OVER_QUOTA}'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN '{WriteOutcome.REPLAYED}'
         WHEN current.id IS NOT NULL THEN '{WriteOutcome.CONFLICT}'
         WHEN EXISTS (SELECT FROM write) THEN '{WriteOutcome.RACED}'
@@ -902,9 +904,9 @@ class PostgresProjectsStore:
         if row["outcome"] == WriteOutcome.RACED:
             row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
         _refuse_unless_readable(row)
-        if row["over_quota"] is not None:
-            raise QuotaExceeded(row["over_quota"])
         outcome = WriteOutcome(row["outcome"])
+        if outcome is WriteOutcome.OVER_QUOTA:
+            raise QuotaExceeded(row["over_quota"])
         if outcome is WriteOutcome.CONFLICT:
             raise RevisionConflict(row["body"])
         if outcome is WriteOutcome.RACED:
