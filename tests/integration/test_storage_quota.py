@@ -92,8 +92,10 @@ def test_a_write_past_the_byte_quota_is_refused_and_nothing_changes(quota_api, n
 def test_a_new_project_past_the_project_quota_is_refused_and_a_restore_too(quota_api, new_user, database_url):
     api, user = quota_api(projects_per_user=2), new_user()
     first, second = api.create(user), api.create(user)
-    refused = api.put(user, uuid.uuid4(), {"name": "n", "data": {}, "baseRevision": 0})
+    before, refused_id = stored(database_url, user), uuid.uuid4()
+    refused = api.put(user, refused_id, {"name": "n", "data": {}, "baseRevision": 0})
     assert_quota_refusal(refused, "2 projects (QUOTA_PROJECTS_PER_USER)")
+    assert stored(database_url, user) == before and api.get(user, refused_id).status == 404
     assert usage(database_url, user)[1] == 2
     # Deleting always passes and makes room; restoring the tombstone then takes it again.
     assert api.delete(user, first, {"baseRevision": 1}).status == 200

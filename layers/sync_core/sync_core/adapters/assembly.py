@@ -42,7 +42,7 @@ def api_services(settings: ApiSettings, database: Database | None = None):
             database,
             rate_limits_from(settings),
             hooks,
-            StorageQuota(settings.quota_bytes_per_user, settings.quota_projects_per_user),
+            storage_quota_from(settings),
         ),
         session_policy=SessionPolicy(
             secret=better_auth_secret(settings),
@@ -63,6 +63,10 @@ def rate_limits_from(settings: ApiSettings) -> RateLimits:
         enabled=settings.rate_limits_enabled,
         soft_threshold=settings.rate_limit_soft_threshold,
     )
+
+
+def storage_quota_from(settings: ApiSettings) -> StorageQuota:
+    return StorageQuota(settings.quota_bytes_per_user, settings.quota_projects_per_user)
 
 
 def limit_hooks_from(settings: ApiSettings) -> LimitHooks:

@@ -838,12 +838,17 @@ def body_parameters(limits: RateLimits, body: bytes) -> dict:
     return {"body": body, "body_bytes": len(body), "bytes_burst": bucket.burst, "bytes_per_second": bucket.per_second}
 
 
+def quota_parameters(quota: StorageQuota) -> dict:
+    """What a write's `quota` CTE judges against."""
+    return {"quota_bytes": quota.bytes_per_user, "quota_projects": quota.projects_per_user}
+
+
 class PostgresProjectsStore:
     def __init__(self, database: Database, limits: RateLimits, hooks: LimitHooks, quota: StorageQuota):
         self._database = database
         self._limits = limits
         self._hooks = hooks
-        self._quota = {"quota_bytes": quota.bytes_per_user, "quota_projects": quota.projects_per_user}
+        self._quota = quota_parameters(quota)
 
     def list_projects(self, session_token: str, *, include_deleted: bool) -> bytes:
         row = self._admitted_row(
