@@ -33,7 +33,7 @@ from devserver.database import BETTER_AUTH_TABLES, MIGRATIONS, prepare_schema, s
 from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 from sync_core.adapters import projects_sql
-from sync_core.adapters.assembly import api_app, rate_limits_from
+from sync_core.adapters.assembly import api_app, rate_limits_from, storage_quota_from
 from sync_core.adapters.migrations import run_migrations
 from sync_core.adapters.postgres import load_json_as_bytes
 from sync_core.adapters.settings import ApiSettings, load_settings
@@ -226,7 +226,11 @@ class Bench:
 
     @staticmethod
     def body_params(body: bytes) -> dict:
-        return projects_sql.body_parameters(rate_limits_from(load_settings(ApiSettings)), body)
+        settings = load_settings(ApiSettings)
+        return {
+            **projects_sql.body_parameters(rate_limits_from(settings), body),
+            **projects_sql.quota_parameters(storage_quota_from(settings)),
+        }
 
     def handler_call(
         self,

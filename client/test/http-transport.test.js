@@ -1,7 +1,7 @@
 // Every HTTP answer of the contract maps to one outcome, in the one adapter that knows HTTP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpTransport, parseRetryAfter } from '../src/adapters/http-transport.js';
+import { QUOTA_REACHED, createHttpTransport, parseRetryAfter } from '../src/adapters/http-transport.js';
 
 /**
  * A fetch that records its calls and answers with `status`, `body` and `headers`.
@@ -338,4 +338,13 @@ test('without CompressionStream a large body goes plain', async () => {
   } finally {
     globalThis.CompressionStream = original;
   }
+});
+
+test('403 quota_exceeded is rejected as "storage quota reached", for a PUT and for a batch item', async () => {
+  const refusal = { error: { code: 'quota_exceeded', message: 'storage quota reached: a user may have 2 projects' } };
+  assert.deepEqual(await answering(403, refusal).transport.putProject('p1', { name: 'n', data: {}, baseRevision: 0, writeId: 'w' }),
+    { kind: 'rejected', status: 403, message: QUOTA_REACHED });
+  const batch = { results: [{ id: 'p1', status: 403, ...refusal }] };
+  const outcome = /** @type {any} */ (await answering(200, batch).transport.pushChanges([{ id: 'p1', name: 'n', data: {}, baseRevision: 0, writeId: 'w' }]));
+  assert.deepEqual(outcome.body, [{ kind: 'rejected', status: 403, message: QUOTA_REACHED }]);
 });

@@ -385,3 +385,29 @@ test('an outage in between does not reset a failing project\'s own backoff', asy
   await eventually(() => /retrying in 30s/.test(device.engine.status().projects.broken?.message ?? ''), 'the second failure backs off longer');
   await device.close();
 });
+
+test('a write over the storage quota (403) shows "Sync error: storage quota reached", keeps the edits queued, and goes again on the next edit, not in a loop', async () => {
+  const server = createFakeServer({ maxProjects: 1 });
+  const device = await createDevice(server);
+  await device.signIn(ALICE);
+  await device.save('first', 'fits');
+  await device.engine.idle();
+  await device.save('second', 'over the quota');
+  await device.engine.idle();
+
+  const status = device.engine.status();
+  assert.match(`${status.label}: ${status.detail}`, /^Sync error: storage quota reached/i);
+  assert.equal(status.projects.second?.state, 'error');
+  assert.equal(server.project(ALICE.id, 'second'), undefined);
+  const refusals = server.writesOf('second').length;
+  device.engine.syncNow();
+  await device.engine.idle();
+  assert.equal(server.writesOf('second').length, refusals, 'a refused write is not retried as it is');
+
+  // Room is made on another device; the next edit here goes again and syncs, edits and all.
+  server.deleteAsOtherDevice(ALICE.id, 'first');
+  await device.save('second', 'over the quota, edited');
+  await device.engine.idle();
+  assert.deepEqual(server.project(ALICE.id, 'second')?.data, { text: 'over the quota, edited' });
+  await device.close();
+});

@@ -10,8 +10,14 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from sync_core.adapters.assembly import rate_limits_from
-from sync_core.adapters.projects_sql import LIST_CHANGES, PUT_PROJECT, body_parameters, limit_parameters
+from sync_core.adapters.assembly import rate_limits_from, storage_quota_from
+from sync_core.adapters.projects_sql import (
+    LIST_CHANGES,
+    PUT_PROJECT,
+    body_parameters,
+    limit_parameters,
+    quota_parameters,
+)
 from sync_core.adapters.settings import ApiSettings, load_settings
 from sync_core.domain.changes import FEED_START, LAST_ID, PAGE_BYTES, FeedPosition, parse_cursor
 from sync_core.domain.limits import Scope
@@ -289,7 +295,9 @@ class RacingWriters:
                 body = json.dumps(
                     {"name": "raced", "data": {"v": revisions[project_id]}, "baseRevision": revisions[project_id]}
                 )
-                sent = body_parameters(rate_limits_from(load_settings(ApiSettings)), body.encode())
+                settings = load_settings(ApiSettings)
+                sent = body_parameters(rate_limits_from(settings), body.encode())
+                sent |= quota_parameters(storage_quota_from(settings))
                 row = connection.execute(
                     PUT_PROJECT, {**params, **sent, "project_id": project_id, "fallback_write_id": uuid.uuid4()}
                 ).fetchone()

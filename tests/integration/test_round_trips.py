@@ -190,3 +190,19 @@ def served_routes(handler) -> set[tuple[str, str]]:
     return {
         (method.upper(), path) for path, operations in handler.app.openapi()["paths"].items() for method in operations
     }
+
+
+def test_a_write_the_storage_quota_refuses_is_one_round_trip(lambda_environment, new_user):
+    database, round_trips = counting_database()
+    settings = load_settings(ApiSettings).model_copy(update={"quota_projects_per_user": 1})
+    handler = Mangum(api_app(*ROUTERS.values(), settings=settings, database=database), lifespan="off")
+    user = new_user()
+    body = json.dumps({"name": "x", "data": {}, "baseRevision": 0})
+    batch = json.dumps({"changes": [{"id": str(uuid.uuid4()), "name": "y", "data": {}, "baseRevision": 0}]})
+    assert invoke(handler, http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie], body=body))
+    for method, path, sent in (("PUT", f"/api/projects/{uuid.uuid4()}", body), ("POST", "/api/changes", batch)):
+        before = round_trips()
+        response = invoke(handler, http_api_event(method, path, cookies=[user.cookie], body=sent))
+        answer = response.json()
+        assert (answer.get("error") or answer["results"][0]["error"])["code"] == "quota_exceeded", response
+        assert round_trips() - before == 1

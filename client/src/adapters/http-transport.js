@@ -195,7 +195,7 @@ function outcomeOfStatus(status, body, isExpected, retryAfter = null) {
   if (RETRYABLE.has(status)) {
     return { kind: 'retry', status, retryAfterSeconds: parseRetryAfter(retryAfter), message: retryMessage(status) };
   }
-  return { kind: 'rejected', status, message: refusalMessage(status, body?.error?.message) };
+  return { kind: 'rejected', status, message: refusalMessage(status, body?.error) };
 }
 
 /** @param {number} status */
@@ -205,13 +205,19 @@ function retryMessage(status) {
   return 'The server had a problem';
 }
 
+/** Shown as "Sync error: storage quota reached …"; the edits stay queued and go again on the next edit. */
+export const QUOTA_REACHED = 'Storage quota reached: delete projects to make room, then edit to sync again';
+
 /**
  * The server's own message is shown only where it says what to fix in the project (400, 422).
  * @param {number} status
- * @param {unknown} serverMessage
+ * @param {{ code?: unknown, message?: unknown } | undefined} serverError
  */
-function refusalMessage(status, serverMessage) {
+function refusalMessage(status, serverError) {
+  const serverMessage = serverError?.message;
   if (status === 413) return 'This project is too large to sync';
+  // The account is over its storage quota (bytes or projects): no retry can pass until it shrinks.
+  if (status === 403 && serverError?.code === 'quota_exceeded') return QUOTA_REACHED;
   if ((status === 400 || status === 422) && typeof serverMessage === 'string' && serverMessage) {
     return `The server refused this project: ${serverMessage}`;
   }

@@ -57,10 +57,11 @@ const MAX_PAGE_LIMIT = 500;
 const CURSOR = /^c1\.(\d+)$/;
 
 /**
- * @param {{ maxBodyBytes?: number, pageLimit?: number, pageBytes?: number }} [options]
- *   pageLimit: the feed's default page size; pageBytes: the size budget of one page
+ * @param {{ maxBodyBytes?: number, pageLimit?: number, pageBytes?: number, maxProjects?: number }} [options]
+ *   pageLimit: the feed's default page size; pageBytes: the size budget of one page; maxProjects:
+ *   the live projects a user may have (QUOTA_PROJECTS_PER_USER), a new one past it answered 403
  */
-export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pageBytes = 1024 * 1024 } = {}) {
+export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pageBytes = 1024 * 1024, maxProjects = Infinity } = {}) {
   /** @type {Map<string, Map<string, StoredProject>>} */
   const projectsByUser = new Map();
   /** @type {Map<string, number>} tombstones up to this change were purged, per user */
@@ -334,6 +335,10 @@ export function createFakeServer({ maxBodyBytes = 64 * 1024, pageLimit = 100, pa
       return { status: 200, body: { id: projectId, revision: current.revision, updatedAt: current.updatedAt } };
     }
     if (body.baseRevision !== (current?.revision ?? 0)) return { status: 409, body: { server: current ? publicCopy(current) : null } };
+    const live = [...projects.values()].filter((project) => !project.deletedAt).length;
+    if ((!current || current.deletedAt) && live >= maxProjects) {
+      return { status: 403, body: { error: { code: 'quota_exceeded', message: `a user may have ${maxProjects} projects` } } };
+    }
     const stored = withRevisionKept(current, {
       id: projectId, name: body.name, data: structuredClone(body.data), revision: (current?.revision ?? 0) + 1,
       updatedAt: tick(), deletedAt: null, lastWriteId: body.writeId ?? null, changedAt: nextChange(),

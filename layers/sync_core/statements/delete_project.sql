@@ -90,6 +90,9 @@ deletion AS (
     FROM delete_fields
     WHERE problem IS NULL AND field_problem IS NULL
 ),
+usage_lock AS MATERIALIZED (
+    SELECT public.lock_storage_usage(viewer.user_id) FROM viewer, deletion WHERE deletion.disagreeing IS NOT TRUE
+),
 -- Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
 -- revision, so a retried DELETE whose first attempt committed still succeeds.
 tombstoned AS (
@@ -98,7 +101,7 @@ tombstoned AS (
         data = NULL, "changeXid" = pg_current_xact_id()
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
-    WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
+    WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE) AND EXISTS (SELECT FROM usage_lock)
       AND project."userId" = viewer.user_id AND project.id = %(project_id)s
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)

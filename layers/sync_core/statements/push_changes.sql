@@ -149,15 +149,34 @@ valid_change AS MATERIALIZED (
     FROM checked_change
     WHERE field_problem IS NULL
 ),
+usage_lock AS MATERIALIZED (
+    SELECT public.lock_storage_usage(viewer.user_id) FROM viewer, batch_charge WHERE batch_charge.paid
+),
 -- Every project the batch names, locked in id order before any is written: two batches of the same
 -- projects in other orders queue, never deadlock. A locking read gives the latest committed version (a
 -- conflict's winning copy); a first write committed after the snapshot stays unseen ('raced').
 locked AS MATERIALIZED (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id AND project.id IN (SELECT id FROM valid_change)
+    WHERE EXISTS (SELECT FROM usage_lock) AND project."userId" = viewer.user_id AND project.id IN (SELECT id FROM valid_change)
     ORDER BY project.id
     FOR NO KEY UPDATE OF project
+),
+-- The storage quota: the user's usage row, locked (writes of one user queue here), judges each write.
+quota AS MATERIALIZED (
+    SELECT judged.position, judged.over_quota
+    FROM (
+        SELECT array_agg(valid_change.position ORDER BY valid_change.position) AS positions,
+            public.storage_quota_refusals(
+                viewer.user_id, array_agg(valid_change.id ORDER BY valid_change.position),
+                array_agg(octet_length(valid_change.data::text)::bigint ORDER BY valid_change.position),
+                array_agg(valid_change.base_revision ORDER BY valid_change.position),
+                array_agg(valid_change.write_id ORDER BY valid_change.position), %(quota_bytes)s, %(quota_projects)s
+            ) AS refusals
+        FROM viewer, valid_change
+        WHERE NOT valid_change.deleting AND (SELECT count(*) FROM locked) >= 0
+        GROUP BY viewer.user_id
+    ) AS batch, unnest(batch.positions, batch.refusals) AS judged (position, over_quota)
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
@@ -166,7 +185,7 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
     SELECT viewer.user_id, valid_change.id, valid_change.name, 1, valid_change.write_id
     FROM viewer, valid_change
-    WHERE NOT valid_change.deleting AND (SELECT count(*) FROM locked) >= 0
+    WHERE NOT valid_change.deleting AND (SELECT count(*) FROM locked) >= 0 AND valid_change.position NOT IN (SELECT position FROM quota WHERE over_quota IS NOT NULL)
     -- By id: new projects too are taken in one order (see locked).
     ORDER BY valid_change.id
     ON CONFLICT ("userId", id) DO UPDATE
@@ -214,6 +233,8 @@ answered AS (
             WHEN 'not_found' THEN json_build_object(
                 'id', valid.id, 'status', 404, 'error', json_build_object(
                     'code', 'project_not_found', 'message', 'no project ' || valid.id || ' in this account'))
+            WHEN 'over_quota' THEN json_build_object('id', valid.id, 'status', 403,
+                'error', json_build_object('code', 'quota_exceeded', 'message', quota.over_quota))
             WHEN 'refused' THEN json_build_object(
                 'id', checked.document -> 'id', 'status', 422,
                 'error', json_build_object('code', 'invalid_field', 'message', checked.field_problem))
@@ -226,9 +247,11 @@ answered AS (
     LEFT JOIN valid_change AS valid USING (position)
     LEFT JOIN written ON written.id = valid.id
     LEFT JOIN tombstoned ON tombstoned.id = valid.id
-    LEFT JOIN locked ON locked.id = valid.id,
+    LEFT JOIN locked ON locked.id = valid.id
+    LEFT JOIN quota USING (position),
     LATERAL (SELECT CASE
         WHEN checked.field_problem IS NOT NULL THEN 'refused'
+        WHEN quota.over_quota IS NOT NULL THEN 'over_quota'
         WHEN written.id IS NOT NULL THEN 'written'
         WHEN tombstoned.id IS NOT NULL OR (valid.deleting AND locked."deletedAt" IS NOT NULL)
             THEN 'tombstoned'

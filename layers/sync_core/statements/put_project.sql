@@ -92,9 +92,26 @@ write AS (
         document ->> 'name' AS name,
         data,
         base_revision,
-        coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
+        coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id,
+        1 AS position
     FROM put_fields
     WHERE problem IS NULL AND field_problem IS NULL
+),
+-- The storage quota: the user's usage row, locked (writes of one user queue here), judges each write.
+quota AS MATERIALIZED (
+    SELECT judged.position, judged.over_quota
+    FROM (
+        SELECT array_agg(write.position ORDER BY write.position) AS positions,
+            public.storage_quota_refusals(
+                viewer.user_id, array_agg(write.id ORDER BY write.position),
+                array_agg(octet_length(write.data::text)::bigint ORDER BY write.position),
+                array_agg(write.base_revision ORDER BY write.position),
+                array_agg(write.write_id ORDER BY write.position), %(quota_bytes)s, %(quota_projects)s
+            ) AS refusals
+        FROM viewer, write
+        WHERE true
+        GROUP BY viewer.user_id
+    ) AS batch, unnest(batch.positions, batch.refusals) AS judged (position, over_quota)
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
@@ -103,7 +120,7 @@ written AS (
     INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
     SELECT viewer.user_id, write.id, write.name, 1, write.write_id
     FROM viewer, write
-    WHERE true
+    WHERE write.position NOT IN (SELECT position FROM quota WHERE over_quota IS NOT NULL)
     -- By id: new projects too are taken in one order (see locked).
     ORDER BY write.id
     ON CONFLICT ("userId", id) DO UPDATE
@@ -140,8 +157,10 @@ SELECT
     (SELECT problem FROM parsed_body) AS unreadable,
     (SELECT refusal FROM parsed_body) AS refusal,
     (SELECT field_problem FROM put_fields) AS field_problem,
+    (SELECT over_quota FROM quota) AS over_quota,
     CASE
         WHEN written.id IS NOT NULL THEN 'written'
+        WHEN (SELECT over_quota FROM quota) IS NOT NULL THEN 'over_quota'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
         WHEN current.id IS NOT NULL THEN 'conflict'
         WHEN EXISTS (SELECT FROM write) THEN 'raced'

@@ -18,7 +18,7 @@ from sync_core.adapters.settings import (
     TombstonePurgeSettings,
     load_settings,
 )
-from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits
+from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits, StorageQuota
 
 
 def api_app(*routers, settings: ApiSettings | None = None, database: Database | None = None):
@@ -38,7 +38,12 @@ def api_services(settings: ApiSettings, database: Database | None = None):
     hooks = limit_hooks_from(settings)
     database = database or Database(connector(settings))
     return Services(
-        store=PostgresProjectsStore(database, rate_limits_from(settings), hooks),
+        store=PostgresProjectsStore(
+            database,
+            rate_limits_from(settings),
+            hooks,
+            storage_quota_from(settings),
+        ),
         session_policy=SessionPolicy(
             secret=better_auth_secret(settings),
             cookie_prefix=settings.better_auth_cookie_prefix,
@@ -58,6 +63,10 @@ def rate_limits_from(settings: ApiSettings) -> RateLimits:
         enabled=settings.rate_limits_enabled,
         soft_threshold=settings.rate_limit_soft_threshold,
     )
+
+
+def storage_quota_from(settings: ApiSettings) -> StorageQuota:
+    return StorageQuota(settings.quota_bytes_per_user, settings.quota_projects_per_user)
 
 
 def limit_hooks_from(settings: ApiSettings) -> LimitHooks:

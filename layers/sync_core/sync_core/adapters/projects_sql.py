@@ -28,13 +28,22 @@ from sync_core.domain.errors import (
     InvalidField,
     InvalidRequest,
     ProjectNotFound,
+    QuotaExceeded,
     RateLimited,
     RevisionConflict,
     RevisionNotFound,
     Unauthenticated,
     WriteRaced,
 )
-from sync_core.domain.limits import LimitEvent, LimitEventKind, LimitHooks, RateLimits, Scope, retry_after_seconds
+from sync_core.domain.limits import (
+    LimitEvent,
+    LimitEventKind,
+    LimitHooks,
+    RateLimits,
+    Scope,
+    StorageQuota,
+    retry_after_seconds,
+)
 from sync_core.domain.projects import (
     CANONICAL_SPELLING,
     MAX_CHANGES,
@@ -58,6 +67,7 @@ class WriteOutcome(StrEnum):
     # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
     # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
     RACED = "raced"
+    OVER_QUOTA = "over_quota"  # the user's storage quota refuses it (403)
 
 
 class ChangeOutcome(StrEnum):
@@ -70,6 +80,7 @@ class ChangeOutcome(StrEnum):
     TOMBSTONED = "tombstoned"
     NOT_FOUND = "not_found"
     REFUSED = "refused"  # its fields are wrong (422)
+    OVER_QUOTA = "over_quota"  # the user's storage quota refuses it (403)
 
 
 class DeleteOutcome(StrEnum):
@@ -382,7 +393,8 @@ write AS (
         document ->> 'name' AS name,
         data,
         base_revision,
-        coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id
+        coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id,
+        1 AS position
     FROM put_fields
     WHERE problem IS NULL AND field_problem IS NULL
 )"""
@@ -421,6 +433,42 @@ written_revision AS (
 )"""
 
 
+def _quota(source: str, where: str = "true") -> str:
+    """Each write of `source` the user's storage quota refuses, and why (migrations/20261205_01_...)."""
+    return f"""
+-- The storage quota: the user's usage row, locked (writes of one user queue here), judges each write.
+quota AS MATERIALIZED (
+    SELECT judged.position, judged.over_quota
+    FROM (
+        SELECT array_agg({source}.position ORDER BY {source}.position) AS positions,
+            public.storage_quota_refusals(
+                viewer.user_id, array_agg({source}.id ORDER BY {source}.position),
+                array_agg(octet_length({source}.data::text)::bigint ORDER BY {source}.position),
+                array_agg({source}.base_revision ORDER BY {source}.position),
+                array_agg({source}.write_id ORDER BY {source}.position), %(quota_bytes)s, %(quota_projects)s
+            ) AS refusals
+        FROM viewer, {source}
+        WHERE {where}
+        GROUP BY viewer.user_id
+    ) AS batch, unnest(batch.positions, batch.refusals) AS judged (position, over_quota)
+)"""
+
+
+UNREFUSED = "position NOT IN (SELECT position FROM quota WHERE over_quota IS NOT NULL)"
+
+
+def _usage_lock(admitted: str) -> str:
+    """The user's usage row, locked before any project row (a tombstone's trigger changes it after),
+    once `admitted` (a row of what the request's admission let through) exists."""
+    return f"""
+usage_lock AS MATERIALIZED (
+    SELECT public.lock_storage_usage(viewer.user_id) FROM viewer, {admitted}
+)"""
+
+
+HOLDING_USAGE = "EXISTS (SELECT FROM usage_lock)"
+
+
 # A tombstone's columns, set by DELETE and by a batch's deleting changes.
 TOMBSTONE = """"deletedAt" = now(), "updatedAt" = now(), revision = project.revision + 1, "writeId" = NULL,
         data = NULL, "changeXid" = pg_current_xact_id()"""
@@ -440,13 +488,16 @@ PUT_PROJECT = f"""{
         ADMISSION,
         _parsed_body("parse_write_body"),
         PUT_FIELDS,
-        _written("write"),
+        _quota("write"),
+        _written("write", f"write.{UNREFUSED}"),
         _current_unless("written", "write"),
     )
 }
 SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
+    (SELECT over_quota FROM quota) AS over_quota,
     CASE
         WHEN written.id IS NOT NULL THEN '{WriteOutcome.WRITTEN}'
+        WHEN (SELECT over_quota FROM quota) IS NOT NULL THEN '{WriteOutcome.OVER_QUOTA}'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN '{WriteOutcome.REPLAYED}'
         WHEN current.id IS NOT NULL THEN '{WriteOutcome.CONFLICT}'
         WHEN EXISTS (SELECT FROM write) THEN '{WriteOutcome.RACED}'
@@ -491,6 +542,7 @@ DELETE_PROJECT = f"""{
         ADMISSION,
         _parsed_body("parse_request_body"),
         DELETE_FIELDS,
+        _usage_lock("deletion WHERE deletion.disagreeing IS NOT TRUE"),
         f'''
 -- Deleting makes a tombstone. A tombstone deleted again is returned unchanged, whatever the base
 -- revision, so a retried DELETE whose first attempt committed still succeeds.
@@ -499,7 +551,7 @@ tombstoned AS (
     SET {TOMBSTONE}
     FROM viewer, deletion
     -- Uncorrelated, so a one-time filter: no project is scanned for a request not admitted.
-    WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE)
+    WHERE EXISTS (SELECT FROM deletion WHERE disagreeing IS NOT TRUE) AND {HOLDING_USAGE}
       AND project."userId" = viewer.user_id AND project.id = %(project_id)s
       AND deletion.disagreeing IS NOT TRUE AND project."deletedAt" IS NULL
       AND (deletion.base_revision IS NULL OR project.revision = deletion.base_revision)
@@ -620,14 +672,14 @@ valid_change AS MATERIALIZED (
 )"""
 
 
-LOCKED = """
+LOCKED = f"""
 -- Every project the batch names, locked in id order before any is written: two batches of the same
 -- projects in other orders queue, never deadlock. A locking read gives the latest committed version (a
 -- conflict's winning copy); a first write committed after the snapshot stays unseen ('raced').
 locked AS MATERIALIZED (
     SELECT project.*
     FROM public.projects AS project, viewer
-    WHERE project."userId" = viewer.user_id AND project.id IN (SELECT id FROM valid_change)
+    WHERE {HOLDING_USAGE} AND project."userId" = viewer.user_id AND project.id IN (SELECT id FROM valid_change)
     ORDER BY project.id
     FOR NO KEY UPDATE OF project
 )"""
@@ -641,8 +693,10 @@ PUSH_CHANGES = f"""{
         VIEWER,
         ADMISSION,
         CHANGES_BODY,
+        _usage_lock("batch_charge WHERE batch_charge.paid"),
         LOCKED,
-        _written("valid_change", f"NOT valid_change.deleting AND {AFTER_LOCKING}"),
+        _quota("valid_change", f"NOT valid_change.deleting AND {AFTER_LOCKING}"),
+        _written("valid_change", f"NOT valid_change.deleting AND {AFTER_LOCKING} AND valid_change.{UNREFUSED}"),
         f'''
 -- As DELETE's: a tombstone deleted again is returned unchanged, whatever the base revision.
 tombstoned AS (
@@ -663,6 +717,8 @@ answered AS (
             WHEN '{ChangeOutcome.NOT_FOUND}' THEN json_build_object(
                 'id', valid.id, 'status', 404, 'error', json_build_object(
                     'code', '{ProjectNotFound.code}', 'message', 'no project ' || valid.id || ' in this account'))
+            WHEN '{ChangeOutcome.OVER_QUOTA}' THEN json_build_object('id', valid.id, 'status', 403,
+                'error', json_build_object('code', '{QuotaExceeded.code}', 'message', quota.over_quota))
             WHEN '{ChangeOutcome.REFUSED}' THEN json_build_object(
                 'id', checked.document -> 'id', 'status', 422,
                 'error', json_build_object('code', '{InvalidField.code}', 'message', checked.field_problem))
@@ -675,9 +731,11 @@ answered AS (
     LEFT JOIN valid_change AS valid USING (position)
     LEFT JOIN written ON written.id = valid.id
     LEFT JOIN tombstoned ON tombstoned.id = valid.id
-    LEFT JOIN locked ON locked.id = valid.id,
+    LEFT JOIN locked ON locked.id = valid.id
+    LEFT JOIN quota USING (position),
     LATERAL (SELECT CASE
         WHEN checked.field_problem IS NOT NULL THEN '{ChangeOutcome.REFUSED}'
+        WHEN quota.over_quota IS NOT NULL THEN '{ChangeOutcome.OVER_QUOTA}'
         WHEN written.id IS NOT NULL THEN '{ChangeOutcome.WRITTEN}'
         WHEN tombstoned.id IS NOT NULL OR (valid.deleting AND locked."deletedAt" IS NOT NULL)
             THEN '{ChangeOutcome.TOMBSTONED}'
@@ -780,11 +838,17 @@ def body_parameters(limits: RateLimits, body: bytes) -> dict:
     return {"body": body, "body_bytes": len(body), "bytes_burst": bucket.burst, "bytes_per_second": bucket.per_second}
 
 
+def quota_parameters(quota: StorageQuota) -> dict:
+    """What a write's `quota` CTE judges against."""
+    return {"quota_bytes": quota.bytes_per_user, "quota_projects": quota.projects_per_user}
+
+
 class PostgresProjectsStore:
-    def __init__(self, database: Database, limits: RateLimits, hooks: LimitHooks):
+    def __init__(self, database: Database, limits: RateLimits, hooks: LimitHooks, quota: StorageQuota):
         self._database = database
         self._limits = limits
         self._hooks = hooks
+        self._quota = quota_parameters(quota)
 
     def list_projects(self, session_token: str, *, include_deleted: bool) -> bytes:
         row = self._admitted_row(
@@ -838,6 +902,7 @@ class PostgresProjectsStore:
             "session_token": session_token,
             "project_id": project_id,
             **body_parameters(self._limits, write.body),
+            **self._quota,
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
@@ -845,6 +910,8 @@ class PostgresProjectsStore:
             row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
         _refuse_unless_readable(row)
         outcome = WriteOutcome(row["outcome"])
+        if outcome is WriteOutcome.OVER_QUOTA:
+            raise QuotaExceeded(row["over_quota"])
         if outcome is WriteOutcome.CONFLICT:
             raise RevisionConflict(row["body"])
         if outcome is WriteOutcome.RACED:
@@ -874,6 +941,7 @@ class PostgresProjectsStore:
         params = {
             "session_token": session_token,
             **body_parameters(self._limits, batch.body),
+            **self._quota,
             "fallback_write_id": batch.fallback_write_id,
             "positions": None,
         }

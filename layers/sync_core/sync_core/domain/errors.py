@@ -79,6 +79,13 @@ class WriteRaced(SyncError):
     code = "write_raced"
 
 
+class QuotaExceeded(SyncError):
+    """The write would take the user past their storage quota (bytes or projects); the message names it.
+    Nothing stored changed; deleting projects (or history's purge) makes room."""
+
+    code = "quota_exceeded"
+
+
 class RateLimited(SyncError):
     """Over the user's rate limit, or blocked for repeated throttling; `retry_after_seconds` says when."""
 

@@ -58,6 +58,14 @@ def retry_after_seconds(wait: float) -> int:
 
 
 @dataclass(frozen=True)
+class StorageQuota:
+    """What one user may hold (docs/quotas.md): bytes of projects and their history, and live projects."""
+
+    bytes_per_user: int
+    projects_per_user: int
+
+
+@dataclass(frozen=True)
 class LimitEvent:
     kind: LimitEventKind
     user_id: str

@@ -14,6 +14,7 @@ from sync_core.domain.errors import (
     InvalidRequest,
     PayloadTooLarge,
     ProjectNotFound,
+    QuotaExceeded,
     RateLimited,
     RevisionConflict,
     RevisionNotFound,
@@ -26,6 +27,9 @@ from sync_core.domain.errors import (
 STATUS_BY_ERROR: dict[type[SyncError], int] = {
     InvalidRequest: 400,
     Unauthenticated: 401,
+    # Not 413 (a smaller body would not help: a small write is refused too) nor 429 (waiting does not
+    # help): the account may not store more until it deletes something.
+    QuotaExceeded: 403,
     ProjectNotFound: 404,
     RevisionNotFound: 404,
     RevisionConflict: 409,

@@ -1,0 +1,10 @@
+DROP TRIGGER projects_count_removed ON public.projects;
+DROP TRIGGER projects_count_changed ON public.projects;
+DROP TRIGGER projects_count_added ON public.projects;
+DROP TRIGGER project_revisions_count_removed ON public.project_revisions;
+DROP TRIGGER project_revisions_count_added ON public.project_revisions;
+DROP FUNCTION public.count_live_projects();
+DROP FUNCTION public.count_revision_bytes();
+DROP FUNCTION public.storage_quota_refusals(text, uuid[], bigint[], bigint[], uuid[], bigint, bigint);
+DROP FUNCTION public.lock_storage_usage(text);
+DROP TABLE public.storage_usage;
