@@ -88,9 +88,10 @@ class ApiSettings(DatabaseSettings):
     rate_limit_soft_threshold: float = Field(default=0.25, ge=0, le=1)
     # Per-user storage quota (docs/quotas.md): the bytes a user's projects and their history may hold in
     # all, and their live projects. Room for a few full-size projects with the history a stage keeps
-    # (HISTORY_KEEP_BYTES_PER_USER, 256 MiB), and for claiming 500 local projects at first sign-in.
+    # (HISTORY_KEEP_BYTES_PER_USER, 256 MiB), and ten times the 1,000 projects the sync is built to list
+    # on a new device in seconds (issue 12).
     quota_bytes_per_user: int = Field(default=1024 * MIB, gt=0)
-    quota_projects_per_user: int = Field(default=1000, gt=0)
+    quota_projects_per_user: int = Field(default=10_000, gt=0)
     # Where limit events go (the escalation consumer's queue); unset, they are only logged.
     rate_limit_events_queue_url: str | None = None
     # Set by the template on a deployed stage: limit events are then also counted as CloudWatch metrics.
