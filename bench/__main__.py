@@ -537,20 +537,27 @@ def bare_handler_ms(body: str, rounds: int) -> float:
     return median_ms(lambda: handler(http_api_event("GET", "/bare"), None), rounds)
 
 
+def bench_database(directory: Path) -> str:
+    """BENCH_DATABASE_URL or an embedded Postgres in `directory`, migrated, and the environment every
+    benchmark's handlers read: the limiter runs on every request as in production, with limits the
+    benchmarks never reach."""
+    database_url = os.environ.get("BENCH_DATABASE_URL") or start_embedded_postgres(directory / "data")
+    prepare_schema(database_url)
+    os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=LOCAL_ONLY_SECRET)
+    os.environ.update(
+        {
+            f"RATE_LIMIT_{scope}_{knob}": "1000000000"
+            for scope in ("READ", "WRITE", "WRITE_BYTES")
+            for knob in ("PER_MINUTE", "BURST")
+        }
+    )
+    load_settings.cache_clear()
+    return database_url
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="appframes-bench-") as directory:
-        database_url = os.environ.get("BENCH_DATABASE_URL") or start_embedded_postgres(Path(directory) / "data")
-        prepare_schema(database_url)
-        os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=LOCAL_ONLY_SECRET, POWERTOOLS_LOG_LEVEL="ERROR")
-        # The limiter runs on every request as in production, with limits the bench never reaches.
-        os.environ.update(
-            {
-                f"RATE_LIMIT_{scope}_{knob}": "1000000000"
-                for scope in ("READ", "WRITE", "WRITE_BYTES")
-                for knob in ("PER_MINUTE", "BURST")
-            }
-        )
-        load_settings.cache_clear()
+        database_url = bench_database(Path(directory))
         bench = Bench(database_url)
         rows, floor_rows, compression_rows = [], [], []
         for label in SIZES:

@@ -6,7 +6,6 @@ The CPU time is the Python side alone (Postgres runs in its own process): handle
 the handler adds over raw psycopg, the figure the response's copies and the framework make.
 """
 
-import os
 import statistics
 import sys
 import tempfile
@@ -14,11 +13,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.__main__ import FEED_PAGE_PROJECTS, FEED_PROJECT_BYTES, Bench, project_data
-from devserver.database import prepare_schema, start_embedded_postgres
-from devserver.dev_auth import LOCAL_ONLY_SECRET
+from bench.__main__ import FEED_PAGE_PROJECTS, FEED_PROJECT_BYTES, Bench, bench_database, project_data
 from sync_core.adapters import projects_sql
-from sync_core.adapters.settings import load_settings
 from sync_core.domain.changes import FEED_START, PAGE_BYTES
 
 ROUNDS, WARM_UP = 300, 10
@@ -58,17 +54,7 @@ def interleaved(calls: dict) -> dict[str, tuple[float, float]]:
 
 def main(runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="appframes-bench-") as directory:
-        database_url = start_embedded_postgres(Path(directory) / "data")
-        prepare_schema(database_url)
-        os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=LOCAL_ONLY_SECRET, POWERTOOLS_LOG_LEVEL="ERROR")
-        os.environ.update(
-            {
-                f"RATE_LIMIT_{scope}_{knob}": "1000000000"
-                for scope in ("READ", "WRITE", "WRITE_BYTES")
-                for knob in ("PER_MINUTE", "BURST")
-            }
-        )
-        load_settings.cache_clear()
+        database_url = bench_database(Path(directory))
         print("| run | handler (ms) | raw (ms) | handler / raw | handler CPU (ms) | raw CPU (ms) | CPU added (ms) |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for run in range(1, runs + 1):

@@ -6,7 +6,6 @@ weighs on both alike; each run prints its own tables, so their spread shows.
 BENCH_DATABASE_URL points it at another server (Debian's Postgres 15 has lz4, pgserver's 16 has not).
 """
 
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -16,15 +15,13 @@ from bench.__main__ import (
     ROUNDS,
     SIZES,
     Bench,
+    bench_database,
     compression_table,
     floor_table,
     interleaved,
     project_data,
     ratio_spread,
 )
-from devserver.database import prepare_schema, start_embedded_postgres
-from devserver.dev_auth import LOCAL_ONLY_SECRET
-from sync_core.adapters.settings import load_settings
 
 
 def run(database_url: str, rounds: int | None) -> None:
@@ -43,17 +40,7 @@ def run(database_url: str, rounds: int | None) -> None:
 
 def main(runs: int, rounds: int | None) -> None:
     with tempfile.TemporaryDirectory(prefix="appframes-bench-") as directory:
-        database_url = os.environ.get("BENCH_DATABASE_URL") or start_embedded_postgres(Path(directory) / "data")
-        prepare_schema(database_url)
-        os.environ.update(DATABASE_URL=database_url, BETTER_AUTH_SECRET=LOCAL_ONLY_SECRET, POWERTOOLS_LOG_LEVEL="ERROR")
-        os.environ.update(
-            {
-                f"RATE_LIMIT_{scope}_{knob}": "1000000000"
-                for scope in ("READ", "WRITE", "WRITE_BYTES")
-                for knob in ("PER_MINUTE", "BURST")
-            }
-        )
-        load_settings.cache_clear()
+        database_url = bench_database(Path(directory))
         for _ in range(runs):
             run(database_url, rounds)
 
