@@ -216,11 +216,13 @@ SELECT{LIMIT_COLUMNS},
 FROM limit_check
 """
 
+
 # The revision reads below scan project_revisions inside a LATERAL subquery that a LIMIT or an aggregate
 # keeps whole: the planner cannot start from the table (a small one is cheaper to scan than to join to),
 # so the scan runs once per viewer, and never for a request without a session or not admitted.
-# A project is its newest revision: one backward step of project_revisions' primary key.
-GET_PROJECT = f"""{_with(VIEWER, ADMISSION)}
+def _one_revision(which: str) -> str:
+    """One kept revision of the viewer's project as GET answers it: `which` ends the WHERE of the scan."""
+    return f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     found.revision,
     CASE
@@ -233,13 +235,16 @@ LEFT JOIN (
     FROM viewer, LATERAL (
         SELECT *
         FROM public.project_revisions AS kept
-        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s
-        ORDER BY kept.revision DESC
+        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s{which}
         LIMIT 1
     ) AS kept
     WHERE {ADMITTED}
 ) AS found ON true
 """
+
+
+# A project is its newest revision: one backward step of project_revisions' primary key.
+GET_PROJECT = _one_revision("\n        ORDER BY kept.revision DESC")
 
 # The cursor's place, (after_xid, after_id), is exclusive: the page starts after it.
 FEED_AFTER = """(project."changeXid", project.id) > (%(after_xid)s::xid8, %(after_id)s::uuid)"""
@@ -785,25 +790,7 @@ FROM limit_check
 
 # One kept revision, as GET project answers for the current one; a revision never changes, so a client
 # holding it (If-None-Match) gets no body.
-GET_REVISION = f"""{_with(VIEWER, ADMISSION)}
-SELECT{LIMIT_COLUMNS},
-    found.revision,
-    CASE
-        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE {_document("found")}
-    END AS document
-FROM limit_check
-LEFT JOIN (
-    SELECT kept.*
-    FROM viewer, LATERAL (
-        SELECT *
-        FROM public.project_revisions AS kept
-        WHERE kept."userId" = viewer.user_id AND kept.id = %(project_id)s AND kept.revision = %(revision)s
-        LIMIT 1
-    ) AS kept
-    WHERE {ADMITTED}
-) AS found ON true
-"""
+GET_REVISION = _one_revision(" AND kept.revision = %(revision)s")
 
 # Every statement by the name of its file in statements/, where each reads whole.
 STATEMENTS = {
