@@ -125,14 +125,17 @@ def tombstone_purge(settings: TombstonePurgeSettings | None = None, database: Da
 
 
 def tombstone_purge_handler() -> Callable[[dict | None, object], dict]:
-    """The scheduled function's handler: one bounded, idempotent run; its report is the answer."""
-    from sync_core.adapters.logs import logger, with_lambda_context
+    """The tombstone purge's scheduled function."""
+    return _scheduled_purge_handler(tombstone_purge(), "tombstone purge")
 
-    purge = tombstone_purge()
+
+def _scheduled_purge_handler(purge, name: str) -> Callable[[dict | None, object], dict]:
+    """A scheduled purge's handler: one bounded, idempotent run; its report is the answer."""
+    from sync_core.adapters.logs import logger, with_lambda_context
 
     def handler(event: dict | None, context: object) -> dict:
         report = purge.run().as_dict()
-        logger.info("tombstone purge", extra=report)
+        logger.info(name, extra=report)
         return report
 
     return with_lambda_context(handler)
@@ -154,14 +157,5 @@ def history_purge(settings: HistoryPurgeSettings | None = None, database: Databa
 
 
 def history_purge_handler() -> Callable[[dict | None, object], dict]:
-    """The scheduled function's handler: one bounded, idempotent run; its report is the answer."""
-    from sync_core.adapters.logs import logger, with_lambda_context
-
-    purge = history_purge()
-
-    def handler(event: dict | None, context: object) -> dict:
-        report = purge.run().as_dict()
-        logger.info("history purge", extra=report)
-        return report
-
-    return with_lambda_context(handler)
+    """The history purge's scheduled function."""
+    return _scheduled_purge_handler(history_purge(), "history purge")
