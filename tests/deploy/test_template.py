@@ -12,6 +12,7 @@ import pytest
 from devserver import cors as devserver_cors
 from devserver import local_sqs
 from sync_core.adapters.http.routes import ROUTERS
+from sync_core.adapters.settings import ApiSettings
 from tests.deploy.conftest import ROOT, sam_environment
 from tests.support.lambda_events import http_api_event, invoke
 
@@ -171,6 +172,14 @@ def db_user_of(template: dict, properties: dict) -> str:
     variables |= properties.get("Environment", {}).get("Variables", {})
     user = variables["DB_USER"]
     return "${DbUser}" if user == {"Ref": "DbUser"} else user
+
+
+def test_every_function_reads_the_session_cookie_under_the_stages_better_auth_prefix(template):
+    """A stage whose Better Auth sets advanced.cookiePrefix must be able to tell the functions."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["BETTER_AUTH_COOKIE_PREFIX"] == {"Ref": "BetterAuthCookiePrefix"}
+    parameter = template["Parameters"]["BetterAuthCookiePrefix"]
+    assert parameter["Default"] == ApiSettings.model_fields["better_auth_cookie_prefix"].default == "better-auth"
 
 
 def test_each_function_may_connect_as_its_own_database_role_only(template):
