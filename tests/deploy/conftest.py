@@ -51,6 +51,15 @@ def sam_tools(python313: str) -> Path:
     return SAM_BIN
 
 
+def functions(template: dict) -> dict[str, dict]:
+    """The template's Lambda functions by logical id, each as its Properties."""
+    return {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
 @pytest.fixture(scope="session")
 def template() -> dict:
     return yaml.load((ROOT / "template.yaml").read_text(), Loader=CloudFormationLoader)

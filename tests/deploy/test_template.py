@@ -13,18 +13,10 @@ from devserver import cors as devserver_cors
 from devserver import local_sqs
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import ApiSettings
-from tests.deploy.conftest import ROOT, sam_environment
+from tests.deploy.conftest import ROOT, functions, sam_environment
 from tests.support.lambda_events import http_api_event, invoke
 
 DEV_PREFIX = "/api/dev"
-
-
-def functions(template: dict) -> dict[str, dict]:
-    return {
-        name: resource["Properties"]
-        for name, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::Serverless::Function"
-    }
 
 
 def http_routes(properties: dict) -> set[tuple[str, str]]:
