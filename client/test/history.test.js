@@ -297,3 +297,24 @@ test('"take theirs" whose history write the server refuses keeps mine as a confl
   assert.deepEqual(server.project(ALICE.id, copy?.id ?? '')?.data, { text: 'mine' });
   await Promise.all([laptop.close(), phone.close()]);
 });
+
+test('a restore while "take theirs" still owes the history its copy loses none of the three copies', async () => {
+  const { server, laptop, phone } = await conflictOnTheLaptop();
+  laptop.setOffline(true);
+  await laptop.engine.takeTheirs('p1');
+  laptop.setOffline(false);
+  const postsBefore = server.count('POST');
+  server.failNext({ method: 'POST', status: 503 });
+  laptop.engine.syncNow();
+  await eventually(() => server.count('POST') > postsBefore, 'the history write to be tried once');
+
+  await laptop.engine.restoreRevision('p1', 1);
+  assert.equal(await laptop.text('p1'), 'original', 'the restore shows at once');
+  laptop.engine.syncNow();
+  await laptop.engine.idle();
+  assert.equal(laptop.engine.status().label, 'Synced');
+  const texts = await historyTexts(phone, 'p1');
+  assert.equal(texts[0], 'original', 'the restore is the newest revision');
+  for (const kept of ['mine', 'theirs', 'original']) assert.ok(texts.includes(kept), `${kept} is in the history: ${texts}`);
+  await Promise.all([laptop.close(), phone.close()]);
+});
