@@ -503,15 +503,16 @@ def report(outcomes: list[WorkerResult], accounting: Accounting, window: float, 
         f"device), {options.processes} worker processes, {window:.1f} s, {len(samples)} requests: "
         f"{len(samples) / window:.1f} requests/s; debounce {DEBOUNCE_S:g} s, poll {POLL_S:g} s (client/src/engine.js)",
         "",
-        "| request | requests | answers (status/item status) | p50 (ms) | p95 (ms) | p99 (ms) "
+        "| request | requests | answers (status/item status) | mean (ms) | p50 (ms) | p95 (ms) | p99 (ms) "
         "| in Postgres, request log (ms, mean) | handler CPU (ms, mean) |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label, group in [*sorted(by_label.items()), ("all", samples)]:
         answers = Counter(f"{s.status}" + (f"/{s.item_status}" if s.item_status else "") for s in group)
         lines.append(
             f"| {label} | {len(group)} | {', '.join(f'{k}: {v}' for k, v in sorted(answers.items()))} "
-            f"| {spread([s.duration_ms for s in group])} | {statistics.fmean(s.postgres_ms for s in group):.2f} "
+            f"| {statistics.fmean(s.duration_ms for s in group):.1f} | {spread([s.duration_ms for s in group])} "
+            f"| {statistics.fmean(s.postgres_ms for s in group):.2f} "
             f"| {statistics.fmean(s.handler_cpu_ms for s in group):.2f} |"
         )
     lines += ["", *load_lines(outcomes, samples, accounting, window, options)]
