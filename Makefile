@@ -48,12 +48,13 @@ lock: setup
 statements: setup
 	$(PYTHON) -m tools.render_statements
 
-## make bench: every benchmark (request paths, the changes page interleaved, limiter, admission, cold start, client); prints the tables README.md shows.
+## make bench: every benchmark (request paths, the changes page interleaved, limiter, admission, load, cold start, client); prints the tables README.md shows.
 bench:
 	@bash scripts/setup.sh --bench
 	$(PYTHON) -m bench
 	$(PYTHON) -m bench.changes_page
 	$(PYTHON) -m bench.admission
+	$(PYTHON) -m bench.load
 	$(PYTHON) bench/cold_start.py --samples 25 --python313 "$$(bash scripts/setup-sam-tools.sh)"
 	@if [ -f bench/client_bench.mjs ]; then node bench/client_bench.mjs; fi
 	$(PYTHON) -m bench.browser_sync

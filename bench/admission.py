@@ -14,12 +14,11 @@ import statistics
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 
 from bench.__main__ import project_data
-from bench.statement_stats import start_postgres_with_statement_stats
+from bench.statement_stats import backend_cpu_ns, start_postgres_with_statement_stats
 from devserver.database import prepare_schema
 from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
@@ -34,10 +33,6 @@ SELECT coalesce(sum(calls), 0), coalesce(sum(total_plan_time + total_exec_time),
        coalesce(sum(shared_blks_hit + shared_blks_read), 0)
 FROM pg_stat_statements WHERE query NOT LIKE '%%pg_stat%%' AND dbid = (SELECT oid FROM pg_database
 WHERE datname = current_database())
-"""
-CLIENT_BACKENDS = """
-SELECT pid FROM pg_stat_activity
-WHERE backend_type = 'client backend' AND datname = current_database() AND pid <> pg_backend_pid()
 """
 
 
@@ -117,8 +112,7 @@ class Bench:
         return {}
 
     def _backend_cpu_ns(self) -> int:
-        pids = [pid for (pid,) in self.observer.execute(CLIENT_BACKENDS).fetchall()]
-        return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids)
+        return sum(backend_cpu_ns(self.observer).values())
 
 
 def table(rows: list[tuple[Flood, dict]]) -> str:

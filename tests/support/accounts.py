@@ -33,12 +33,24 @@ def create_signed_in_user(
         )
         if banned is not None:
             _ban(connection, user_id, banned)
-        connection.execute(
-            """INSERT INTO "session" (id, token, "userId", "expiresAt", "updatedAt")
-               VALUES (%s, %s, %s, now() + %s::interval, now())""",
-            (str(uuid.uuid4()), token, user_id, expires_in),
-        )
+        _insert_session(connection, user_id, token, expires_in)
     return SignedInUser(user_id, token, sign_token(secret.encode(), token))
+
+
+def sign_in_again(database_url: str, secret: str, user: SignedInUser, *, expires_in: str = "7 days") -> SignedInUser:
+    """Another session of the same user, as a sign-in on a second device writes it."""
+    token = secrets.token_urlsafe(24)
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        _insert_session(connection, user.id, token, expires_in)
+    return SignedInUser(user.id, token, sign_token(secret.encode(), token))
+
+
+def _insert_session(connection: psycopg.Connection, user_id: str, token: str, expires_in: str) -> None:
+    connection.execute(
+        """INSERT INTO "session" (id, token, "userId", "expiresAt", "updatedAt")
+           VALUES (%s, %s, %s, now() + %s::interval, now())""",
+        (str(uuid.uuid4()), token, user_id, expires_in),
+    )
 
 
 def _ban(connection: psycopg.Connection, user_id: str, banned: bool) -> None:
