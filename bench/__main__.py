@@ -2,12 +2,12 @@
 raw psycopg running the very same SQL on the same Postgres, and next to a bare handler (FastAPI +
 Mangum answering a ready-made body, no database) that shows what the framework alone costs.
 
-The request paths and the floors are measured one way (`interleaved`): their calls in turn, round by round, so a loaded
-machine weighs on all of them alike; the ratio is the median of the per-round ratios with p10-p90, and
-CPU is this process's plus that of each call's Postgres backend. On the embedded Postgres (or
-BENCH_DATABASE_URL). GET and PUT also stand next to their floor, the plainest statement reading or
-storing the same bytes (the current revision's `SELECT data::text`, the revision row's `INSERT ...
-$1::json`); and gzip-encoded next to plain (bytes on the wire, server time). Projects are varied, as an
+The request paths and the floors are measured one way (`interleaved`): their calls in turn, round
+by round, so a loaded machine weighs on all of them alike; the ratio is the median of the per-round
+ratios with p10-p90, and CPU is this process's plus that of each call's Postgres backend. On the
+embedded Postgres (or BENCH_DATABASE_URL). GET and PUT also stand next to their floor, the plainest
+statement reading or storing the same bytes (the current revision's `SELECT data::text`, the revision
+row's `INSERT ... $1::json`); and gzip-encoded next to plain (bytes on the wire, server time). Projects are varied, as an
 editor writes them (`project_data`).
 """
 
