@@ -7,8 +7,8 @@ by round, so a loaded machine weighs on all of them alike; the ratio is the medi
 ratios with p10-p90, and CPU is this process's plus that of each call's Postgres backend. On the
 embedded Postgres (or BENCH_DATABASE_URL). GET and PUT also stand next to their floor, the plainest
 statement reading or storing the same bytes (the current revision's `SELECT data::text`, the revision
-row's `INSERT ... $1::json`); and gzip-encoded next to plain (bytes on the wire, server time). Projects are varied, as an
-editor writes them (`project_data`).
+row's `INSERT ... $1::json`); and gzip-encoded next to plain (bytes on the wire, server time).
+Projects are varied, as an editor writes them (`project_data`).
 """
 
 import base64
