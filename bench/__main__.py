@@ -2,11 +2,13 @@
 raw psycopg running the very same SQL on the same Postgres, and next to a bare handler (FastAPI +
 Mangum answering a ready-made body, no database) that shows what the framework alone costs.
 
-Medians of repeated warm invocations on the embedded Postgres (or BENCH_DATABASE_URL). GET and PUT
-also stand next to their floor, the plainest statement reading or storing the same bytes (the
-current revision's `SELECT data::text`, the revision row's `INSERT ... $1::json`), called in turn
-with the handler round by round so a loaded machine weighs on both alike; and gzip-encoded next to
-plain (bytes on the wire, server time). Projects are varied, as an editor writes them (`project_data`).
+The request paths and the floors are measured one way (`interleaved`): their calls in turn, round
+by round, so a loaded machine weighs on all of them alike; the ratio is the median of the per-round
+ratios with p10-p90, and CPU is this process's plus that of each call's Postgres backend. On the
+embedded Postgres (or BENCH_DATABASE_URL). GET and PUT also stand next to their floor, the plainest
+statement reading or storing the same bytes (the current revision's `SELECT data::text`, the revision
+row's `INSERT ... $1::json`); and gzip-encoded next to plain (bytes on the wire, server time).
+Projects are varied, as an editor writes them (`project_data`).
 """
 
 import base64
@@ -176,10 +178,12 @@ def median_ms(run: Callable[[], object], rounds: int) -> float:
 
 @dataclass
 class Samples:
-    """One call's timings over interleaved rounds: wall-clock and this process's CPU, in ms."""
+    """One call's timings over interleaved rounds, in ms: wall-clock, this process's CPU, and the CPU of the
+    Postgres backend serving it (None when the server's processes are not on this machine)."""
 
     walls: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
+    backend_cpus: list[float] = field(default_factory=list)
 
     @property
     def wall(self) -> float:
@@ -189,23 +193,64 @@ class Samples:
     def cpu(self) -> float:
         return statistics.median(self.cpus)
 
+    @property
+    def backend_cpu(self) -> float | None:
+        return statistics.median(self.backend_cpus) if self.backend_cpus else None
 
-def interleaved(calls: dict[str, Callable[[], object]], rounds: int, warm_up: int = 3) -> dict[str, Samples]:
-    """Each call once per round, in turn, so that a shared machine's load falls on all of them alike."""
+
+def backend_cpu_ms(pid: int | None) -> float | None:
+    """The time Postgres backend `pid` has spent on a CPU (the kernel's schedstat), if it runs here."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as schedstat:
+            return int(schedstat.read().split()[0]) / 1e6
+    except (OSError, TypeError):
+        return None
+
+
+def interleaved(
+    calls: dict[str, Callable[[], object]],
+    rounds: int,
+    warm_up: int = 3,
+    backends: dict[str, int | None] | None = None,
+) -> dict[str, Samples]:
+    """Each call once per round, in turn, so that a shared machine's load falls on all of them alike; with
+    `backends` (each call's Postgres backend pid), also the CPU that backend spent on it."""
     samples = {name: Samples() for name in calls}
+    backends = backends or {}
     for round_number in range(warm_up + rounds):
         for name, call in calls.items():
+            backend = backend_cpu_ms(backends.get(name))
             wall, cpu = time.perf_counter(), time.process_time()
             call()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             if round_number >= warm_up:
-                samples[name].walls.append((time.perf_counter() - wall) * 1000)
-                samples[name].cpus.append((time.process_time() - cpu) * 1000)
+                samples[name].walls.append(wall * 1000)
+                samples[name].cpus.append(cpu * 1000)
+                if backend is not None:
+                    samples[name].backend_cpus.append(backend_cpu_ms(backends[name]) - backend)
     return samples
 
 
 def ratio_spread(over: Samples, under: Samples) -> tuple[float, float, float]:
     """The per-round ratio over / under: its median and its 10th and 90th percentiles."""
-    ratios = sorted(a / b for a, b in zip(over.walls, under.walls, strict=True))
+    return _spread([a / b for a, b in zip(over.walls, under.walls, strict=True)])
+
+
+def cpu_ratio_spread(over: Samples, under: Samples) -> tuple[float, float, float] | None:
+    """As ratio_spread, of the CPU each round cost this process and its Postgres backend together."""
+    if not over.backend_cpus or not under.backend_cpus:
+        return None
+    totals = [
+        (over_cpu + over_backend) / (under_cpu + under_backend)
+        for over_cpu, over_backend, under_cpu, under_backend in zip(
+            over.cpus, over.backend_cpus, under.cpus, under.backend_cpus, strict=True
+        )
+    ]
+    return _spread(totals)
+
+
+def _spread(ratios: list[float]) -> tuple[float, float, float]:
+    ratios = sorted(ratios)
     deciles = statistics.quantiles(ratios, n=10) if len(ratios) > 1 else ratios * 9
     return statistics.median(ratios), deciles[0], deciles[-1]
 
@@ -258,10 +303,24 @@ class Bench:
 
         return call
 
+    def backends_of(self, calls: dict[str, Callable[[], object]]) -> dict[str, int | None]:
+        """Each call's Postgres backend: a handler's is its function's own connection (found by calling it
+        once: the backend that finished a statement last), every other call's this raw connection."""
+        backends = dict.fromkeys(calls, self.raw.info.backend_pid)
+        if "handler" in calls:
+            calls["handler"]()
+            last = self.raw.execute(
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                " ORDER BY state_change DESC LIMIT 1"
+            ).fetchone()
+            backends["handler"] = last[0] if last else None
+        return backends
+
     def put_calls(self, data: str, rounds: int) -> dict[str, Callable[[], object]]:
         """PUT at the current revision through the handler and raw (the same SQL), and the floor: the
-        plainest statement storing the same bytes. Bodies are built beforehand, one per call."""
-        calls = rounds + WARM_UP
+        plainest statement storing the same bytes. Bodies are built beforehand, one per call (and one
+        for backends_of)."""
+        calls = rounds + WARM_UP + 1
         handler_id, raw_id, floor_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         handler_bodies = iter([self._body(data, revision) for revision in range(calls)])
         raw_bodies = iter([self._body(data, revision).encode() for revision in range(calls)])
@@ -302,17 +361,16 @@ class Bench:
 
         return median_ms(raw, rounds)
 
-    def revisions_pair(self, rounds: int) -> tuple[float, float]:
+    def revisions_calls(self) -> dict[str, Callable[[], object]]:
         """The history listing of a project of LISTED_REVISIONS revisions, through the handler and raw."""
         project_id = uuid.uuid4()
         for revision in range(LISTED_REVISIONS):
             self.handler_call("put_project", "PUT", f"/api/projects/{project_id}", self._body('{"v": 1}', revision))()
         params = {"session_token": self.user.token, "project_id": project_id, **self.limit_params("read")}
-        path = f"/api/projects/{project_id}/revisions"
-        return (
-            median_ms(self.handler_call("list_revisions", "GET", path), rounds),
-            median_ms(self.raw_call(projects_sql.LIST_REVISIONS, params), rounds),
-        )
+        return {
+            "handler": self.handler_call("list_revisions", "GET", f"/api/projects/{project_id}/revisions"),
+            "raw": self.raw_call(projects_sql.LIST_REVISIONS, params),
+        }
 
     def stored_bytes_per_revision(self, data: list[str], revisions: int) -> tuple[float, float]:
         """(data bytes, bytes on disk) per revision: project_revisions' heap, TOAST and indexes grown by
@@ -330,10 +388,10 @@ class Bench:
         ).fetchone()[0]
         return held / revisions, (after - before) / revisions
 
-    def push_pair(self, data: str, rounds: int) -> tuple[float, float]:
-        """POST /api/changes of BATCH_CHANGES new projects, `rounds` times, through the handler and raw."""
-        handler_batches = iter([self._batch(data) for _ in range(rounds + 3)])
-        raw_batches = iter([self._batch(data).encode() for _ in range(rounds + 3)])
+    def push_calls(self, data: str, rounds: int) -> dict[str, Callable[[], object]]:
+        """POST /api/changes of BATCH_CHANGES new projects through the handler and raw (bodies made beforehand)."""
+        handler_batches = iter([self._batch(data) for _ in range(rounds + WARM_UP + 1)])
+        raw_batches = iter([self._batch(data).encode() for _ in range(rounds + WARM_UP)])
         write_limits = self.limit_params("write")
 
         def through_handler():
@@ -344,7 +402,7 @@ class Bench:
             body = self.body_params(next(raw_batches))
             self.raw_call(projects_sql.PUSH_CHANGES, {**params, **write_limits, **body})()
 
-        return median_ms(through_handler, rounds), median_ms(raw, rounds)
+        return {"handler": through_handler, "raw": raw}
 
     @staticmethod
     def _batch(data: str) -> str:
@@ -394,16 +452,16 @@ class Bench:
             "PUT gzip": lambda: self.handler_call("put_project", "PUT", put_path, next(gzip_bodies), headers=encoded)(),
         }, wire
 
-    def list_pair(self, rounds: int) -> tuple[float, float]:
+    def list_calls(self) -> dict[str, Callable[[], object]]:
         for _ in range(LISTED_PROJECTS):
             self.handler_call("put_project", "PUT", f"/api/projects/{uuid.uuid4()}", self._body('{"v": 1}', 0))()
         params = {"session_token": self.user.token, "include_deleted": False, **self.limit_params("read")}
-        return (
-            median_ms(self.handler_call("list_projects", "GET", "/api/projects"), rounds),
-            median_ms(self.raw_call(projects_sql.LIST_PROJECTS, params), rounds),
-        )
+        return {
+            "handler": self.handler_call("list_projects", "GET", "/api/projects"),
+            "raw": self.raw_call(projects_sql.LIST_PROJECTS, params),
+        }
 
-    def changes_page(self, rounds: int) -> tuple[float, float, float]:
+    def changes_calls(self) -> dict[str, Callable[[], object]]:
         """A first listing's page of FEED_PAGE_PROJECTS projects: handler, raw same SQL, and the floor."""
         feed = Bench(self.database_url)  # a user of its own, holding only the page's projects
         data = project_data(FEED_PROJECT_BYTES)
@@ -418,13 +476,11 @@ class Bench:
             "page_bytes": PAGE_BYTES,
             **self.limit_params("read"),
         }
-        path = "/api/changes"
-        handler = feed.handler_call("list_changes", "GET", path, query=f"limit={FEED_PAGE_PROJECTS}")
-        return (
-            median_ms(handler, rounds),
-            median_ms(self.raw_call(projects_sql.LIST_CHANGES, params), rounds),
-            median_ms(self.raw_call(FEED_FLOOR, {"user_id": feed.user.id, "limit": FEED_PAGE_PROJECTS}), rounds),
-        )
+        return {
+            "handler": feed.handler_call("list_changes", "GET", "/api/changes", query=f"limit={FEED_PAGE_PROJECTS}"),
+            "raw": self.raw_call(projects_sql.LIST_CHANGES, params),
+            "floor": self.raw_call(FEED_FLOOR, {"user_id": feed.user.id, "limit": FEED_PAGE_PROJECTS}),
+        }
 
     @staticmethod
     def _body(data: str, base_revision: int) -> str:
@@ -452,9 +508,10 @@ def database_without_history(database_url: str) -> str:
     return url
 
 
-def history_cost(database_url: str) -> tuple[list[tuple], tuple, list[tuple]]:
+def history_cost(database_url: str) -> tuple[list[tuple], list[tuple]]:
     """PUT with history on (raw and through the handler) and off (raw, the statement from before it), in
-    alternating runs so drift hits both alike; the listing of 200 revisions; stored bytes per revision."""
+    alternating runs so drift hits both alike; stored bytes per revision. (The listing of 200 revisions is
+    a request path: main's table.)"""
     with_history, without_history = Bench(database_url), Bench(database_without_history(database_url))
     puts = []
     for label, size in HISTORY_SIZES.items():
@@ -465,15 +522,14 @@ def history_cost(database_url: str) -> tuple[list[tuple], tuple, list[tuple]]:
             timings["on"].append(with_history.raw_put_ms(projects_sql.PUT_PROJECT, data, rounds))
             timings["handler"].append(with_history.handler_put_ms(data, rounds))
         puts.append((label, timings))
-    listing = with_history.revisions_pair(300)
     stored = [
         (label, *with_history.stored_bytes_per_revision([project_data(size, seed) for seed in range(3)], count))
         for label, size, count in (("1 KiB", 1024, 200), ("1 MiB", 1024 * 1024, 12))
     ]
-    return puts, listing, stored
+    return puts, stored
 
 
-def history_tables(puts: list[tuple], listing: tuple[float, float], stored: list[tuple]) -> str:
+def history_tables(puts: list[tuple], stored: list[tuple]) -> str:
     def spread(values: list[float]) -> str:
         return f"{min(values):.2f}-{max(values):.2f}"
 
@@ -488,12 +544,7 @@ def history_tables(puts: list[tuple], listing: tuple[float, float], stored: list
             f"| {label} | {spread(timings['off'])} | {spread(timings['on'])} | {min(ratios):.2f}-{max(ratios):.2f}x "
             f"| {spread(timings['handler'])} |"
         )
-    handler, raw = listing
     lines += [
-        "",
-        "| history listing | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw |",
-        "|---|---:|---:|---:|",
-        f"| {LISTED_REVISIONS} revisions | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x |",
         "",
         "| history bytes per revision | data (bytes) | on disk: heap + TOAST + indexes (bytes) |",
         "|---|---:|---:|",
@@ -555,6 +606,17 @@ def bench_database(directory: Path) -> str:
     return database_url
 
 
+# The request paths besides GET and PUT at each size, each as (request, size, its calls, rounds).
+def other_paths(bench: Bench) -> list[tuple]:
+    batch = f"{BATCH_CHANGES} x {BATCH_PROJECT_BYTES // 1024} KiB"
+    return [
+        ("list", f"{LISTED_PROJECTS} projects", bench.list_calls(), 100),
+        ("POST changes", batch, bench.push_calls(project_data(BATCH_PROJECT_BYTES), BATCH_ROUNDS), BATCH_ROUNDS),
+        ("changes page", f"{FEED_PAGE_PROJECTS} x {FEED_PROJECT_BYTES // 1024} KiB", bench.changes_calls(), 200),
+        ("history listing", f"{LISTED_REVISIONS} revisions", bench.revisions_calls(), 300),
+    ]
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="appframes-bench-") as directory:
         database_url = bench_database(Path(directory))
@@ -564,51 +626,67 @@ def main() -> None:
             data, rounds = project_data(SIZES[label]), ROUNDS[label]
             bare = bare_handler_ms(data, rounds)
             for request, calls in (("GET", bench.get_calls(data)), ("PUT", bench.put_calls(data, rounds))):
-                samples = interleaved(calls, rounds)
-                rows.append((request, label, samples["handler"].wall, samples["raw"].wall, bare))
+                samples = interleaved(calls, rounds, backends=bench.backends_of(calls))
+                rows.append((request, label, samples, bare))
                 floor_rows.append((request, label, samples, ratio_spread(samples["handler"], samples["floor"])))
             if label in COMPRESSED_SIZES:
                 calls, wire = bench.compression_calls(data, rounds)
                 compression_rows.append((label, interleaved(calls, rounds), wire))
-        rows.append(("list", f"{LISTED_PROJECTS} projects", *bench.list_pair(100), None))
-        batch = f"{BATCH_CHANGES} x {BATCH_PROJECT_BYTES // 1024} KiB"
-        rows.append(("POST changes", batch, *bench.push_pair(project_data(BATCH_PROJECT_BYTES), BATCH_ROUNDS), None))
+        for request, size, calls, rounds in other_paths(bench):
+            rows.append((request, size, interleaved(calls, rounds, backends=bench.backends_of(calls)), None))
         print(table(rows))
         print()
         print(floor_table(floor_rows))
         print()
         print(compression_table(compression_rows))
         print()
-        print(changes_table(*bench.changes_page(100)))
+        print(changes_table([samples for request, _, samples, _ in rows if request == "changes page"]))
         print()
         print(limiter_table(limiter_cost(database_url)))
         print()
         print(history_tables(*history_cost(database_url)))
 
 
-def changes_table(handler: float, raw: float, floor: float) -> str:
-    page = f"{FEED_PAGE_PROJECTS} projects of {FEED_PROJECT_BYTES // 1024} KiB"
-    return "\n".join(
-        [
-            "| changes page | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw "
-            "| floor: SELECT data::text (ms) | handler / floor |",
-            "|---|---:|---:|---:|---:|---:|",
-            f"| {page} | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x | {floor:.2f} | {handler / floor:.2f}x |",
-        ]
-    )
+def changes_table(runs: list[dict[str, Samples]]) -> str:
+    """The changes page against its floor (the same rows' data as text), a line per run."""
+    lines = [
+        "| changes page | handler (ms) | raw, same SQL (ms) | handler / raw (p10-p90) | floor: SELECT data::text (ms)"
+        " | handler / floor (p10-p90) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for run, samples in enumerate(runs, 1):
+        handler, raw, floor = samples["handler"], samples["raw"], samples["floor"]
+        lines.append(
+            f"| run {run} | {handler.wall:.2f} | {raw.wall:.2f} | {_ratio_text(ratio_spread(handler, raw))}"
+            f" | {floor.wall:.2f} | {_ratio_text(ratio_spread(handler, floor))} |"
+        )
+    return "\n".join(lines)
+
+
+def _ratio_text(spread: tuple[float, float, float] | None) -> str:
+    if spread is None:
+        return "-"
+    ratio, low, high = spread
+    return f"{ratio:.2f}x ({low:.2f}-{high:.2f})"
+
+
+def _cpu_text(samples: Samples) -> str:
+    """This process's CPU + the Postgres backend's, in ms."""
+    backend = "-" if samples.backend_cpu is None else f"{samples.backend_cpu:.2f}"
+    return f"{samples.cpu:.2f} + {backend}"
 
 
 def floor_table(rows: list[tuple]) -> str:
     lines = [
-        "| request | size | handler (ms) | floor (ms) | handler / floor (p10-p90) | handler CPU (ms)"
-        " | floor CPU (ms) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| request | size | handler (ms) | floor (ms) | handler / floor (p10-p90) | CPU handler (ms)"
+        " | CPU floor (ms) | CPU handler / floor (p10-p90) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for request, size, samples, (ratio, low, high) in rows:
+    for request, size, samples, spread in rows:
         handler, floor = samples["handler"], samples["floor"]
         lines.append(
-            f"| {request} | {size} | {handler.wall:.2f} | {floor.wall:.2f} | {ratio:.2f}x ({low:.2f}-{high:.2f})"
-            f" | {handler.cpu:.2f} | {floor.cpu:.2f} |"
+            f"| {request} | {size} | {handler.wall:.2f} | {floor.wall:.2f} | {_ratio_text(spread)}"
+            f" | {_cpu_text(handler)} | {_cpu_text(floor)} | {_ratio_text(cpu_ratio_spread(handler, floor))} |"
         )
     return "\n".join(lines)
 
@@ -636,13 +714,21 @@ def limiter_table(rows: list[tuple]) -> str:
 
 
 def table(rows: list[tuple]) -> str:
+    """The request paths: handler and raw psycopg (same SQL) called in turn, round by round; the ratio is
+    the median of the per-round ratios, p10-p90 in brackets; CPU is this process's + its Postgres backend's."""
     lines = [
-        "| request | size | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw | bare handler (ms) |",
-        "|---|---|---:|---:|---:|---:|",
+        "| request | size | Lambda handler (ms) | raw psycopg, same SQL (ms) | handler / raw (p10-p90) "
+        "| CPU handler (ms) | CPU raw (ms) | CPU handler / raw (p10-p90) | bare handler (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for request, size, handler, raw, bare in rows:
+    for request, size, samples, bare in rows:
+        handler, raw = samples["handler"], samples["raw"]
         bare_text = "-" if bare is None else f"{bare:.2f}"
-        lines.append(f"| {request} | {size} | {handler:.2f} | {raw:.2f} | {handler / raw:.2f}x | {bare_text} |")
+        lines.append(
+            f"| {request} | {size} | {handler.wall:.2f} | {raw.wall:.2f} | {_ratio_text(ratio_spread(handler, raw))}"
+            f" | {_cpu_text(handler)} | {_cpu_text(raw)} | {_ratio_text(cpu_ratio_spread(handler, raw))}"
+            f" | {bare_text} |"
+        )
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ def run(database_url: str, rounds: int | None) -> None:
     for label in SIZES:
         data, label_rounds = project_data(SIZES[label]), rounds or ROUNDS[label]
         for request, calls in (("GET", bench.get_calls(data)), ("PUT", bench.put_calls(data, label_rounds))):
-            samples = interleaved(calls, label_rounds)
+            samples = interleaved(calls, label_rounds, backends=bench.backends_of(calls))
             floor_rows.append((request, label, samples, ratio_spread(samples["handler"], samples["floor"])))
         if label in COMPRESSED_SIZES:
             calls, wire = bench.compression_calls(data, label_rounds)

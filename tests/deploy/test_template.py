@@ -45,10 +45,12 @@ def served_routes(handler) -> set[tuple[str, str]]:
 
 
 def answer(handler, method: str, path: str) -> tuple[int, str]:
-    """Status and error code a handler gives an unauthenticated API Gateway (v2) request."""
+    """Status and error code a handler gives an unauthenticated API Gateway (v2) request. A HEAD answer
+    has no body: its code is the one its GET's body gives."""
     concrete = path.replace("{project_id}", str(uuid.uuid4()))
     response = invoke(handler, http_api_event(method, concrete))
-    body = response.json() if response.text else {}
+    described = invoke(handler, http_api_event("GET", concrete)) if method == "HEAD" else response
+    body = described.json() if described.text else {}
     code = body.get("error", {}).get("code", "") if isinstance(body, dict) else ""
     return response.status, code
 

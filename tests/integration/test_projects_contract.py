@@ -277,3 +277,27 @@ def test_unicode_names_round_trip(api, new_user):
     user = new_user()
     project_id = api.create(user, name="Zoë's 海报 🎨")
     assert api.get(user, project_id).json()["name"] == "Zoë's 海报 🎨"
+
+
+@pytest.mark.parametrize("name", ['Poster "A"', "Ünïcødé \\ back\tslash", ""])
+def test_get_answers_byte_for_byte_the_document_postgres_builds_for_the_revision(api, new_user, database_url, name):
+    # GET's statement sends the stored data apart from the fields around it, and the store joins them:
+    # the answer is what one json_build_object of the revision writes, for a current and an older revision.
+    import psycopg
+
+    from sync_core.adapters.projects_sql import _document
+
+    user = new_user()
+    project_id = api.create(user, name=name, data={"frames": [{"w": 1080, "text": "é \\u00e9"}]})
+    update = {"name": name + "!", "data": [1.50, None], "baseRevision": 1}
+    assert api.put(user, project_id, update).status == 200
+    with psycopg.connect(database_url) as connection:
+        built = dict(
+            connection.execute(
+                f"SELECT found.revision, {_document('found')}::text FROM public.project_revisions AS found"
+                ' WHERE found."userId" = %s AND found.id = %s',
+                (user.id, project_id),
+            ).fetchall()
+        )
+    assert api.get(user, project_id).body.decode() == built[2]
+    assert api.revision(user, project_id, 1).body.decode() == built[1]

@@ -170,7 +170,9 @@ def test_every_route_of_every_function_judges_credentials_before_anything_else(t
                     body="{",
                 )
                 response = invoke(handler, event)
-                assert (response.status, response.json()["error"]["code"]) == (401, "unauthenticated"), (method, path)
+                assert response.status == 401, (method, path)
+                if method != "HEAD":  # a HEAD answer has its GET's headers, and no body
+                    assert response.json()["error"]["code"] == "unauthenticated", (method, path)
             checked.add((method, path))
     assert {
         ("GET", "/api/projects"),

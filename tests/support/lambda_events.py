@@ -66,7 +66,8 @@ class LambdaResponse:
         body = raw.get("body", "")
         # The bytes as they would go on the wire, and their text as a client reads it (gzip decoded).
         self.body = base64.b64decode(body) if raw.get("isBase64Encoded") else body.encode()
-        encoded = self.headers.get("content-encoding") == "gzip"
+        # A HEAD answer names its GET's encoding but carries no body.
+        encoded = self.headers.get("content-encoding") == "gzip" and self.body != b""
         self.text = (gzip.decompress(self.body) if encoded else self.body).decode()
 
     def json(self):

@@ -43,13 +43,12 @@ limit_check AS (
 SELECT
     limit_check.*,
     found.revision,
-    CASE
-        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE json_build_object(
-            'id', found.id, 'name', found.name, 'data', found.data, 'revision', found.revision,
+    CASE WHEN NOT (%(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[])) THEN json_build_object('id', found.id, 'name', found.name) END AS before_data,
+    CASE WHEN NOT (%(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[])) THEN found.data END AS data,
+    CASE WHEN NOT (%(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[])) THEN json_build_object(
+            'revision', found.revision,
             'updatedAt', public.to_iso_string(found."updatedAt"),
-            'deletedAt', public.to_iso_string(found."deletedAt"))
-    END AS document
+            'deletedAt', public.to_iso_string(found."deletedAt")) END AS after_data
 FROM limit_check
 LEFT JOIN (
     SELECT kept.*

@@ -24,7 +24,9 @@ from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits, 
 def api_app(*routers, settings: ApiSettings | None = None, database: Database | None = None):
     """The FastAPI app serving `routers` over the services these settings make."""
     from sync_core.adapters.http.app import build_app
+    from sync_core.adapters.memory import keep_freed_memory
 
+    keep_freed_memory()
     settings = settings or load_settings(ApiSettings)
     return build_app(*routers, services=api_services(settings, database))
 

@@ -220,15 +220,22 @@ FROM limit_check
 # The revision reads below scan project_revisions inside a LATERAL subquery that a LIMIT or an aggregate
 # keeps whole: the planner cannot start from the table (a small one is cheaper to scan than to join to),
 # so the scan runs once per viewer, and never for a request without a session or not admitted.
+# The document comes in three columns, its fields before data, data as stored, and its fields after
+# data, which the store joins (_document_bytes) into what _document would build: Postgres sends the
+# stored bytes as they are instead of copying a megabyte into a new json value (~8% of a 1 MiB GET's
+# Postgres CPU, more than its session and limiter).
 def _one_revision(which: str) -> str:
     """One kept revision of the viewer's project as GET answers it: `which` ends the WHERE of the scan."""
+    modified = "NOT (%(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]))"
     return f"""{_with(VIEWER, ADMISSION)}
 SELECT{LIMIT_COLUMNS},
     found.revision,
-    CASE
-        WHEN %(any_revision)s OR found.revision = ANY (%(cached_revisions)s::bigint[]) THEN NULL
-        ELSE {_document("found")}
-    END AS document
+    CASE WHEN {modified} THEN json_build_object('id', found.id, 'name', found.name) END AS before_data,
+    CASE WHEN {modified} THEN found.data END AS data,
+    CASE WHEN {modified} THEN json_build_object(
+            'revision', found.revision,
+            'updatedAt', {_time('found."updatedAt"')},
+            'deletedAt', {_time('found."deletedAt"')}) END AS after_data
 FROM limit_check
 LEFT JOIN (
     SELECT kept.*
@@ -241,6 +248,13 @@ LEFT JOIN (
     WHERE {ADMITTED}
 ) AS found ON true
 """
+
+
+def _document_bytes(row: dict[str, Any]) -> bytes:
+    """A revision read by _one_revision as one document, byte for byte what _document's json_build_object
+    writes: {"id" : ..., "name" : ..., "data" : ..., "revision" : ..., ...}."""
+    data = b"null" if row["data"] is None else row["data"]
+    return b"".join((row["before_data"][:-1], b', "data" : ', data, b", ", row["after_data"][1:]))
 
 
 # A project is its newest revision: one backward step of project_revisions' primary key.
@@ -880,9 +894,9 @@ class PostgresProjectsStore:
         )
         if row["revision"] is None:
             raise ProjectNotFound(f"no project {project_id} in this account")
-        if row["document"] is None:
+        if row["before_data"] is None:
             return NotModified(row["revision"])
-        return ProjectDocument(row["revision"], row["document"])
+        return ProjectDocument(row["revision"], _document_bytes(row))
 
     def put_project(self, session_token: str, project_id: uuid.UUID, write: ProjectWrite) -> ProjectDocument:
         params = {
@@ -970,9 +984,9 @@ class PostgresProjectsStore:
         row = self._admitted_row(Scope.READ, GET_REVISION, params)
         if row["revision"] is None:
             raise RevisionNotFound(f"no revision {revision} of project {project_id} is kept in this account")
-        if row["document"] is None:
+        if row["before_data"] is None:
             return NotModified(row["revision"])
-        return ProjectDocument(row["revision"], row["document"])
+        return ProjectDocument(row["revision"], _document_bytes(row))
 
     def report_body_too_large(self, session_token: str) -> None:
         """An oversized body, refused unread: admitted like any write (401 or 429 first, the token spent),

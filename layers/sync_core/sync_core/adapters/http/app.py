@@ -15,6 +15,8 @@ def build_app(*routers: APIRouter, services: Services) -> FastAPI:
     app.state.services = services
     app.add_middleware(FlushLimitHooks, hooks=services.hooks)
     app.add_middleware(GzipAnswers, minimum_bytes=services.answer_gzip_min_bytes)
+    # Outside the encoding, so a HEAD's headers are the GET's, Content-Length and Content-Encoding included.
+    app.add_middleware(HeadAnswers)
     # Outermost of the API's own: it counts the bytes as they leave, compressed or not.
     app.add_middleware(RequestLog)
     for router in routers:
@@ -39,3 +41,23 @@ class FlushLimitHooks:
         finally:
             if self.hooks.pending:
                 self.hooks.flush()
+
+
+class HeadAnswers:
+    """A HEAD is answered as the GET would be, headers and all, but its body is dropped here: neither
+    the Lambda response nor the local server carries bytes that HTTP forbids a HEAD answer to send."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_headers_only(message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, send_headers_only)

@@ -55,7 +55,7 @@ ROUTERS: dict[str, APIRouter] = {
 # Each route reads the request in admission order: the credentials and their signature first (no
 # Postgres), then the rest of the request line and headers (no Postgres), then the body; the session
 # and the limiter are asked in the statement, before it looks at the body. HEAD is answered as GET
-# is (the server in front drops the body).
+# is, with the GET's headers and no body (app.HeadAnswers).
 
 
 @list_projects_router.get("/api/projects")
