@@ -200,8 +200,9 @@ written AS (
 -- The revision it replaced is already there, the one before it.
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
-    SELECT written."userId", written.id, written.revision, written.name, valid_change.data, written."updatedAt",
-        octet_length(valid_change.data::text)
+    SELECT written."userId", written.id, written.revision, written.name,
+        valid_change.data,
+        written."updatedAt", octet_length(valid_change.data::text)
     FROM written
     JOIN valid_change ON valid_change.id = written.id
 ),
