@@ -17,6 +17,9 @@ SELECT document, data::text AS data, problem,
 FROM public.parse_split_write_body(%(body)s, %(start)s, %(end)s)
 """
 WHOLE = "SELECT document, data::text AS data, problem FROM public.parse_write_body(%(body)s)"
+CALLS_OF_THE_WHOLE_PARSE = """
+SELECT coalesce(pg_stat_get_xact_function_calls('public.parse_write_body(bytea)'::regprocedure), 0) AS calls
+"""
 DEEP = 20_000
 
 BODIES = [
@@ -66,10 +69,25 @@ def test_the_span_the_handler_finds_reads_the_body_as_the_whole_parse(connection
 def test_the_usual_body_takes_the_span_and_keeps_data_as_sent(connection):
     sent = b'{"name": "n", "data": {"v": 1.50, "w": 1e400}, "baseRevision": 0, "writeId": null}'
     span = find_data_span(sent)
-    row = connection.execute(SPLIT, {"body": sent, "start": span.start, "end": span.end}).fetchone()
-    assert row["data"] is None and row["problem"] is None
-    assert row["span_data"] == '{"v": 1.50, "w": 1e400}'
+    with connection.transaction():
+        connection.execute("SET LOCAL track_functions = 'pl'")
+        row = connection.execute(SPLIT, {"body": sent, "start": span.start, "end": span.end}).fetchone()
+        assert connection.execute(CALLS_OF_THE_WHOLE_PARSE).fetchone()["calls"] == 0
+        connection.execute(WHOLE, {"body": sent})
+        assert connection.execute(CALLS_OF_THE_WHOLE_PARSE).fetchone()["calls"] == 1  # the count counts
+    assert row["problem"] is None and row["data"] == '{"v": 1.50, "w": 1e400}'
     assert row["document"] == {"name": "n", "data": None, "baseRevision": 0, "writeId": None}
+
+
+def test_data_too_large_to_carry_is_only_checked_and_read_from_the_span(connection):
+    """Past half of work_mem, data is not returned (the statement casts the span where it stores it)."""
+    with connection.transaction():
+        connection.execute("SET LOCAL work_mem = '64kB'")
+        sent = json.dumps({"name": "n", "data": {"pad": "x" * 40_000}, "baseRevision": 0}).encode()
+        span = find_data_span(sent)
+        row = connection.execute(SPLIT, {"body": sent, "start": span.start, "end": span.end}).fetchone()
+    assert row["problem"] is None and row["data"] is None
+    assert json.loads(row["span_data"]) == {"pad": "x" * 40_000}
 
 
 @pytest.mark.parametrize(

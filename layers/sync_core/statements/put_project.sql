@@ -59,9 +59,9 @@ admitted AS MATERIALIZED (
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- PUT's body, with its data span checked (migrations/20261206_10_...). No row of a CTE holds the data
--- read from the span: a multi-MiB row is copied into every CTE that holds it, spilling to disk past
--- work_mem. The revision's insert reads it from the span; data is set only for a body read whole.
+-- PUT's body, with its data span checked (migrations/20261206_10_...). Only this CTE may hold data,
+-- and only data that stays in memory (a row past work_mem spills to disk, in every CTE that copies
+-- it): larger data is cast again from the span by the revision's insert. Other CTEs carry its bytes.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
