@@ -274,6 +274,7 @@ class Bench:
         settings = load_settings(ApiSettings)
         return {
             **projects_sql.body_parameters(rate_limits_from(settings), body),
+            **projects_sql.data_span_parameters(body),
             **projects_sql.quota_parameters(storage_quota_from(settings)),
         }
 

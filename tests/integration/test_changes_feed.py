@@ -15,6 +15,7 @@ from sync_core.adapters.projects_sql import (
     LIST_CHANGES,
     PUT_PROJECT,
     body_parameters,
+    data_span_parameters,
     limit_parameters,
     quota_parameters,
 )
@@ -297,7 +298,7 @@ class RacingWriters:
                 )
                 settings = load_settings(ApiSettings)
                 sent = body_parameters(rate_limits_from(settings), body.encode())
-                sent |= quota_parameters(storage_quota_from(settings))
+                sent |= data_span_parameters(body.encode()) | quota_parameters(storage_quota_from(settings))
                 row = connection.execute(
                     PUT_PROJECT, {**params, **sent, "project_id": project_id, "fallback_write_id": uuid.uuid4()}
                 ).fetchone()

@@ -1,6 +1,9 @@
 """The history purge keeps each project's current revision whatever the limits, deletes what is past
 the count, age or per-user byte limit, and a second run changes nothing."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 
@@ -131,3 +134,25 @@ def _history_rows(database_url, user) -> int:
     with psycopg.connect(database_url) as connection:
         query = 'SELECT count(*) FROM public.project_revisions WHERE "userId" = %s'
         return connection.execute(query, (user.id,)).fetchone()[0]
+
+
+def test_a_history_purge_racing_a_tombstone_purge_of_the_same_history_waits_for_it_instead_of_deadlocking(
+    api, new_user, database_url, purge
+):
+    """The tombstone purge locks the usage row, then deletes the project and, by cascade, its revisions. The
+    history purge, started meanwhile, waits for the usage row before it locks any revision; locking the
+    revisions first, it would hold them while waiting for the usage row, which the tombstone purge holds
+    while waiting for those revisions: a deadlock."""
+    user = new_user()
+    project_id = _project_with_revisions(api, user, 3)
+    with psycopg.connect(database_url) as tombstone_purge_like, ThreadPoolExecutor(1) as pool:
+        tombstone_purge_like.execute("SELECT public.lock_storage_usage(%s)", (user.id,))
+        purging = pool.submit(purge, keep_revisions=1)
+        time.sleep(0.5)  # the history purge's statement is running
+        tombstone_purge_like.execute(
+            'DELETE FROM public.projects WHERE "userId" = %s AND id = %s', (user.id, project_id)
+        )
+        tombstone_purge_like.commit()
+        report = purging.result(timeout=30)
+    assert report.purged == 0
+    assert _history_rows(database_url, user) == 0

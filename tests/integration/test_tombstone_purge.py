@@ -1,6 +1,9 @@
 """The tombstone purge deletes only tombstones past the horizon, records each user's horizon, and a
 second run changes nothing."""
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
 
@@ -131,3 +134,25 @@ def test_a_cursor_that_had_not_seen_a_purged_tombstone_gets_410_and_a_fresh_list
     assert api.changes(user, query=f"since={caught_up['cursor']}").status == 200, "a cursor past it is fine"
     relisted = api.changes(user).json()
     assert [change["id"] for change in relisted["changes"]] == [str(kept)]
+
+
+def test_a_restore_racing_the_purge_of_its_tombstone_waits_for_it_instead_of_deadlocking(
+    api, new_user, database_url, purge
+):
+    """A write locks its user's storage_usage row, then the project's row. The purge, started meanwhile,
+    waits for the usage row before it locks any tombstone; taking the tombstone first, it would hold it while
+    waiting for the usage row, which the write holds while waiting for the tombstone: a deadlock."""
+    user = new_user()
+    project_id = _tombstone(api, user, 40, database_url)
+    with psycopg.connect(database_url) as writer, ThreadPoolExecutor(1) as pool:
+        writer.execute("SELECT public.lock_storage_usage(%s)", (user.id,))
+        purging = pool.submit(purge)
+        time.sleep(0.5)  # the purge's statement is running
+        writer.execute(
+            'UPDATE public.projects SET "deletedAt" = NULL, revision = revision + 1 WHERE "userId" = %s AND id = %s',
+            (user.id, project_id),
+        )
+        writer.commit()
+        report = purging.result(timeout=30)
+    assert report.purged == 0
+    assert _rows(database_url, user) == {project_id: False}

@@ -60,22 +60,23 @@ admitted_body AS MATERIALIZED (
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- The body, parsed as PUT's (never raising); its changes also as json, for data as sent.
+-- The body, read as PUT's (never raising, migrations/20261206_13_...): each change's members but data
+-- as jsonb, and each change's data as json, as sent.
 parsed_body AS MATERIALIZED (
     SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
-    FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
+    FROM admitted_body, public.parse_changes_body_as_json(admitted_body.sent) AS parsed
 ),
--- Each change, in order: ROWS FROM pairs its jsonb (checked) with its json (data as sent).
+-- Each change, in order: ROWS FROM pairs its jsonb (checked) with its data.
 change AS MATERIALIZED (
     SELECT
         item.position,
         item.document,
-        item.sent -> 'data' AS data,
+        item.data,
         public.base_revision(item.document) AS base_revision,
         jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
-            WITH ORDINALITY AS item(document, sent, position)
+            WITH ORDINALITY AS item(document, data, position)
     WHERE parsed_body.changes IS NOT NULL
 ),
 -- The batch's own rules: a refusal here refuses every change (422). One id twice would be two writes
@@ -200,8 +201,9 @@ written AS (
 -- The revision it replaced is already there, the one before it.
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
-    SELECT written."userId", written.id, written.revision, written.name, valid_change.data, written."updatedAt",
-        octet_length(valid_change.data::text)
+    SELECT written."userId", written.id, written.revision, written.name,
+        valid_change.data,
+        written."updatedAt", octet_length(valid_change.data::text)
     FROM written
     JOIN valid_change ON valid_change.id = written.id
 ),

@@ -52,31 +52,35 @@ bytes_admission AS MATERIALIZED (
 bytes_check AS (
     SELECT NOT %(limits_on)s OR (SELECT tokens_left FROM bytes_admission) IS NOT NULL AS admitted
 ),
--- The body, only once the session and the limiter said yes: a bytea parameter of a MATERIALIZED CTE
--- with a row only for an admitted viewer leaves the planner no jsonb cast to fold before admission ran.
--- The parse never raises (migrations/20261202_01_...): a refused body leaves the token spent.
-admitted_body AS MATERIALIZED (
-    SELECT %(body)s::bytea AS sent
+-- The body is read only once the session and the limiter said yes: the parse's argument refers to this
+-- row, which exists only for an admitted viewer, so it cannot run first (nor be folded while planning).
+admitted AS MATERIALIZED (
+    SELECT true AS body_admitted
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- The body's fields are checked by functions (migrations/20261202_07_...): one copy of each rule.
+-- PUT's body, with its data span checked (migrations/20261206_10_...). Only this CTE may hold data,
+-- and only data that stays in memory (a row past work_mem spills to disk, in every CTE that copies
+-- it): larger data is cast again from the span by the revision's insert. Other CTEs carry its bytes.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
+        coalesce(octet_length(parsed.data::text), %(data_end)s::int - %(data_start)s::int) AS bytes,
         parsed.problem,
         parsed.refusal,
         public.base_revision(parsed.document) AS base_revision
-    FROM admitted_body, public.parse_write_body(admitted_body.sent) AS parsed
+    FROM admitted, public.parse_split_write_body(
+        CASE WHEN admitted.body_admitted THEN %(body)s::bytea END, %(data_start)s::int, %(data_end)s::int
+    ) AS parsed
 ),
--- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
--- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the
--- stored text can never print larger than the body that carried it.
+-- PUT's fields, checked. The write stores data as the exact text it was sent as (its span of the body,
+-- or a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the stored text can
+-- never print larger than the body that carried it. bytes is that text's length.
 put_fields AS (
     SELECT
         document,
-        data,
+        bytes,
         base_revision,
         CASE
             WHEN problem IS NOT NULL THEN NULL
@@ -90,7 +94,7 @@ write AS (
     SELECT
         %(project_id)s::uuid AS id,
         document ->> 'name' AS name,
-        data,
+        bytes,
         base_revision,
         coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id,
         1 AS position
@@ -104,7 +108,7 @@ quota AS MATERIALIZED (
         SELECT array_agg(write.position ORDER BY write.position) AS positions,
             public.storage_quota_refusals(
                 viewer.user_id, array_agg(write.id ORDER BY write.position),
-                array_agg(octet_length(write.data::text)::bigint ORDER BY write.position),
+                array_agg(write.bytes ORDER BY write.position),
                 array_agg(write.base_revision ORDER BY write.position),
                 array_agg(write.write_id ORDER BY write.position), %(quota_bytes)s, %(quota_projects)s
             ) AS refusals
@@ -135,8 +139,14 @@ written AS (
 -- The revision it replaced is already there, the one before it.
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
-    SELECT written."userId", written.id, written.revision, written.name, write.data, written."updatedAt",
-        octet_length(write.data::text)
+    SELECT written."userId", written.id, written.revision, written.name,
+        coalesce(
+            (SELECT data FROM parsed_body),
+            convert_from(substring(
+                %(body)s::bytea FROM %(data_start)s::int + 1 FOR %(data_end)s::int - %(data_start)s::int
+            ), 'UTF8')::json
+        ),
+        written."updatedAt", write.bytes
     FROM written
     JOIN write ON write.id = written.id
 ),

@@ -30,7 +30,7 @@ WITH history AS (
     JOIN public.projects AS project ON project."userId" = kept."userId" AND project.id = kept.id
     WHERE kept.revision < project.revision
 ),
-doomed AS (
+doomed AS MATERIALIZED (
     SELECT "userId", id, revision
     FROM history
     WHERE newer_than_current >= %(keep_revisions)s
@@ -39,10 +39,19 @@ doomed AS (
     ORDER BY "updatedAt"
     LIMIT %(batch_size)s
 ),
+-- Deleting changes the users' storage_usage rows (migrations/20261205_01_...): they are locked first, in
+-- id order, as every write and the tombstone purge lock them before the rows they change. Locked after
+-- the revisions, a tombstone purge cascading to the same revisions would deadlock with this.
+usage_lock AS MATERIALIZED (
+    SELECT public.lock_storage_usage(owner."userId")
+    FROM (SELECT DISTINCT "userId" FROM doomed ORDER BY "userId") AS owner
+),
 purged AS (
     DELETE FROM public.project_revisions AS kept
     USING doomed
-    WHERE kept."userId" = doomed."userId" AND kept.id = doomed.id AND kept.revision = doomed.revision
+    -- Uncorrelated, so a one-time filter: every usage row is locked before any revision.
+    WHERE (SELECT count(*) FROM usage_lock) >= 0
+      AND kept."userId" = doomed."userId" AND kept.id = doomed.id AND kept.revision = doomed.revision
     RETURNING kept.bytes
 )
 SELECT count(*) AS purged, coalesce(sum(bytes), 0)::bigint AS bytes FROM purged

@@ -54,6 +54,7 @@ from sync_core.domain.projects import (
     ProjectDocument,
     ProjectWrite,
 )
+from sync_core.domain.write_body import find_data_span
 
 logger = Logger(service="appframes-sync", child=True)
 
@@ -389,14 +390,48 @@ def _refusals(fields: str) -> str:
     (SELECT field_problem FROM {fields}) AS field_problem"""
 
 
+# Where the handler found PUT's data in its body (sync_core/domain/write_body.py), and that span as json.
+DATA_SPAN = "%(data_start)s::int, %(data_end)s::int"
+# The revision's data: the body read whole has it; else it is the span the parse checked.
+REVISION_DATA = """coalesce(
+            (SELECT data FROM parsed_body),
+            convert_from(substring(
+                %(body)s::bytea FROM %(data_start)s::int + 1 FOR %(data_end)s::int - %(data_start)s::int
+            ), 'UTF8')::json
+        )"""
+
+PUT_BODY = f"""{BYTES_ADMISSION},
+-- The body is read only once the session and the limiter said yes: the parse's argument refers to this
+-- row, which exists only for an admitted viewer, so it cannot run first (nor be folded while planning).
+admitted AS MATERIALIZED (
+    SELECT true AS body_admitted
+    FROM viewer, limit_check, bytes_check
+    WHERE limit_check.admitted AND bytes_check.admitted
+),
+-- PUT's body, with its data span checked (migrations/20261206_10_...). Only this CTE may hold data,
+-- and only data that stays in memory (a row past work_mem spills to disk, in every CTE that copies
+-- it): larger data is cast again from the span by the revision's insert. Other CTEs carry its bytes.
+parsed_body AS MATERIALIZED (
+    SELECT
+        parsed.document,
+        parsed.data,
+        coalesce(octet_length(parsed.data::text), %(data_end)s::int - %(data_start)s::int) AS bytes,
+        parsed.problem,
+        parsed.refusal,
+        public.base_revision(parsed.document) AS base_revision
+    FROM admitted, public.parse_split_write_body(
+        CASE WHEN admitted.body_admitted THEN %(body)s::bytea END, {DATA_SPAN}
+    ) AS parsed
+)"""
+
 PUT_FIELDS = """
--- PUT's fields, checked. The write reads data as the exact text it was sent as (the parse function
--- takes it from a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the
--- stored text can never print larger than the body that carried it.
+-- PUT's fields, checked. The write stores data as the exact text it was sent as (its span of the body,
+-- or a json parse of the body): numbers keep their spelling (1e400 stays 1e400) and the stored text can
+-- never print larger than the body that carried it. bytes is that text's length.
 put_fields AS (
     SELECT
         document,
-        data,
+        bytes,
         base_revision,
         CASE
             WHEN problem IS NOT NULL THEN NULL
@@ -410,7 +445,7 @@ write AS (
     SELECT
         %(project_id)s::uuid AS id,
         document ->> 'name' AS name,
-        data,
+        bytes,
         base_revision,
         coalesce((document ->> 'writeId')::uuid, %(fallback_write_id)s::uuid) AS write_id,
         1 AS position
@@ -419,9 +454,11 @@ write AS (
 )"""
 
 
-def _written(source: str, where: str = "true") -> str:
-    """The upsert of the rows of `source` (id, name, data, base_revision, write_id), PUT's and a batch's,
-    and the revisions it makes."""
+def _written(source: str, where: str = "true", data: str = "", sizes: str = "") -> str:
+    """The upsert of the rows of `source` (id, name, base_revision, write_id), PUT's and a batch's, and the
+    revisions it makes, of `data` and `sizes` in bytes (by default source.data and its length)."""
+    data = data or f"{source}.data"
+    sizes = sizes or f"octet_length({source}.data::text)"
     return f"""
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
@@ -445,15 +482,18 @@ written AS (
 -- The revision it replaced is already there, the one before it.
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
-    SELECT written."userId", written.id, written.revision, written.name, {source}.data, written."updatedAt",
-        octet_length({source}.data::text)
+    SELECT written."userId", written.id, written.revision, written.name,
+        {data},
+        written."updatedAt", {sizes}
     FROM written
     JOIN {source} ON {source}.id = written.id
 )"""
 
 
-def _quota(source: str, where: str = "true") -> str:
-    """Each write of `source` the user's storage quota refuses, and why (migrations/20261205_01_...)."""
+def _quota(source: str, where: str = "true", sizes: str = "") -> str:
+    """Each write of `source` the user's storage quota refuses, and why (migrations/20261205_01_...), by
+    `sizes` in bytes (by default the length of source.data)."""
+    sizes = sizes or f"octet_length({source}.data::text)::bigint"
     return f"""
 -- The storage quota: the user's usage row, locked (writes of one user queue here), judges each write.
 quota AS MATERIALIZED (
@@ -462,7 +502,7 @@ quota AS MATERIALIZED (
         SELECT array_agg({source}.position ORDER BY {source}.position) AS positions,
             public.storage_quota_refusals(
                 viewer.user_id, array_agg({source}.id ORDER BY {source}.position),
-                array_agg(octet_length({source}.data::text)::bigint ORDER BY {source}.position),
+                array_agg({sizes} ORDER BY {source}.position),
                 array_agg({source}.base_revision ORDER BY {source}.position),
                 array_agg({source}.write_id ORDER BY {source}.position), %(quota_bytes)s, %(quota_projects)s
             ) AS refusals
@@ -505,10 +545,15 @@ PUT_PROJECT = f"""{
     _with(
         VIEWER,
         ADMISSION,
-        _parsed_body("parse_write_body"),
+        PUT_BODY,
         PUT_FIELDS,
-        _quota("write"),
-        _written("write", f"write.{UNREFUSED}"),
+        _quota("write", sizes="write.bytes"),
+        _written(
+            "write",
+            f"write.{UNREFUSED}",
+            data=REVISION_DATA,
+            sizes="write.bytes",
+        ),
         _current_unless("written", "write"),
     )
 }
@@ -600,22 +645,23 @@ LEFT JOIN current ON true
 """
 
 CHANGES_BODY = f"""{ADMITTED_BODY},
--- The body, parsed as PUT's (never raising); its changes also as json, for data as sent.
+-- The body, read as PUT's (never raising, migrations/20261206_13_...): each change's members but data
+-- as jsonb, and each change's data as json, as sent.
 parsed_body AS MATERIALIZED (
     SELECT parsed.document, parsed.changes, parsed.problem, parsed.refusal
-    FROM admitted_body, public.parse_changes_body(admitted_body.sent) AS parsed
+    FROM admitted_body, public.parse_changes_body_as_json(admitted_body.sent) AS parsed
 ),
--- Each change, in order: ROWS FROM pairs its jsonb (checked) with its json (data as sent).
+-- Each change, in order: ROWS FROM pairs its jsonb (checked) with its data.
 change AS MATERIALIZED (
     SELECT
         item.position,
         item.document,
-        item.sent -> 'data' AS data,
+        item.data,
         public.base_revision(item.document) AS base_revision,
         jsonb_typeof(item.document -> 'deleted') = 'boolean' AND item.document ->> 'deleted' = 'true' AS deleting
     FROM parsed_body,
         ROWS FROM (jsonb_array_elements(parsed_body.document -> 'changes'), json_array_elements(parsed_body.changes))
-            WITH ORDINALITY AS item(document, sent, position)
+            WITH ORDINALITY AS item(document, data, position)
     WHERE parsed_body.changes IS NOT NULL
 ),
 -- The batch's own rules: a refusal here refuses every change (422). One id twice would be two writes
@@ -839,6 +885,13 @@ def body_parameters(limits: RateLimits, body: bytes) -> dict:
     return {"body": body, "body_bytes": len(body), "bytes_burst": bucket.burst, "bytes_per_second": bucket.per_second}
 
 
+def data_span_parameters(body: bytes) -> dict:
+    """Where PUT's data lies in its body, for parse_split_write_body (migrations/20261206_10_...); None
+    when the body must be read whole."""
+    span = find_data_span(body)
+    return {"data_start": span and span.start, "data_end": span and span.end}
+
+
 def quota_parameters(quota: StorageQuota) -> dict:
     """What a write's `quota` CTE judges against."""
     return {"quota_bytes": quota.bytes_per_user, "quota_projects": quota.projects_per_user}
@@ -903,6 +956,7 @@ class PostgresProjectsStore:
             "session_token": session_token,
             "project_id": project_id,
             **body_parameters(self._limits, write.body),
+            **data_span_parameters(write.body),
             **self._quota,
             "fallback_write_id": write.fallback_write_id,
         }

@@ -12,18 +12,34 @@ from dataclasses import dataclass
 
 from sync_core.adapters.postgres import Database
 
-# One batch: the oldest tombstones past the horizon, locked and skipped if another run has them, so
-# two runs at once share the work instead of waiting. A project restored meanwhile is no tombstone
-# any more and is left alone. The horizon only ever moves forward.
+# One batch: the oldest tombstones past the horizon, locked and skipped if another run has them. A
+# project restored meanwhile is no tombstone any more and is left alone. The horizon only ever moves
+# forward. Deleting changes its users' storage_usage rows (the triggers of migrations/20261205_01_...),
+# and every write locks its user's usage row before any project row; so the purge locks those rows
+# first too, users in id order, before any tombstone: the other way round, a write restoring a tombstone
+# as the purge took it would deadlock with it (test_a_restore_racing_the_purge_of_its_tombstone_...).
 PURGE_BATCH = """
-WITH doomed AS (
+WITH candidates AS MATERIALIZED (
     SELECT project."userId", project.id
     FROM public.projects AS project
     WHERE project."deletedAt" IS NOT NULL
       AND project."deletedAt" < now() - make_interval(days => %(horizon_days)s)
     ORDER BY project."deletedAt"
     LIMIT %(batch_size)s
-    FOR UPDATE SKIP LOCKED
+),
+usage_lock AS MATERIALIZED (
+    SELECT public.lock_storage_usage(owner."userId")
+    FROM (SELECT DISTINCT "userId" FROM candidates ORDER BY "userId") AS owner
+),
+doomed AS (
+    SELECT project."userId", project.id
+    FROM public.projects AS project
+    JOIN candidates USING ("userId", id)
+    -- Uncorrelated, so a one-time filter: every usage row is locked before any tombstone.
+    WHERE (SELECT count(*) FROM usage_lock) >= 0
+      AND project."deletedAt" IS NOT NULL
+      AND project."deletedAt" < now() - make_interval(days => %(horizon_days)s)
+    FOR UPDATE OF project SKIP LOCKED
 ),
 purged AS (
     DELETE FROM public.projects AS project

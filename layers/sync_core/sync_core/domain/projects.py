@@ -1,8 +1,9 @@
 """Projects as the sync API sees them: ids, revisions, tombstones, and the store port.
 
-A request body is never turned into Python objects, nor even decoded: it travels as the bytes sent
-to Postgres, which parses and checks it once the session and the limiter admitted the request, and
-stores `data` as the exact text it was sent as (see adapters/projects_sql.py).
+A request body is never turned into Python objects: it travels as the bytes sent to Postgres, which
+parses and checks it once the session and the limiter admitted the request, and stores `data` as the
+exact text it was sent as (see adapters/projects_sql.py). Of a PUT's body the handler only finds where
+`data` lies (domain/write_body.py), so that Postgres need not parse `data` but once.
 """
 
 import re

@@ -1,0 +1,2 @@
+DROP FUNCTION public.parse_changes_body_as_json(bytea);
+DROP FUNCTION public.parse_changes_body_whole(bytea);
