@@ -14,6 +14,7 @@ import pytest
 from tests.integration.test_errors import assert_error
 
 REFUSED = None
+FIELD_REFUSED = "422"  # a change refused alone, in its result
 DEEP = 20_000
 HEAD = 64 * 1024
 
@@ -205,3 +206,81 @@ def test_one_user_cannot_write_another_users_project_whatever_the_body(api, new_
     ):
         assert api.put(other, project_id, body).status < 500
     assert api.get(owner, project_id).json()["data"] == {"v": "owner"}
+
+
+# (each change's members but its id; each change's data as stored or FIELD_REFUSED, or the batch REFUSED)
+BATCH_ATTACKS = {
+    "data given twice in a change": (['"name": "n", "data": {"v": 1}, "data": [2], "baseRevision": 0'], ["[2]"]),
+    "data and d\\u0061ta in a change": (['"name": "n", "d\\u0061ta": [2], "baseRevision": 0, "data": [3]'], ["[3]"]),
+    "a member given twice, escaped": (['"name": "a", "n\\u0061me": "b", "data": [1], "baseRevision": 0'], ["[1]"]),
+    "numbers exact in a change": (
+        ['"name": "n", "data": [1e400, 0.10, -0.0], "baseRevision": 0'],
+        ["[1e400, 0.10, -0.0]"],
+    ),
+    "changes side by side": (
+        [
+            '"name": "a", "data": {"s": "\\"}, {\\""}, "baseRevision": 0',
+            '"data": [1], "name": "b", "baseRevision": 0',
+        ],
+        ['{"s": "\\"}, {\\""}', "[1]"],
+    ),
+    "a \\u0000 in a change's data": (['"name": "n", "data": {"s": "\\u0000"}, "baseRevision": 0'], REFUSED),
+    "a lone surrogate in a change's data": (['"name": "n", "data": ["\\udc00"], "baseRevision": 0'], REFUSED),
+    "a \\u0000 in a key of a change": (['"name": "n", "data": {}, "baseRevision": 0, "\\u0000": 1'], REFUSED),
+    "NaN in a change's data": (['"name": "n", "data": [NaN], "baseRevision": 0'], REFUSED),
+    "deep nesting in a member after data": (
+        ['"name": "n", "data": {}, "m": ' + "[" * DEEP + "]" * DEEP + ', "baseRevision": 0'],
+        REFUSED,
+    ),
+    "a huge baseRevision in a change": (['"name": "n", "data": {}, "baseRevision": 1e400'], [FIELD_REFUSED]),
+    "a number past numeric in a change": (['"name": "n", "data": {}, "baseRevision": 1e400000'], REFUSED),
+    "a wrong name type beside a good change": (
+        ['"name": 5, "data": {}, "baseRevision": 0', '"name": "n", "data": [1], "baseRevision": 0'],
+        [FIELD_REFUSED, "[1]"],
+    ),
+    "invalid UTF-8 in a change's data": ([b'"name": "n", "data": ["\xff"], "baseRevision": 0'], REFUSED),
+}
+
+
+def batch_body(changes: list, project_ids: list) -> bytes:
+    """A batch of the changes, each with its project's id first."""
+    listed = (b'{"id": "%s", %s}' % (str(i).encode(), sent(m)) for i, m in zip(project_ids, changes, strict=True))
+    return b'{"changes": [' + b", ".join(listed) + b"]}"
+
+
+@pytest.mark.parametrize(("changes", "data_texts"), BATCH_ATTACKS.values(), ids=BATCH_ATTACKS.keys())
+def test_a_batch_stores_what_the_full_parse_reads_or_refuses_it(api, new_user, changes, data_texts):
+    user, project_ids = new_user(), [uuid.uuid4() for _ in changes]
+    body = batch_body(changes, project_ids)
+    meaning = full_parse(body)
+    response = api.push(user, body)
+    if data_texts is REFUSED:
+        assert response.status in (400, 422), response
+        assert response.json()["error"]["message"]
+        assert all(api.get(user, project_id).status == 404 for project_id in project_ids)
+        return
+    assert meaning is not None
+    assert response.status == 200, response
+    results = response.json()["results"]
+    assert [result["status"] for result in results] == [422 if t is FIELD_REFUSED else 200 for t in data_texts]
+    for project_id, data_text, change_meaning in zip(project_ids, data_texts, meaning["changes"], strict=True):
+        if data_text is FIELD_REFUSED:
+            assert api.get(user, project_id).status == 404
+        else:
+            assert_stored_as_sent(api, user, project_id, data_text, change_meaning)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    ['[1, {"name": "n", "data": {}}]', '["x"]', "[null]", "[[]]", '{"name": "n"}', "1e400"],
+)
+def test_a_change_that_is_no_object_is_refused_in_json(api, new_user, changes):
+    """The batch refused whole, or each such change refused in its result: never a 500, nothing stored."""
+    user = new_user()
+    response = api.push(user, f'{{"changes": {changes}}}')
+    if response.status == 200:
+        results = response.json()["results"]
+        assert results and all(r["status"] == 422 and r["error"]["message"] for r in results), response
+    else:
+        assert response.status in (400, 422) and response.json()["error"]["message"], response
+    assert api.list(user).json() == []
