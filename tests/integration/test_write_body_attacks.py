@@ -284,3 +284,46 @@ def test_a_change_that_is_no_object_is_refused_in_json(api, new_user, changes):
     else:
         assert response.status in (400, 422) and response.json()["error"]["message"], response
     assert api.list(user).json() == []
+
+
+def test_a_change_with_its_id_given_twice_writes_and_answers_its_last(api, new_user):
+    user, first, last = new_user(), uuid.uuid4(), uuid.uuid4()
+    body = f'{{"changes": [{{"id": "{first}", "name": "n", "data": [1], "baseRevision": 0, "id": "{last}"}}]}}'
+    assert [result["id"] for result in api.push(user, body).json()["results"]] == [str(last)]
+    assert api.get(user, first).status == 404 and api.get(user, last).json()["data"] == [1]
+
+
+def test_changes_given_twice_are_read_as_the_last(api, new_user):
+    user, first, last = new_user(), uuid.uuid4(), uuid.uuid4()
+    changes = [
+        f'[{{"id": "{project_id}", "name": "n", "data": [1], "baseRevision": 0}}]' for project_id in (first, last)
+    ]
+    response = api.push(user, f'{{"changes": {changes[0]}, "changes": {changes[1]}}}')
+    assert [result["id"] for result in response.json()["results"]] == [str(last)]
+    assert api.get(user, first).status == 404 and api.get(user, last).status == 200
+
+
+@pytest.mark.parametrize(
+    "beside",
+    [
+        '"note": "\\u0000"',
+        '"note": ["\\udc00"]',
+        '"note": NaN',
+        '"note": ' + "[" * DEEP + "]" * DEEP,
+        '"note": 1e400000',
+    ],
+)
+def test_what_postgres_cannot_store_beside_the_changes_refuses_the_batch(api, new_user, beside):
+    user, project_id = new_user(), uuid.uuid4()
+    change = f'{{"id": "{project_id}", "name": "n", "data": [1], "baseRevision": 0}}'
+    response = api.push(user, f'{{"changes": [{change}], {beside}}}')
+    assert 400 <= response.status < 500 and response.json()["error"]["message"], response
+    assert api.get(user, project_id).status == 404
+
+
+def test_one_user_cannot_write_another_users_project_in_a_batch(api, new_user):
+    owner, other = new_user(), new_user()
+    project_id = api.create(owner, data={"v": "owner"})
+    change = f'{{"id": "{project_id}", "name": "x", "d\\u0061ta": {{"v": "other"}}, "baseRevision": 1}}'
+    assert api.push(other, f'{{"changes": [{change}]}}').status == 200
+    assert api.get(owner, project_id).json()["data"] == {"v": "owner"}
