@@ -126,6 +126,14 @@ PUT_ATTACKS = {
         '{"pad": "' + "x" * (HEAD - 13) + '", "data": [1], "name": "n", "baseRevision": 0}',
         "[1]",
     ),
+    "members after data past the tail": (
+        '{"name": "n", "data": {"v": 1}, "baseRevision": 0, "t": "' + '\\"' * HEAD + '"}',
+        '{"v": 1}',
+    ),
+    "data, then data past the tail": (
+        '{"name": "n", "data": {"v": 1}, "data": [2], "t": "' + "x" * HEAD + '", "baseRevision": 0}',
+        "[2]",
+    ),
     "nested members after data": ('{"name": "n", "data": [1], "m": {"a": [2]}, "baseRevision": 0}', "[1]"),
     "a scalar data": ('{"name": "n", "data": "s", "baseRevision": 0}', '"s"'),
     "\\u0000 escaped, not a nul": (

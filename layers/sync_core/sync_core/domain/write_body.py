@@ -10,8 +10,9 @@ which is what storing it costs anyway. Postgres checks both, so a wrong span can
 The span is found from both ends: the members before `data` forward (each key decoded, so `"d\\u0061ta"`
 is `data`; each value skipped by Python's JSON scanner), the members after it backward, as long as they
 are scalars. It is None (the slow path) for every body it cannot place exactly: `data` not found near the
-start, given twice, a scalar, or followed by a nested member; invalid UTF-8 or JSON around it; or a
-`\\u0000` or lone surrogate escape inside it, which a json cast would accept and Postgres must refuse.
+start, its members after it not near the end, `data` given twice, a scalar, or followed by a nested
+member; invalid UTF-8 or JSON around it; or a `\\u0000` or lone surrogate escape inside it, which a json
+cast would accept and Postgres must refuse.
 """
 
 import codecs
@@ -22,6 +23,9 @@ from dataclasses import dataclass
 # The members before data are small fields (a name is at most 1000 characters, 6 bytes each escaped):
 # a body whose data starts later takes the slow path.
 HEAD_BYTES = 64 * 1024
+# The members after data are read backward in Python, a few CPU-seconds for 4 MiB of small members or
+# of escaped quotes (measured): past this many bytes from the end, the body takes the slow path.
+TAIL_BYTES = 64 * 1024
 _WHITESPACE = b" \t\n\r"
 _WHITESPACE_TEXT = " \t\n\r"
 _scan_value = json.scanner.make_scanner(json.JSONDecoder())
@@ -89,28 +93,29 @@ def _skip_whitespace(text: str, place: int) -> int:
 def _data_value_end(body: bytes, start: int) -> int | None:
     """Where `data`'s value ends: read backward from the closing brace over scalar members, it is the
     first nested value met. None when data itself is reached (a scalar, or given again) or a member is
-    not as JSON writes it."""
-    end = _strip_end(body, len(body), start)
-    if end <= start or body[end - 1] != ord("}"):
+    not as JSON writes it, or when the members after data are not within the body's last TAIL_BYTES."""
+    floor = max(start, len(body) - TAIL_BYTES)
+    end = _strip_end(body, len(body), floor)
+    if end <= floor or body[end - 1] != ord("}"):
         return None
-    end = _strip_end(body, end - 1, start)
-    while end > start:
+    end = _strip_end(body, end - 1, floor)
+    while end > floor:
         if body[end - 1] in b"}]":
             return end
-        value_start = _scalar_start(body, start, end)
+        value_start = _scalar_start(body, floor, end)
         if value_start is None:
             return None
-        colon = _strip_end(body, value_start, start)
-        if colon <= start or body[colon - 1] != ord(":"):
+        colon = _strip_end(body, value_start, floor)
+        if colon <= floor or body[colon - 1] != ord(":"):
             return None
-        key_end = _strip_end(body, colon - 1, start)
-        key_start = _string_start(body, start, key_end)
+        key_end = _strip_end(body, colon - 1, floor)
+        key_start = _string_start(body, floor, key_end)
         if key_start is None or _decoded_string(body, key_start, key_end) in (None, "data"):
             return None
-        comma = _strip_end(body, key_start, start)
-        if comma <= start or body[comma - 1] != ord(","):
+        comma = _strip_end(body, key_start, floor)
+        if comma <= floor or body[comma - 1] != ord(","):
             return None
-        end = _strip_end(body, comma - 1, start)
+        end = _strip_end(body, comma - 1, floor)
     return None
 
 
