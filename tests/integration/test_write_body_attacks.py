@@ -343,3 +343,12 @@ def test_a_member_beside_the_changes_is_not_read_past_the_json_parse(api, new_us
     change = f'{{"id": "{project_id}", "name": "n", "data": [1], "baseRevision": 0}}'
     response = api.push(user, f'{{"changes": [{change}], "note": 1e400000}}')
     assert [result["status"] for result in response.json()["results"]] == [200]
+
+
+def test_data_past_half_of_work_mem_is_stored_as_sent(api, new_user):
+    """Past half of work_mem the span is only checked and cast again where it is stored: the same text."""
+    user, project_id = new_user(), uuid.uuid4()
+    data_text = '{"big": 1e400, "k": 1.50, "s": "\\ud83d\\ude00\\"\\\\u0000", "pad": "' + "é" * 1_300_000 + '"}'
+    body = ('{"name": "n", "data": ' + data_text + ', "baseRevision": 0}').encode()
+    assert put_with(api, user, project_id, body, "gzip").status == 200
+    assert_stored_as_sent(api, user, project_id, data_text, full_parse(body))
