@@ -34,7 +34,7 @@ def test_the_single_write_function_judges_as_the_batch_function(api, new_user, d
             [0, 1, 2],
             ["same", "fresh"],
             [10, current_bytes, current_bytes + 1, 5000],
-            [(10_000_000, 1000), (held_bytes + current_bytes, 1000), (10_000_000, held_projects)],
+            [(10_000_000, 1000), (held_bytes + current_bytes, 1000), (held_bytes, 1000), (10_000_000, held_projects)],
         )
         verdicts = []
         for (project, write_id), base, write, size, (quota_bytes, quota_projects) in cases:
