@@ -101,21 +101,13 @@ write AS (
     FROM put_fields
     WHERE problem IS NULL AND field_problem IS NULL
 ),
--- The storage quota: the user's usage row, locked (writes of one user queue here), judges each write.
+-- The storage quota: the user's usage row, locked (writes of one user queue here), judges the write.
 quota AS MATERIALIZED (
-    SELECT judged.position, judged.over_quota
-    FROM (
-        SELECT array_agg(write.position ORDER BY write.position) AS positions,
-            public.storage_quota_refusals(
-                viewer.user_id, array_agg(write.id ORDER BY write.position),
-                array_agg(write.bytes ORDER BY write.position),
-                array_agg(write.base_revision ORDER BY write.position),
-                array_agg(write.write_id ORDER BY write.position), %(quota_bytes)s, %(quota_projects)s
-            ) AS refusals
-        FROM viewer, write
-        WHERE true
-        GROUP BY viewer.user_id
-    ) AS batch, unnest(batch.positions, batch.refusals) AS judged (position, over_quota)
+    SELECT write.position, public.storage_quota_refusal(
+            viewer.user_id, write.id, write.bytes, write.base_revision, write.write_id,
+            %(quota_bytes)s, %(quota_projects)s
+        ) AS over_quota
+    FROM viewer, write
 ),
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row

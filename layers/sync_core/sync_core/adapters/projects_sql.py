@@ -490,10 +490,10 @@ written_revision AS (
 )"""
 
 
-def _quota(source: str, where: str = "true", sizes: str = "") -> str:
-    """Each write of `source` the user's storage quota refuses, and why (migrations/20261205_01_...), by
-    `sizes` in bytes (by default the length of source.data)."""
-    sizes = sizes or f"octet_length({source}.data::text)::bigint"
+def _quota(source: str, where: str = "true") -> str:
+    """Each write of `source` (a batch's) the user's storage quota refuses, and why
+    (migrations/20261205_01_...), by the length of source.data in bytes."""
+    sizes = f"octet_length({source}.data::text)::bigint"
     return f"""
 -- The storage quota: the user's usage row, locked (writes of one user queue here), judges each write.
 quota AS MATERIALIZED (
@@ -510,6 +510,19 @@ quota AS MATERIALIZED (
         WHERE {where}
         GROUP BY viewer.user_id
     ) AS batch, unnest(batch.positions, batch.refusals) AS judged (position, over_quota)
+)"""
+
+
+# PUT's one write, judged by the single-write function (migrations/20261206_30_...), the same judgment
+# without the batch's arrays and loop.
+PUT_QUOTA = """
+-- The storage quota: the user's usage row, locked (writes of one user queue here), judges the write.
+quota AS MATERIALIZED (
+    SELECT write.position, public.storage_quota_refusal(
+            viewer.user_id, write.id, write.bytes, write.base_revision, write.write_id,
+            %(quota_bytes)s, %(quota_projects)s
+        ) AS over_quota
+    FROM viewer, write
 )"""
 
 
@@ -547,7 +560,7 @@ PUT_PROJECT = f"""{
         ADMISSION,
         PUT_BODY,
         PUT_FIELDS,
-        _quota("write", sizes="write.bytes"),
+        PUT_QUOTA,
         _written(
             "write",
             f"write.{UNREFUSED}",
