@@ -3,7 +3,9 @@
 import json
 import uuid
 
+import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from tests.support.lambda_events import FUNCTIONS, http_api_event, invoke, load_function
 
@@ -61,3 +63,10 @@ def handlers(lambda_environment) -> dict:
 @pytest.fixture
 def api(handlers) -> ProjectsApi:
     return ProjectsApi(handlers)
+
+
+@pytest.fixture(scope="module")
+def connection(database_url):
+    """A plain autocommit connection of the tests' own, rows as dicts, for calling SQL functions directly."""
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as connection:
+        yield connection

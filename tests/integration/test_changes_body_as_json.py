@@ -5,7 +5,6 @@ keeps it, where the jsonb parse refused the whole batch."""
 
 import json
 
-import psycopg
 import pytest
 
 AS_JSON = "SELECT document, changes::text AS changes, problem FROM public.parse_changes_body_as_json(%s)"
@@ -34,12 +33,6 @@ BODIES = [
     "[]",
     "",
 ]
-
-
-@pytest.fixture(scope="module")
-def connection(database_url):
-    with psycopg.connect(database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as connection:
-        yield connection
 
 
 def without_data(document):

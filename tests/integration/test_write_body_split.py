@@ -4,7 +4,6 @@ handler could send): the same fields, the same refusal in the same words, data a
 
 import json
 
-import psycopg
 import pytest
 
 from sync_core.domain.write_body import find_data_span
@@ -41,12 +40,6 @@ BODIES = [
     "[]",
     "",
 ]
-
-
-@pytest.fixture(scope="module")
-def connection(database_url):
-    with psycopg.connect(database_url, autocommit=True, row_factory=psycopg.rows.dict_row) as connection:
-        yield connection
 
 
 def read_whole(connection, body: bytes) -> dict:
