@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HistoryError } from '../src/index.js';
-import { eventually, twoDevicesSharingAProject, twoTabsOfOneBrowser } from './support/devices.js';
+import { eventually, twoDevicesSharingAProject, twoTabsWithAConflict } from './support/devices.js';
 
 const ALICE = { id: 'user-alice' };
 
@@ -183,14 +183,7 @@ test('"keep mine" leaves the other device\'s copy in the history', async () => {
 });
 
 test('"keep both" answered in two tabs at once makes one copy', async () => {
-  const { server, first, second } = await twoTabsOfOneBrowser();
-  await first.signIn(ALICE);
-  await second.engine.setUser(ALICE);
-  await first.save('p1', 'original');
-  await first.engine.idle();
-  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
-  await second.save('p1', 'edited in tab two');
-  await eventually(() => first.engine.status().projects.p1?.state === 'conflict', 'the conflict in tab one');
+  const { server, first, second } = await twoTabsWithAConflict(ALICE, 'first');
 
   const copies = (await Promise.all([first.engine.keepBoth('p1'), second.engine.keepBoth('p1')])).filter(Boolean);
   assert.equal(copies.length, 1);
@@ -266,14 +259,7 @@ test('"take theirs" meeting a newer server copy keeps mine as a conflicted copy 
 });
 
 test('"take theirs" answered in two tabs at once keeps mine in the history once', async () => {
-  const { server, first, second } = await twoTabsOfOneBrowser();
-  await first.signIn(ALICE);
-  await second.engine.setUser(ALICE);
-  await first.save('p1', 'original');
-  await first.engine.idle();
-  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
-  await second.save('p1', 'edited in tab two');
-  await eventually(() => first.engine.status().projects.p1?.state === 'conflict', 'the conflict in tab one');
+  const { server, first, second } = await twoTabsWithAConflict(ALICE, 'first');
 
   await Promise.all([first.engine.takeTheirs('p1'), second.engine.takeTheirs('p1')]);
   await eventually(() => server.project(ALICE.id, 'p1')?.revision === 4, 'both writes to be pushed');

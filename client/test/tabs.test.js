@@ -2,7 +2,7 @@
 // (BroadcastChannel), and the other tab takes over when the syncing one closes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, twoTabsOfOneBrowser } from './support/devices.js';
+import { eventually, twoTabsOfOneBrowser, twoTabsWithAConflict } from './support/devices.js';
 
 const ALICE = { id: 'user-alice' };
 
@@ -21,14 +21,7 @@ test('only the leading tab talks to the server; the other one\'s saves are pushe
 });
 
 test('status, including a conflict, reaches every tab, and either tab can resolve it', async () => {
-  const { server, first, second } = await twoTabsOfOneBrowser();
-  await first.signIn(ALICE);
-  await second.engine.setUser(ALICE);
-  await first.save('p1', 'original');
-  await first.engine.idle();
-  server.writeAsOtherDevice(ALICE.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
-  await second.save('p1', 'edited in tab two');
-  await eventually(() => second.engine.status().projects.p1?.state === 'conflict', 'the conflict in tab two');
+  const { server, first, second } = await twoTabsWithAConflict(ALICE, 'second');
 
   await second.engine.keepMine('p1');
   await eventually(() => server.project(ALICE.id, 'p1')?.revision === 3, 'the leader to push "mine"');

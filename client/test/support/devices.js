@@ -143,3 +143,23 @@ export async function twoTabsOfOneBrowser() {
   const second = await createDevice(server, { indexedDB, cookies, tabs: tab() });
   return { server, first, second };
 }
+
+/**
+ * Two tabs of one browser signed in as `user`: p1 ("original") was changed by another device while
+ * tab two edited it, so p1 is a conflict, awaited as seen by the tab named `seenBy`.
+ * @param {{ id: string }} user
+ * @param {'first' | 'second'} seenBy
+ */
+export async function twoTabsWithAConflict(user, seenBy) {
+  const tabs = await twoTabsOfOneBrowser();
+  const { server, first, second } = tabs;
+  await first.signIn(user);
+  await second.engine.setUser(user);
+  await first.save('p1', 'original');
+  await first.engine.idle();
+  server.writeAsOtherDevice(user.id, { id: 'p1', name: 'Project p1', data: { text: 'from another device' } });
+  await second.save('p1', 'edited in tab two');
+  const tab = tabs[seenBy];
+  await eventually(() => tab.engine.status().projects.p1?.state === 'conflict', `the conflict in tab ${seenBy === 'first' ? 'one' : 'two'}`);
+  return tabs;
+}
