@@ -95,13 +95,23 @@ EOF
     local source_dir
     source_dir="$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'Python-3.13*' | head -1)"
     log "building CPython from $(basename "$source_dir") into $PY313_PREFIX"
-    (
-        cd "$source_dir"
-        ./configure --prefix="$PY313_PREFIX" --without-ensurepip --disable-test-modules >"$work/configure.log" 2>&1
-        make -j"$(nproc)" >"$work/make.log" 2>&1
-        make altinstall >"$work/install.log" 2>&1
-    )
+    local step
+    for step in configure make install; do
+        if ! (cd "$source_dir" && build_step "$step") >"$work/$step.log" 2>&1; then
+            log "CPython's $step failed; the end of $work/$step.log:"
+            tail -n 30 "$work/$step.log" >&2
+            exit 1
+        fi
+    done
     rm -rf "$work"
+}
+
+build_step() {
+    case "$1" in
+    configure) ./configure --prefix="$PY313_PREFIX" --without-ensurepip --disable-test-modules ;;
+    make) make -j"$(nproc)" ;;
+    install) make altinstall ;;
+    esac
 }
 
 sam_venv
@@ -109,7 +119,11 @@ if [[ "${1:-}" == "--no-python313" ]]; then
     exit 0
 fi
 if ! python313="$(find_python313)"; then
-    build_python313
+    # One build at a time: two checkouts set up at once would share (and wipe) one build directory.
+    mkdir -p "$TOOLS_DIR"
+    exec 9>"$TOOLS_DIR/cpython-3.13.lock"
+    flock 9
+    python313="$(find_python313)" || build_python313
     python313="$(find_python313)" || { log "python3.13 build failed"; exit 1; }
 fi
 echo "$python313"
