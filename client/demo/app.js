@@ -111,8 +111,33 @@ const state = {
 
 // ---- the local project list -------------------------------------------------------------------
 
-async function reloadProjects() {
-  const stored = await localStore.list();
+/** Reloads run one after another, so an older read never replaces what a newer one showed. */
+let reloads = Promise.resolve();
+
+function reloadProjects() {
+  const reload = reloads.then(async () => showProjects(await localStore.list()));
+  reloads = reload.catch(() => undefined);
+  return reload;
+}
+
+/**
+ * Re-reads only the projects a change names: a page of the changes feed names 100 projects of an
+ * account of thousands, and reading every one of them for each page made the first sync quadratic.
+ * @param {string[]} projectIds
+ */
+function reloadChangedProjects(projectIds) {
+  const reload = reloads.then(async () => {
+    const changed = new Set(projectIds);
+    const stored = await Promise.all(projectIds.map((id) => localStore.get(id)));
+    const unchanged = state.projects.filter((project) => !changed.has(project.id));
+    showProjects([...unchanged, ...stored.filter((project) => project !== undefined)]);
+  });
+  reloads = reload.catch(() => undefined);
+  return reload;
+}
+
+/** @param {LocalProject[]} stored */
+function showProjects(stored) {
   const open = state.openProjectId;
   const openIsGone = open !== null && !stored.some((project) => project.id === open);
   if (openIsGone && (state.pendingSave || open === state.creatingProjectId)) {
@@ -520,7 +545,7 @@ engine.on('status', (status) => {
   render();
 });
 engine.on('local-change', ({ projectIds }) => {
-  reloadProjects()
+  reloadChangedProjects(projectIds)
     .then(() => (state.openProjectId && projectIds.includes(state.openProjectId) ? refreshOpenProject() : undefined))
     .catch(showSaveFailure);
 });
