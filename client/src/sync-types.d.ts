@@ -134,6 +134,8 @@ export interface SyncMetadata {
   lastSyncedRevisions(): Promise<Map<string, number>>;
   setLastSyncedRevision(projectId: string, revision: number): Promise<void>;
   queue(): Promise<QueueEntry[]>;
+  /** The queued projects' ids alone: a queue entry holds its pending write, data and all. */
+  queuedIds(): Promise<string[]>;
   queueEntry(projectId: string): Promise<QueueEntry | undefined>;
   /** Queues the projects (one transaction) and clears their `error` records, not conflicts. */
   enqueue(projectIds: string[], now: number): Promise<void>;
@@ -276,6 +278,10 @@ export interface TabCoordination {
   holdTyping(projectId: string): () => void;
   /** Whether an editor in any tab holds uncommitted typing on the project (pulls then wait). */
   isTyping(projectId: string): Promise<boolean>;
+  /** Optional: `withProjectLock` for many projects at once (ids sorted, distinct); without it they are taken one by one. */
+  withProjectLocks?<T>(projectIds: string[], work: () => Promise<T>): Promise<T>;
+  /** Optional: `isTyping` for many projects in one question; those typed on. */
+  typingAmong?(projectIds: string[]): Promise<Set<string>>;
   post(message: TabMessage): void;
   onMessage(listener: (message: TabMessage) => void): void;
   close(): void;

@@ -53,21 +53,26 @@ export async function openSyncMetadata(factory, userId) {
     setLastSyncedRevision: (projectId, revision) =>
       write([LAST_SYNCED], async (store) => { store(LAST_SYNCED).put({ projectId, revision }); }),
     queue: () => readAll(db, QUEUE),
+    queuedIds: async () => /** @type {string[]} */ (await settled(db.transaction(QUEUE).objectStore(QUEUE).getAllKeys())),
     queueEntry: (projectId) => readOne(db, QUEUE, projectId),
     enqueue: (projectIds, now) =>
       write([QUEUE, ERRORS], async (store) => {
-        for (const projectId of projectIds) {
-          /** @type {QueueEntry | undefined} */
-          const queued = await settled(store(QUEUE).get(projectId));
+        const ids = [...new Set(projectIds)];
+        // Every read asked for at once: one round trip to the database, not two per project.
+        /** @type {[Array<QueueEntry | undefined>, Array<SyncErrorRecord | undefined>]} */
+        const [queued, errors] = await Promise.all([
+          Promise.all(ids.map((projectId) => settled(store(QUEUE).get(projectId)))),
+          Promise.all(ids.map((projectId) => settled(store(ERRORS).get(projectId)))),
+        ]);
+        ids.forEach((projectId, index) => {
+          const entry = queued[index];
           // `change` must differ from every earlier value for this project, even one dequeued and
           // queued again, so it never goes below the clock.
-          const change = Math.max(now, (queued?.change ?? 0) + 1);
-          store(QUEUE).put({ ...queued, projectId, enqueuedAt: queued?.enqueuedAt ?? now, change });
-          /** @type {SyncErrorRecord | undefined} */
-          const error = await settled(store(ERRORS).get(projectId));
+          const change = Math.max(now, (entry?.change ?? 0) + 1);
+          store(QUEUE).put({ ...entry, projectId, enqueuedAt: entry?.enqueuedAt ?? now, change });
           // A rejected write waits for the next edit; a conflict waits for the user, edits or not.
-          if (error?.kind === 'error') store(ERRORS).delete(projectId);
-        }
+          if (errors[index]?.kind === 'error') store(ERRORS).delete(projectId);
+        });
       }),
     beginWrite: (projectId, pendingWrite) =>
       write([QUEUE], async (store) => {
