@@ -141,8 +141,14 @@ export interface SyncMetadata {
   enqueue(projectIds: string[], now: number): Promise<void>;
   /** Stores the write about to be sent; it stays until `finishWrite` or `abandonWrite`. */
   beginWrite(projectId: string, write: PendingWrite): Promise<void>;
+  /** `beginWrite` for many projects, in one transaction. */
+  beginWrites(writes: Array<{ projectId: string; write: PendingWrite }>): Promise<void>;
   /** Records the accepted revision; dequeues unless an edit arrived after `change`. Returns whether it dequeued. */
   finishWrite(projectId: string, change: number, revision: number): Promise<boolean>;
+  /** `finishWrite` for many projects, in one transaction; whether each dequeued. */
+  finishWrites(answers: Array<{ projectId: string; change: number; revision: number }>): Promise<boolean[]>;
+  /** What a push needs of each project, read together: its queue entry, its error record, the revision last synced (0: none). */
+  pushStates(projectIds: string[]): Promise<Array<{ entry?: QueueEntry; error?: SyncErrorRecord; lastSyncedRevision: number }>>;
   /** Forgets the pending write (its answer is known and was not a success). */
   abandonWrite(projectId: string): Promise<void>;
   /** Drops the queue entry, the error and records `revision` as synced (the server copy was taken). */

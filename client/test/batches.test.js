@@ -3,6 +3,7 @@
 // goes alone, and a claim of many projects takes a handful of requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IDBDatabase } from 'fake-indexeddb';
 import { createFakeServer } from './support/fake-server.js';
 import { createDevice, eventually } from './support/devices.js';
 
@@ -99,6 +100,29 @@ test('claiming 500 local projects at sign-in takes at most 6 requests', async ()
   assert.equal(server.projects(ALICE.id).length, 500);
   assert.ok(server.writes.every((write) => write.route === 'batch' && write.baseRevision === 0));
   assert.equal(server.maxInFlightPerProject(), 1);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a claim of 500 writes its queue in a handful of transactions, not several per project', async () => {
+  const server = createFakeServer({ maxBodyBytes: 4 * 1024 * 1024 });
+  const device = await createDevice(server);
+  for (let index = 0; index < 500; index += 1) await device.localStore.put({ id: `p${index}`, name: `Project ${index}`, data: { text: `text ${index}` } });
+  const realTransaction = IDBDatabase.prototype.transaction;
+  let queueWrites = 0;
+  IDBDatabase.prototype.transaction = function countQueueWrites(stores, mode, ...rest) {
+    if (mode === 'readwrite' && [stores].flat().includes('syncQueue')) queueWrites += 1;
+    return realTransaction.call(this, stores, mode, ...rest);
+  };
+  try {
+    await device.signIn(ALICE);
+  } finally {
+    IDBDatabase.prototype.transaction = realTransaction;
+  }
+
+  assert.equal(server.projects(ALICE.id).length, 500);
+  // Queued once, every write stored before it is sent once, each of the 5 batches' answers once.
+  assert.ok(queueWrites <= 10, `${queueWrites} readwrite transactions on the queue`);
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
 });

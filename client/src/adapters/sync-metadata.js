@@ -41,6 +41,43 @@ export async function openSyncMetadata(factory, userId) {
    */
   const write = (stores, work) => inTransaction(db, stores, 'readwrite', work);
 
+  /**
+   * @param {Array<{ projectId: string, write: import('../sync-types.js').PendingWrite }>} writes
+   */
+  const beginWrites = (writes) =>
+    write([QUEUE], async (store) => {
+      /** @type {Array<QueueEntry | undefined>} */
+      const queued = await readEach(store(QUEUE), writes.map((pending) => pending.projectId));
+      writes.forEach((pending, index) => {
+        const entry = queued[index];
+        if (entry) store(QUEUE).put({ ...entry, write: pending.write });
+      });
+    });
+
+  /**
+   * @param {Array<{ projectId: string, change: number, revision: number }>} answers
+   * @returns {Promise<boolean[]>}
+   */
+  const finishWrites = (answers) =>
+    write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
+      const projectIds = answers.map((answer) => answer.projectId);
+      /** @type {[Array<QueueEntry | undefined>, Array<SyncErrorRecord | undefined>]} */
+      const [queued, errors] = await Promise.all([readEach(store(QUEUE), projectIds), readEach(store(ERRORS), projectIds)]);
+      return answers.map(({ projectId, change, revision }, index) => {
+        const entry = queued[index];
+        store(LAST_SYNCED).put({ projectId, revision });
+        // A conflict parked while this write was in flight still waits for the user.
+        if (errors[index]?.kind === 'error') store(ERRORS).delete(projectId);
+        if (!entry) return true;
+        if (entry.change === change) {
+          store(QUEUE).delete(projectId);
+          return true;
+        }
+        store(QUEUE).put(withoutWrite(entry));
+        return false;
+      });
+    });
+
   return {
     userId,
     async lastSyncedRevision(projectId) {
@@ -58,12 +95,8 @@ export async function openSyncMetadata(factory, userId) {
     enqueue: (projectIds, now) =>
       write([QUEUE, ERRORS], async (store) => {
         const ids = [...new Set(projectIds)];
-        // Every read asked for at once: one round trip to the database, not two per project.
         /** @type {[Array<QueueEntry | undefined>, Array<SyncErrorRecord | undefined>]} */
-        const [queued, errors] = await Promise.all([
-          Promise.all(ids.map((projectId) => settled(store(QUEUE).get(projectId)))),
-          Promise.all(ids.map((projectId) => settled(store(ERRORS).get(projectId)))),
-        ]);
+        const [queued, errors] = await Promise.all([readEach(store(QUEUE), ids), readEach(store(ERRORS), ids)]);
         ids.forEach((projectId, index) => {
           const entry = queued[index];
           // `change` must differ from every earlier value for this project, even one dequeued and
@@ -74,28 +107,18 @@ export async function openSyncMetadata(factory, userId) {
           if (errors[index]?.kind === 'error') store(ERRORS).delete(projectId);
         });
       }),
-    beginWrite: (projectId, pendingWrite) =>
-      write([QUEUE], async (store) => {
-        /** @type {QueueEntry | undefined} */
-        const queued = await settled(store(QUEUE).get(projectId));
-        if (queued) store(QUEUE).put({ ...queued, write: pendingWrite });
-      }),
-    finishWrite: (projectId, change, revision) =>
-      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
-        /** @type {QueueEntry | undefined} */
-        const queued = await settled(store(QUEUE).get(projectId));
-        store(LAST_SYNCED).put({ projectId, revision });
-        /** @type {SyncErrorRecord | undefined} */
-        const error = await settled(store(ERRORS).get(projectId));
-        // A conflict parked while this write was in flight still waits for the user.
-        if (error?.kind === 'error') store(ERRORS).delete(projectId);
-        if (!queued) return true;
-        if (queued.change === change) {
-          store(QUEUE).delete(projectId);
-          return true;
-        }
-        store(QUEUE).put(withoutWrite(queued));
-        return false;
+    beginWrite: (projectId, pendingWrite) => beginWrites([{ projectId, write: pendingWrite }]),
+    beginWrites,
+    finishWrite: async (projectId, change, revision) => (await finishWrites([{ projectId, change, revision }]))[0],
+    finishWrites,
+    pushStates: (projectIds) =>
+      inTransaction(db, [QUEUE, ERRORS, LAST_SYNCED], 'readonly', async (store) => {
+        const [entries, errors, synced] = await Promise.all(
+          [QUEUE, ERRORS, LAST_SYNCED].map((name) => readEach(store(name), projectIds)),
+        );
+        return projectIds.map((_projectId, index) => ({
+          entry: entries[index], error: errors[index], lastSyncedRevision: synced[index]?.revision ?? 0,
+        }));
       }),
     abandonWrite: (projectId) =>
       write([QUEUE], async (store) => {
@@ -127,6 +150,16 @@ export async function openSyncMetadata(factory, userId) {
     clearError: (projectId) => write([ERRORS], async (store) => { store(ERRORS).delete(projectId); }),
     close: () => db.close(),
   };
+}
+
+/**
+ * Every key's record, all asked for at once: one round trip to the database, not one per key.
+ * @param {IDBObjectStore} store
+ * @param {string[]} keys
+ * @returns {Promise<any[]>}
+ */
+function readEach(store, keys) {
+  return Promise.all(keys.map((key) => settled(store.get(key))));
 }
 
 /**
