@@ -57,3 +57,21 @@ test('finishWrites records every revision and dequeues only the projects not edi
   assert.equal((await metadata.error('c'))?.kind, 'conflict', 'a conflict parked meanwhile still waits for the user');
   metadata.close();
 });
+
+test('recordFeedPage clears what was queued, parked or owed for the projects it accepts, and nothing else', async () => {
+  const metadata = await openSyncMetadata(new IDBFactory(), 'user-a');
+  await metadata.recordFeedPage({ accepted: [], forgotten: [], owed: ['owed', 'still-owed'], position: { cursor: 'c1' } });
+  await metadata.setError({ projectId: 'parked', kind: 'error', message: 'Refused', at: 1 });
+  await metadata.enqueue(['queued'], 1_000);
+
+  await metadata.recordFeedPage({
+    accepted: ['owed', 'parked', 'queued', 'new'].map((projectId) => ({ projectId, revision: 3 })),
+    forgotten: [], owed: [], position: { cursor: 'c2' },
+  });
+  assert.deepEqual(await metadata.owedPulls(), ['still-owed']);
+  assert.deepEqual(await metadata.errors(), []);
+  assert.deepEqual(await metadata.queuedIds(), []);
+  assert.deepEqual([...(await metadata.lastSyncedRevisions())].sort(), [['new', 3], ['owed', 3], ['parked', 3], ['queued', 3]]);
+  assert.deepEqual(await metadata.feedPosition(), { cursor: 'c2' });
+  metadata.close();
+});

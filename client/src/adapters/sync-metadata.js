@@ -136,7 +136,10 @@ export async function openSyncMetadata(factory, userId) {
     },
     recordFeedPage: ({ accepted, forgotten, owed, position }) =>
       write([...PER_PROJECT, FEED], async (store) => {
-        for (const { projectId, revision } of accepted) acceptInto(store, projectId, revision);
+        // Only records that exist are deleted: a page of 100 on a new device was 300 deletes of nothing.
+        const keys = await Promise.all([QUEUE, ERRORS, OWED_PULLS].map((name) => settled(store(name).getAllKeys())));
+        const tracked = new Set(keys.flat());
+        for (const { projectId, revision } of accepted) acceptInto(store, projectId, revision, tracked);
         for (const projectId of forgotten) forgetIn(store, projectId);
         for (const projectId of owed) store(OWED_PULLS).put({ projectId });
         // In the same transaction as what the page changed: a crash re-reads the page, never skips it.
@@ -167,9 +170,10 @@ function readEach(store, keys) {
  * @param {(name: string) => IDBObjectStore} store
  * @param {string} projectId
  * @param {number} revision
+ * @param {Set<IDBValidKey>} [tracked] the projects queued, parked or owed now, when known
  */
-function acceptInto(store, projectId, revision) {
-  for (const name of [QUEUE, ERRORS, OWED_PULLS]) store(name).delete(projectId);
+function acceptInto(store, projectId, revision, tracked) {
+  if (!tracked || tracked.has(projectId)) for (const name of [QUEUE, ERRORS, OWED_PULLS]) store(name).delete(projectId);
   store(LAST_SYNCED).put({ projectId, revision });
 }
 
