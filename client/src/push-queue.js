@@ -55,18 +55,23 @@ export async function pushQueue(context) {
   /** @param {string} projectId */
   const release = (projectId) => { if (holding.delete(projectId)) inFlight.delete(projectId); };
   try {
-    const outgoing = await prepareWrites(context, ready);
-    const sending = new Set(outgoing.map((write) => write.projectId));
-    for (const projectId of ready) if (!sending.has(projectId)) release(projectId);
-    if (outgoing.length) context.statusChanged();
-    const requests = [
-      ...inChunks(outgoing.filter((write) => !projectRetries.hasFailed(write.projectId)), MAX_BATCH_ITEMS).flatMap(inRequestsBySize),
-      ...outgoing.filter((write) => projectRetries.hasFailed(write.projectId)).map((write) => [write]),
-    ];
-    await forEachConcurrently(requests, settings.concurrency, async (request) => {
+    // A batch goes as soon as its own writes are ready: the server takes the first while the
+    // next ones are read and stored here.
+    await forEachConcurrently(inChunks(ready, MAX_BATCH_ITEMS), settings.concurrency, async (chunk) => {
       // Requests already in flight answer too; no new one starts once the pass is stopped.
       if (progress.stop || context.isStopped()) return;
-      await pushRequest(context, progress, request, release);
+      const outgoing = await prepareWrites(context, chunk);
+      const sending = new Set(outgoing.map((write) => write.projectId));
+      for (const projectId of chunk) if (!sending.has(projectId)) release(projectId);
+      if (outgoing.length) context.statusChanged();
+      const requests = [
+        ...inRequestsBySize(outgoing.filter((write) => !projectRetries.hasFailed(write.projectId))),
+        ...outgoing.filter((write) => projectRetries.hasFailed(write.projectId)).map((write) => [write]),
+      ];
+      for (const request of requests) {
+        if (progress.stop || context.isStopped()) return;
+        await pushRequest(context, progress, request, release);
+      }
     });
   } finally {
     for (const projectId of [...holding]) release(projectId);

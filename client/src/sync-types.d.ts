@@ -67,6 +67,8 @@ export interface LocalProjectStore {
    * Without it the engine writes them one by one with `put` and `remove`.
    */
   writeBatch?(batch: { put: LocalProject[]; remove: string[] }): Promise<void>;
+  /** Optional: the stored projects' ids alone. Without it the claim at sign-in reads them with `list`. */
+  ids?(): Promise<string[]>;
 }
 
 /**
