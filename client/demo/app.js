@@ -111,8 +111,33 @@ const state = {
 
 // ---- the local project list -------------------------------------------------------------------
 
-async function reloadProjects() {
-  const stored = await localStore.list();
+/** Reloads run one after another, so an older read never replaces what a newer one showed. */
+let reloads = Promise.resolve();
+
+function reloadProjects() {
+  const reload = reloads.then(async () => showProjects(await localStore.list()));
+  reloads = reload.catch(() => undefined);
+  return reload;
+}
+
+/**
+ * Re-reads only the projects a change names: a page of the changes feed names 100 projects of an
+ * account of thousands, and reading every one of them for each page made the first sync quadratic.
+ * @param {string[]} projectIds
+ */
+function reloadChangedProjects(projectIds) {
+  const reload = reloads.then(async () => {
+    const changed = new Set(projectIds);
+    const stored = await Promise.all(projectIds.map((id) => localStore.get(id)));
+    const unchanged = state.projects.filter((project) => !changed.has(project.id));
+    showProjects([...unchanged, ...stored.filter((project) => project !== undefined)]);
+  });
+  reloads = reload.catch(() => undefined);
+  return reload;
+}
+
+/** @param {LocalProject[]} stored */
+function showProjects(stored) {
   const open = state.openProjectId;
   const openIsGone = open !== null && !stored.some((project) => project.id === open);
   if (openIsGone && (state.pendingSave || open === state.creatingProjectId)) {
@@ -154,16 +179,57 @@ function renderStatus(status) {
   view.userEmail.textContent = state.user?.email ?? '';
 }
 
-/** @param {SyncStatus} status */
+const byNameOrder = new Intl.Collator();
+/** @type {Map<string, { item: HTMLLIElement, shows: string }>} each listed project's item, and what it shows */
+const listItems = new Map();
+
+/**
+ * Builds only the items whose project or status changed, and moves only the items out of place:
+ * rebuilding all of a thousand projects' items for every page of a first sync had the browser
+ * style and lay out every one of them again, several times a page.
+ * @param {SyncStatus} status
+ */
 function renderProjectList(status) {
-  const byName = [...state.projects].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-  view.list.replaceChildren(...byName.map((project) => projectListItem(project, status)));
+  const byName = [...state.projects].sort((a, b) => byNameOrder.compare(a.name, b.name) || byNameOrder.compare(a.id, b.id));
+  const listed = new Set(byName.map((project) => project.id));
+  for (const projectId of listItems.keys()) if (!listed.has(projectId)) listItems.delete(projectId);
+  const items = byName.map((project) => listItemFor(project, status));
+  const shown = new Set(items);
+  let next = view.list.firstElementChild;
+  /** Items of deleted projects, and items rebuilt since, leave the list as the walk meets them. */
+  const skipGone = () => {
+    while (next && !shown.has(/** @type {HTMLLIElement} */ (next))) {
+      const gone = next;
+      next = next.nextElementSibling;
+      gone.remove();
+    }
+  };
+  for (const item of items) {
+    skipGone();
+    if (item === next) next = item.nextElementSibling;
+    else view.list.insertBefore(item, next);
+  }
+  skipGone();
   view.noProjects.hidden = state.projects.length > 0;
 }
 
 /**
  * @param {LocalProject} project
  * @param {SyncStatus} status
+ */
+function listItemFor(project, status) {
+  const shows = JSON.stringify([project.name, project.id === state.openProjectId, Boolean(state.user), status.projects[project.id] ?? null]);
+  const known = listItems.get(project.id);
+  if (known?.shows === shows) return known.item;
+  const item = projectListItem(project, status);
+  listItems.set(project.id, { item, shows });
+  return item;
+}
+
+/**
+ * @param {LocalProject} project
+ * @param {SyncStatus} status
+ * @returns {HTMLLIElement}
  */
 function projectListItem(project, status) {
   const item = document.createElement('li');
@@ -520,7 +586,7 @@ engine.on('status', (status) => {
   render();
 });
 engine.on('local-change', ({ projectIds }) => {
-  reloadProjects()
+  reloadChangedProjects(projectIds)
     .then(() => (state.openProjectId && projectIds.includes(state.openProjectId) ? refreshOpenProject() : undefined))
     .catch(showSaveFailure);
 });

@@ -354,8 +354,8 @@ export function createSyncEngine(options) {
     async listRecentlyDeleted() {
       const listing = await signedInSession();
       // Stored and queued here: brought back on this device, its restore not pushed yet.
-      const [stored, queue] = await Promise.all([localStore.list(), listing.metadata.queue()]);
-      const queued = new Set(queue.map((entry) => entry.projectId));
+      const [stored, queuedIds] = await Promise.all([localStore.list(), listing.metadata.queuedIds()]);
+      const queued = new Set(queuedIds);
       return listRecentlyDeleted(transport, new Set(stored.filter((project) => queued.has(project.id)).map((project) => project.id)));
     },
     async restoreDeleted(projectId) {

@@ -2,15 +2,15 @@
 // device, one small request when nothing changed), plan each page with merge.js and apply it, then
 // pull the projects owed from earlier pages one by one.
 //
-// A page is applied under the locks of its projects (taken in id order, so two pages never wait on
-// each other), re-reading the queue, the revisions and the typing under them: an edit saved after
-// the page arrived is never overwritten, and a project an editor holds uncommitted typing on is not
-// replaced. The feed moves past such a project, so it is remembered as owed (in the metadata, with
-// the cursor) and fetched with GET /api/projects/{id} once the typing ended, if it is not queued
+// A page is applied under the locks of its projects (all at once, see project-locks.js), re-reading
+// the queue, the revisions and the typing under them: an edit saved after the page arrived is never
+// overwritten, and a project an editor holds uncommitted typing on is not replaced. The feed moves
+// past such a project, so it is remembered as owed (in the metadata, with the cursor) and fetched with GET /api/projects/{id} once the typing ended, if it is not queued
 // by then (the push decides). The cursor moves only with the page it ends, in one transaction.
 import { adoptServerCopy, adoptServerChanges, forgetProject } from './local-commits.js';
 import { planPage, whoseStorageDecides } from './merge.js';
 import { forEachConcurrently } from './pool.js';
+import { typingAmong, withProjectLocks } from './project-locks.js';
 import { stopFor } from './stops.js';
 
 /** @typedef {import('./sync-types.js').SessionContext} SessionContext */
@@ -52,13 +52,18 @@ async function readFeed(context, held) {
   const otherAccountIds = await device.projectsOfOtherAccounts(user.id);
   let position = await metadata.feedPosition();
   if (position.cursor === undefined) position = await listingFromScratch(context);
+  let asking = transport.listChanges(position.cursor);
   while (!context.isStopped()) {
-    const page = await transport.listChanges(position.cursor);
+    const page = await asking;
     if (page.kind === 'cursor-expired') {
       position = await listingFromScratch(context);
+      asking = transport.listChanges(position.cursor);
       continue;
     }
     if (page.kind !== 'ok') return stopFor(page);
+    // The next page is on its way while this one is applied: the server's time hides behind
+    // IndexedDB's. Only the page applied moves the stored cursor, so a crash still re-reads it.
+    if (page.body.more) asking = transport.listChanges(page.body.cursor);
     position = await applyPage(context, held, page.body, position, otherAccountIds);
     if (!page.body.more) return undefined;
   }
@@ -109,15 +114,15 @@ async function applyPage(context, held, page, position, otherAccountIds) {
  * @param {Set<string>} otherAccountIds
  */
 async function planUnderLocks({ metadata, tabs, localStore }, changes, deletedMeanwhile, otherAccountIds) {
-  const [queue, lastSynced] = await Promise.all([metadata.queue(), metadata.lastSyncedRevisions()]);
+  const [queuedIds, lastSynced] = await Promise.all([metadata.queuedIds(), metadata.lastSyncedRevisions()]);
   const ids = [...new Set([...changes.map((server) => server.id), ...Object.keys(deletedMeanwhile)])];
   const [typingIds, localIds] = await Promise.all([
-    idsWhere(ids, (id) => tabs.isTyping(id)),
+    typingAmong(tabs, ids),
     idsWhere(whoseStorageDecides({ changes, deletedMeanwhile, lastSynced }), async (id) => Boolean(await localStore.get(id))),
   ]);
   return planPage({
     changes, deletedMeanwhile, otherAccountIds, typingIds, localIds, lastSynced,
-    queuedIds: new Set(queue.map((entry) => entry.projectId)),
+    queuedIds: new Set(queuedIds),
   });
 }
 
@@ -147,20 +152,6 @@ function withoutListed(unlisted, changes) {
  */
 function samePosition(a, b) {
   return a.cursor === b.cursor && a.unlisted === undefined && b.unlisted === undefined;
-}
-
-/**
- * Runs `work` holding every project's lock, taken one after another in id order.
- * @template T
- * @param {SessionContext['tabs']} tabs
- * @param {string[]} projectIds
- * @param {() => Promise<T>} work
- * @returns {Promise<T>}
- */
-function withProjectLocks(tabs, projectIds, work) {
-  const [first, ...rest] = [...new Set(projectIds)].sort();
-  if (first === undefined) return work();
-  return tabs.withProjectLock(first, () => withProjectLocks(tabs, rest, work));
 }
 
 // ---- owed pulls ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 import { decideDeleteConflict, decidePushConflict } from './conflict-policy.js';
 import { adoptServerCopy, forgetProject } from './local-commits.js';
 import { forEachConcurrently } from './pool.js';
+import { withProjectLocks } from './project-locks.js';
 import { concernsOnlyThisProject, holdsEveryRequest, mostPressingStop, stopFor } from './stops.js';
 
 /** @typedef {import('./sync-types.js').SessionContext} SessionContext */
@@ -54,18 +55,23 @@ export async function pushQueue(context) {
   /** @param {string} projectId */
   const release = (projectId) => { if (holding.delete(projectId)) inFlight.delete(projectId); };
   try {
-    const outgoing = await prepareWrites(context, ready);
-    const sending = new Set(outgoing.map((write) => write.projectId));
-    for (const projectId of ready) if (!sending.has(projectId)) release(projectId);
-    if (outgoing.length) context.statusChanged();
-    const requests = [
-      ...inChunks(outgoing.filter((write) => !projectRetries.hasFailed(write.projectId)), MAX_BATCH_ITEMS).flatMap(inRequestsBySize),
-      ...outgoing.filter((write) => projectRetries.hasFailed(write.projectId)).map((write) => [write]),
-    ];
-    await forEachConcurrently(requests, settings.concurrency, async (request) => {
+    // A batch goes as soon as its own writes are ready: the server takes the first while the
+    // next ones are read and stored here.
+    await forEachConcurrently(inChunks(ready, MAX_BATCH_ITEMS), settings.concurrency, async (chunk) => {
       // Requests already in flight answer too; no new one starts once the pass is stopped.
       if (progress.stop || context.isStopped()) return;
-      await pushRequest(context, progress, request, release);
+      const outgoing = await prepareWrites(context, chunk);
+      const sending = new Set(outgoing.map((write) => write.projectId));
+      for (const projectId of chunk) if (!sending.has(projectId)) release(projectId);
+      if (outgoing.length) context.statusChanged();
+      const requests = [
+        ...inRequestsBySize(outgoing.filter((write) => !projectRetries.hasFailed(write.projectId))),
+        ...outgoing.filter((write) => projectRetries.hasFailed(write.projectId)).map((write) => [write]),
+      ];
+      for (const request of requests) {
+        if (progress.stop || context.isStopped()) return;
+        await pushRequest(context, progress, request, release);
+      }
     });
   } finally {
     for (const projectId of [...holding]) release(projectId);
@@ -84,12 +90,37 @@ async function pushRequest(context, progress, request, release) {
   const answered = request.length === 1 && (request[0].bytes > MAX_BATCH_BYTES || context.projectRetries.hasFailed(request[0].projectId))
     ? [await sendAlone(context, request[0])]
     : await sendTogether(context, request);
-  await Promise.all(answered.map(async ({ projectId, write, outcome }) => {
-    const result = await context.tabs.withProjectLock(projectId, () => recordOutcome(context, projectId, write, outcome));
-    // Free at once: an edit recorded from now on is pushed by the next pass.
+  const accepted = answered.flatMap((answer) => (answer.outcome.kind === 'ok' ? [{ ...answer, revision: answer.outcome.body.revision }] : []));
+  await Promise.all([
+    recordAcceptedTogether(context, progress, accepted, release),
+    ...answered.filter((answer) => answer.outcome.kind !== 'ok').map(async ({ projectId, write, outcome }) => {
+      const result = await context.tabs.withProjectLock(projectId, () => recordOutcome(context, projectId, write, outcome));
+      // Free at once: an edit recorded from now on is pushed by the next pass.
+      release(projectId);
+      noteResult(progress, result);
+    }),
+  ]);
+}
+
+/**
+ * The writes of a request the server accepted, recorded as `recordAccepted` does one, under their
+ * locks and in one transaction: a batch of 100 is one round, not 100.
+ * @param {SessionContext} context
+ * @param {PushProgress} progress
+ * @param {Array<OutgoingWrite & { revision: number }>} accepted
+ * @param {(projectId: string) => void} release
+ */
+async function recordAcceptedTogether(context, progress, accepted, release) {
+  if (!accepted.length) return;
+  const results = await withProjectLocks(context.tabs, accepted.map((answer) => answer.projectId), async () => {
+    for (const { projectId } of accepted) context.projectRetries.answered(projectId);
+    const dequeued = await context.metadata.finishWrites(accepted.map(({ projectId, write, revision }) => ({ projectId, change: write.change, revision })));
+    return Promise.all(accepted.map(({ projectId, write }, index) => settledUnlessEditedMeanwhile(context, projectId, write, dequeued[index])));
+  });
+  accepted.forEach(({ projectId }, index) => {
     release(projectId);
-    noteResult(progress, result);
-  }));
+    noteResult(progress, results[index]);
+  });
 }
 
 /**
@@ -108,7 +139,7 @@ function noteResult(progress, result) {
  * @returns {Promise<OutgoingWrite[]>}
  */
 async function prepareWrites(context, projectIds) {
-  const writes = await Promise.all(projectIds.map((projectId) => context.tabs.withProjectLock(projectId, () => prepareWrite(context, projectId))));
+  const writes = await withProjectLocks(context.tabs, projectIds, () => prepareWritesUnderLocks(context, projectIds));
   return projectIds.flatMap((projectId, index) => {
     const write = writes[index];
     if (!write) return [];
@@ -209,37 +240,53 @@ async function sendAlone({ transport }, outgoing) {
 }
 
 /**
- * The write to send for a queued project. A write whose answer never came is sent again exactly
- * as it was, with its writeId, before anything newer, so the server can recognise it.
+ * The writes to send for queued projects, under their locks. A write whose answer never came is
+ * sent again exactly as it was, with its writeId, before anything newer, so the server can
+ * recognise it. The new writes are stored in one transaction before any is sent.
+ * @param {SessionContext} context
+ * @param {string[]} projectIds
+ * @returns {Promise<Array<PendingWrite | undefined>>} in the order of `projectIds`
+ */
+async function prepareWritesUnderLocks(context, projectIds) {
+  const { metadata, localStore } = context;
+  const states = await metadata.pushStates(projectIds);
+  // Parked since the pass read the errors (a commit on a replaced copy): the user decides first.
+  const due = states.map(({ entry, error }) => (entry && error?.kind !== 'conflict' ? entry : undefined));
+  // Under the lock no edit lands in between: `entry.change` is the change the stored copy holds.
+  const stored = await Promise.all(projectIds.map((projectId, index) => (due[index] && !due[index].write ? localStore.get(projectId) : undefined)));
+  const writes = await Promise.all(projectIds.map(async (projectId, index) => {
+    const entry = due[index];
+    if (!entry) return undefined;
+    return entry.write ?? newWrite(context, projectId, entry.change, states[index].lastSyncedRevision, stored[index]);
+  }));
+  const begun = projectIds.flatMap((projectId, index) => {
+    const write = writes[index];
+    return write && write !== due[index]?.write ? [{ projectId, write }] : [];
+  });
+  if (begun.length) await metadata.beginWrites(begun);
+  return writes;
+}
+
+/**
  * @param {SessionContext} context
  * @param {string} projectId
+ * @param {number} change
+ * @param {number} baseRevision
+ * @param {import('./sync-types.js').LocalProject | undefined} project the stored copy, if any
  * @returns {Promise<PendingWrite | undefined>}
  */
-async function prepareWrite(context, projectId) {
-  const { metadata, localStore, timers, newWriteId } = context;
-  const [entry, parked] = await Promise.all([metadata.queueEntry(projectId), metadata.error(projectId)]);
-  // Parked since the pass read the errors (a commit on a replaced copy): the user decides first.
-  if (!entry || parked?.kind === 'conflict') return undefined;
-  if (entry.write) return entry.write;
-  // Read after `entry.change`: an edit landing in between bumps `change`, so it is pushed again.
-  const project = await localStore.get(projectId);
-  const baseRevision = await metadata.lastSyncedRevision(projectId);
-  /** @type {PendingWrite} */
-  let write;
+async function newWrite(context, projectId, change, baseRevision, project) {
+  const { timers, newWriteId } = context;
   if (project) {
-    write = {
-      kind: 'put', writeId: newWriteId(), change: entry.change, baseRevision,
+    return {
+      kind: 'put', writeId: newWriteId(), change, baseRevision,
       name: project.name, data: project.data, clientUpdatedAt: new Date(timers.now()).toISOString(),
     };
-  } else if (baseRevision > 0) {
-    write = { kind: 'delete', writeId: newWriteId(), change: entry.change, baseRevision };
-  } else {
-    // Made and deleted here before it ever reached the server: nothing to tell it, nothing to keep.
-    await forgetProject(context, projectId);
-    return undefined;
   }
-  await metadata.beginWrite(projectId, write);
-  return write;
+  if (baseRevision > 0) return { kind: 'delete', writeId: newWriteId(), change, baseRevision };
+  // Made and deleted here before it ever reached the server: nothing to tell it, nothing to keep.
+  await forgetProject(context, projectId);
+  return undefined;
 }
 
 /**
@@ -285,7 +332,17 @@ async function recordOutcome(context, projectId, write, outcome) {
  * @returns {Promise<PushResult>}
  */
 async function recordAccepted(context, projectId, write, revision) {
-  const dequeued = await context.metadata.finishWrite(projectId, write.change, revision);
+  return settledUnlessEditedMeanwhile(context, projectId, write, await context.metadata.finishWrite(projectId, write.change, revision));
+}
+
+/**
+ * @param {SessionContext} context
+ * @param {string} projectId
+ * @param {PendingWrite} write accepted by the server
+ * @param {boolean} dequeued false: an edit made while it was in flight is still queued
+ * @returns {Promise<PushResult>}
+ */
+async function settledUnlessEditedMeanwhile(context, projectId, write, dequeued) {
   if (!dequeued) return { kind: 'again' };
   // A synced deletion leaves nothing to remember: the server keeps the tombstone.
   if (write.kind === 'delete') await forgetProject(context, projectId);

@@ -6,7 +6,6 @@
 
 /** @typedef {import('./sync-types.js').SyncStatus} SyncStatus */
 /** @typedef {import('./sync-types.js').ProjectStatus} ProjectStatus */
-/** @typedef {import('./sync-types.js').QueueEntry} QueueEntry */
 /** @typedef {import('./sync-types.js').SyncErrorRecord} SyncErrorRecord */
 /** @typedef {import('./sync-types.js').SessionContext} SessionContext */
 
@@ -36,7 +35,7 @@ export const withSaveFailure = (status, trouble, signedIn) => ({ ...status, stat
 /**
  * @typedef {object} StatusInput
  * @property {string} userId
- * @property {QueueEntry[]} queue
+ * @property {string[]} queuedIds projects with edits the server has not accepted yet
  * @property {SyncErrorRecord[]} errors
  * @property {Array<{ projectId: string, name?: string, message: string }>} retrying projects backing off alone after a server error
  * @property {string[]} changedOnServer newer on the server, waiting for an editor's typing to be committed
@@ -50,12 +49,12 @@ export const withSaveFailure = (status, trouble, signedIn) => ({ ...status, stat
  * @param {StatusInput} input
  * @returns {SyncStatus}
  */
-export function summarizeStatus({ userId, queue, errors, retrying, changedOnServer, otherAccountIds, busy, trouble, signInRequired }) {
+export function summarizeStatus({ userId, queuedIds, errors, retrying, changedOnServer, otherAccountIds, busy, trouble, signInRequired }) {
   /** @type {Record<string, ProjectStatus>} */
   const projects = {};
   for (const projectId of otherAccountIds) projects[projectId] = { state: 'other-account', message: 'Belongs to another account' };
   for (const projectId of changedOnServer) projects[projectId] = { state: 'changed-on-server', message: CHANGED_ON_SERVER };
-  for (const entry of queue) projects[entry.projectId] = { state: 'pending' };
+  for (const projectId of queuedIds) projects[projectId] = { state: 'pending' };
   for (const retry of retrying) projects[retry.projectId] = { state: 'retrying', message: retry.message };
   for (const record of errors) {
     projects[record.projectId] = { state: record.kind, message: record.message, ...(record.server ? { server: record.server } : {}) };
@@ -64,8 +63,8 @@ export function summarizeStatus({ userId, queue, errors, retrying, changedOnServ
   if (trouble) return { ...base, state: 'error', label: 'Sync error', detail: trouble, ...(signInRequired ? { signInRequired } : {}) };
   if (errors.length) return { ...base, state: 'error', label: 'Sync error', detail: describeProjectErrors(errors) };
   if (retrying.length) return { ...base, state: 'error', label: 'Sync error', detail: describeRetrying(retrying) };
-  if (queue.length || busy) {
-    return { ...base, state: 'syncing', label: 'Syncing', ...(queue.length ? { detail: `${queue.length} pending` } : {}) };
+  if (queuedIds.length || busy) {
+    return { ...base, state: 'syncing', label: 'Syncing', ...(queuedIds.length ? { detail: `${queuedIds.length} pending` } : {}) };
   }
   return { ...base, state: 'synced', label: 'Synced' };
 }
@@ -155,14 +154,14 @@ export function createStatusReporter({ context, loop, alongside, publish }) {
   /** @returns {Promise<SyncStatus>} */
   async function compute() {
     const { metadata, device, user, localStore, projectRetries, heldPulls } = context;
-    const [queue, errors, otherAccountIds, retrying] = await Promise.all([
-      metadata.queue(), metadata.errors(), device.projectsOfOtherAccounts(user.id), Promise.all(projectRetries.all().map(async (retry) => ({
+    const [queuedIds, errors, otherAccountIds, retrying] = await Promise.all([
+      metadata.queuedIds(), metadata.errors(), device.projectsOfOtherAccounts(user.id), Promise.all(projectRetries.all().map(async (retry) => ({
         ...retry, name: (await localStore.get(retry.projectId))?.name,
       }))),
     ]);
     return summarizeStatus({
       userId: user.id,
-      queue,
+      queuedIds,
       errors,
       retrying,
       changedOnServer: [...heldPulls],

@@ -67,6 +67,8 @@ export interface LocalProjectStore {
    * Without it the engine writes them one by one with `put` and `remove`.
    */
   writeBatch?(batch: { put: LocalProject[]; remove: string[] }): Promise<void>;
+  /** Optional: the stored projects' ids alone. Without it the claim at sign-in reads them with `list`. */
+  ids?(): Promise<string[]>;
 }
 
 /**
@@ -134,13 +136,21 @@ export interface SyncMetadata {
   lastSyncedRevisions(): Promise<Map<string, number>>;
   setLastSyncedRevision(projectId: string, revision: number): Promise<void>;
   queue(): Promise<QueueEntry[]>;
+  /** The queued projects' ids alone: a queue entry holds its pending write, data and all. */
+  queuedIds(): Promise<string[]>;
   queueEntry(projectId: string): Promise<QueueEntry | undefined>;
   /** Queues the projects (one transaction) and clears their `error` records, not conflicts. */
   enqueue(projectIds: string[], now: number): Promise<void>;
   /** Stores the write about to be sent; it stays until `finishWrite` or `abandonWrite`. */
   beginWrite(projectId: string, write: PendingWrite): Promise<void>;
+  /** `beginWrite` for many projects, in one transaction. */
+  beginWrites(writes: Array<{ projectId: string; write: PendingWrite }>): Promise<void>;
   /** Records the accepted revision; dequeues unless an edit arrived after `change`. Returns whether it dequeued. */
   finishWrite(projectId: string, change: number, revision: number): Promise<boolean>;
+  /** `finishWrite` for many projects, in one transaction; whether each dequeued. */
+  finishWrites(answers: Array<{ projectId: string; change: number; revision: number }>): Promise<boolean[]>;
+  /** What a push needs of each project, read together: its queue entry, its error record, the revision last synced (0: none). */
+  pushStates(projectIds: string[]): Promise<Array<{ entry?: QueueEntry; error?: SyncErrorRecord; lastSyncedRevision: number }>>;
   /** Forgets the pending write (its answer is known and was not a success). */
   abandonWrite(projectId: string): Promise<void>;
   /** Drops the queue entry, the error and records `revision` as synced (the server copy was taken). */
@@ -276,6 +286,10 @@ export interface TabCoordination {
   holdTyping(projectId: string): () => void;
   /** Whether an editor in any tab holds uncommitted typing on the project (pulls then wait). */
   isTyping(projectId: string): Promise<boolean>;
+  /** Optional: `withProjectLock` for many projects at once (ids sorted, distinct); without it they are taken one by one. */
+  withProjectLocks?<T>(projectIds: string[], work: () => Promise<T>): Promise<T>;
+  /** Optional: `isTyping` for many projects in one question; those typed on. */
+  typingAmong?(projectIds: string[]): Promise<Set<string>>;
   post(message: TabMessage): void;
   onMessage(listener: (message: TabMessage) => void): void;
   close(): void;

@@ -29,7 +29,7 @@ export function trackUnsyncedEdits(metadata) {
       const covered = commitsNotYetRead;
       try {
         // Conflicts and rejected writes keep their queue entry, so the queue alone answers.
-        queueHoldsEdits = (await metadata.queue()).length > 0;
+        queueHoldsEdits = (await metadata.queuedIds()).length > 0;
         commitsNotYetRead -= covered;
       } catch {
         // The metadata closed (sign-out) or failed: keep the cautious answer.

@@ -3,6 +3,8 @@
 // goes alone, and a claim of many projects takes a handful of requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { IDBDatabase } from 'fake-indexeddb';
+import { openSyncMetadata } from '../src/adapters/sync-metadata.js';
 import { createFakeServer } from './support/fake-server.js';
 import { createDevice, eventually } from './support/devices.js';
 
@@ -101,4 +103,64 @@ test('claiming 500 local projects at sign-in takes at most 6 requests', async ()
   assert.equal(server.maxInFlightPerProject(), 1);
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
+});
+
+test('a claim of 500 writes its queue in a handful of transactions, not several per project', async () => {
+  const server = createFakeServer({ maxBodyBytes: 4 * 1024 * 1024 });
+  const device = await createDevice(server);
+  for (let index = 0; index < 500; index += 1) await device.localStore.put({ id: `p${index}`, name: `Project ${index}`, data: { text: `text ${index}` } });
+  const realTransaction = IDBDatabase.prototype.transaction;
+  let queueWrites = 0;
+  IDBDatabase.prototype.transaction = function countQueueWrites(stores, mode, ...rest) {
+    if (mode === 'readwrite' && [stores].flat().includes('syncQueue')) queueWrites += 1;
+    return realTransaction.call(this, stores, mode, ...rest);
+  };
+  try {
+    await device.signIn(ALICE);
+  } finally {
+    IDBDatabase.prototype.transaction = realTransaction;
+  }
+
+  assert.equal(server.projects(ALICE.id).length, 500);
+  // Queued once, the feed's page once, then for each of the 5 batches its writes stored once and its answers recorded once.
+  assert.ok(queueWrites <= 12, `${queueWrites} readwrite transactions on the queue`);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test('a claim sends its first batch before it prepares the writes of the next ones', async () => {
+  const server = createFakeServer({ maxBodyBytes: 4 * 1024 * 1024 });
+  const device = await createDevice(server, { engineOptions: { concurrency: 1 } });
+  for (let index = 0; index < 300; index += 1) await device.localStore.put({ id: `p${index}`, name: `Project ${index}`, data: { text: `text ${index}` } });
+  const held = server.holdNext({ method: 'POST' });
+  const signingIn = device.signIn(ALICE);
+  await eventually(() => server.count('POST') === 1, 'the first batch is on its way');
+
+  const metadata = await openSyncMetadata(device.indexedDB, ALICE.id);
+  const prepared = (await metadata.queue()).filter((entry) => entry.write !== undefined);
+  assert.equal(prepared.length, 100, 'only the batch in flight has its writes stored');
+  metadata.close();
+  held.release();
+  await signingIn;
+  const batches = server.requests.filter((request) => request.method === 'POST');
+  assert.deepEqual(batches.map((request) => request.body.changes.length), [100, 100, 100]);
+  assert.equal(server.projects(ALICE.id).length, 300);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
+});
+
+test("the claim reads only the stored ids, and an editor's store without ids() is claimed through list()", async () => {
+  for (const withIds of [true, false]) {
+    const server = createFakeServer();
+    const device = await createDevice(server);
+    for (let index = 0; index < 3; index += 1) await device.localStore.put({ id: `p${index}`, name: `Project ${index}`, data: { text: `text ${index}` } });
+    if (!withIds) delete device.localStore.ids;
+    const realList = device.localStore.list;
+    let listed = 0;
+    device.localStore.list = () => { listed += 1; return realList(); };
+    await device.signIn(ALICE);
+    assert.equal(listed, withIds ? 0 : 1);
+    assert.deepEqual(server.projects(ALICE.id).map((project) => project.id).sort(), ['p0', 'p1', 'p2']);
+    await device.close();
+  }
 });

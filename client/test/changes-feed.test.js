@@ -3,7 +3,8 @@
 // from scratch without losing unsynced edits, and a pull held for typing is still pulled later.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IDBObjectStore } from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore } from 'fake-indexeddb';
+import { openIndexedDbProjectStore } from '../src/index.js';
 import { createFakeServer } from './support/fake-server.js';
 import { createDevice, eventually } from './support/devices.js';
 
@@ -45,6 +46,28 @@ test('a new device pages through the whole feed, taking the data from the pages 
   await device.close();
 });
 
+test('the next page is asked for while the page before it is applied', async () => {
+  const server = serverWithProjects(createFakeServer({ pageLimit: 10 }), 30);
+  const indexedDB = new IDBFactory();
+  const store = await openIndexedDbProjectStore({ indexedDB });
+  /** @type {Promise<number>[]} */
+  const storedWhenAsked = [];
+  /** @type {typeof fetch} */
+  const fetchCountingStored = (input, init) => {
+    // Read in the same turn as the request: what the device had applied when it asked.
+    if (String(input).includes('/api/changes')) storedWhenAsked.push(store.list().then((projects) => projects.length));
+    return server.fetchAs(ALICE.id)(input, init);
+  };
+  const device = await createDevice(server, { indexedDB, engineOptions: { fetch: fetchCountingStored } });
+  await device.signIn(ALICE);
+
+  assert.deepEqual(await Promise.all(storedWhenAsked), [0, 0, 10], 'page 2 asked before page 1 was stored, page 3 before page 2');
+  assert.equal((await device.localStore.list()).length, 30);
+  assert.equal(device.engine.status().label, 'Synced');
+  store.close();
+  await device.close();
+});
+
 test('a returning device with nothing changed makes one small request, and writes nothing', async () => {
   const server = serverWithProjects(createFakeServer(), 30);
   const device = await createDevice(server);
@@ -79,7 +102,8 @@ test('a crash while a page is applied re-reads that page: the cursor never skips
 
   const sinces = server.feedRequests().map(sinceOf);
   const [first, second] = server.feedRequests().map((request) => request.response.cursor);
-  assert.deepEqual(sinces.slice(0, 4), [null, first, first, second], 'the second page is asked again, then the third');
+  // The third page was asked for while the second was applied; the stored cursor still says the first.
+  assert.deepEqual(sinces.slice(0, 5), [null, first, second, first, second], 'the second page is asked again, then the third');
   assert.equal((await device.localStore.list()).length, 25);
   assert.equal(device.engine.status().label, 'Synced');
 

@@ -36,15 +36,15 @@ export async function openDeviceProjects(factory) {
    */
   const update = (projectIds, change) =>
     inTransaction(db, [PROJECTS], 'readwrite', async (store) => {
-      const records = [];
-      for (const projectId of projectIds) {
-        /** @type {DeviceProjectRecord | undefined} */
-        const known = await settled(store(PROJECTS).get(projectId));
-        const record = change(known ?? { projectId, ownerId: null, editedWithoutSession: false, localVersion: 0 });
+      const ids = [...new Set(projectIds)];
+      // Every read asked for at once: one round trip to the database, not one per project.
+      /** @type {Array<DeviceProjectRecord | undefined>} */
+      const known = await Promise.all(ids.map((projectId) => settled(store(PROJECTS).get(projectId))));
+      return ids.map((projectId, index) => {
+        const record = change(known[index] ?? { projectId, ownerId: null, editedWithoutSession: false, localVersion: 0 });
         store(PROJECTS).put(record);
-        records.push(record);
-      }
-      return records;
+        return record;
+      });
     });
 
   return {

@@ -1,6 +1,7 @@
 // A local project store in IndexedDB, as the editor keeps it. The demo uses it; an editor with its
-// own store hands the engine an object with the same four methods instead (and `writeBatch` if it can).
-import { inTransaction, openDatabase, readAll, readOne } from './idb.js';
+// own store hands the engine an object with the same four methods instead (and `writeBatch` and
+// `ids` if it can).
+import { inTransaction, openDatabase, readAll, readOne, settled } from './idb.js';
 
 /** @typedef {import('../sync-types.js').LocalProject} LocalProject */
 /** @typedef {import('../sync-types.js').LocalProjectStore} LocalProjectStore */
@@ -17,6 +18,7 @@ export async function openIndexedDbProjectStore({ indexedDB, name = 'appframes-p
   });
   return {
     list: () => readAll(db, PROJECTS),
+    ids: async () => /** @type {string[]} */ (await settled(db.transaction(PROJECTS).objectStore(PROJECTS).getAllKeys())),
     get: (id) => readOne(db, PROJECTS, id),
     put: (project) =>
       inTransaction(db, [PROJECTS], 'readwrite', async (store) => {

@@ -41,6 +41,43 @@ export async function openSyncMetadata(factory, userId) {
    */
   const write = (stores, work) => inTransaction(db, stores, 'readwrite', work);
 
+  /**
+   * @param {Array<{ projectId: string, write: import('../sync-types.js').PendingWrite }>} writes
+   */
+  const beginWrites = (writes) =>
+    write([QUEUE], async (store) => {
+      /** @type {Array<QueueEntry | undefined>} */
+      const queued = await readEach(store(QUEUE), writes.map((pending) => pending.projectId));
+      writes.forEach((pending, index) => {
+        const entry = queued[index];
+        if (entry) store(QUEUE).put({ ...entry, write: pending.write });
+      });
+    });
+
+  /**
+   * @param {Array<{ projectId: string, change: number, revision: number }>} answers
+   * @returns {Promise<boolean[]>}
+   */
+  const finishWrites = (answers) =>
+    write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
+      const projectIds = answers.map((answer) => answer.projectId);
+      /** @type {[Array<QueueEntry | undefined>, Array<SyncErrorRecord | undefined>]} */
+      const [queued, errors] = await Promise.all([readEach(store(QUEUE), projectIds), readEach(store(ERRORS), projectIds)]);
+      return answers.map(({ projectId, change, revision }, index) => {
+        const entry = queued[index];
+        store(LAST_SYNCED).put({ projectId, revision });
+        // A conflict parked while this write was in flight still waits for the user.
+        if (errors[index]?.kind === 'error') store(ERRORS).delete(projectId);
+        if (!entry) return true;
+        if (entry.change === change) {
+          store(QUEUE).delete(projectId);
+          return true;
+        }
+        store(QUEUE).put(withoutWrite(entry));
+        return false;
+      });
+    });
+
   return {
     userId,
     async lastSyncedRevision(projectId) {
@@ -53,44 +90,35 @@ export async function openSyncMetadata(factory, userId) {
     setLastSyncedRevision: (projectId, revision) =>
       write([LAST_SYNCED], async (store) => { store(LAST_SYNCED).put({ projectId, revision }); }),
     queue: () => readAll(db, QUEUE),
+    queuedIds: async () => /** @type {string[]} */ (await settled(db.transaction(QUEUE).objectStore(QUEUE).getAllKeys())),
     queueEntry: (projectId) => readOne(db, QUEUE, projectId),
     enqueue: (projectIds, now) =>
       write([QUEUE, ERRORS], async (store) => {
-        for (const projectId of projectIds) {
-          /** @type {QueueEntry | undefined} */
-          const queued = await settled(store(QUEUE).get(projectId));
+        const ids = [...new Set(projectIds)];
+        /** @type {[Array<QueueEntry | undefined>, Array<SyncErrorRecord | undefined>]} */
+        const [queued, errors] = await Promise.all([readEach(store(QUEUE), ids), readEach(store(ERRORS), ids)]);
+        ids.forEach((projectId, index) => {
+          const entry = queued[index];
           // `change` must differ from every earlier value for this project, even one dequeued and
           // queued again, so it never goes below the clock.
-          const change = Math.max(now, (queued?.change ?? 0) + 1);
-          store(QUEUE).put({ ...queued, projectId, enqueuedAt: queued?.enqueuedAt ?? now, change });
-          /** @type {SyncErrorRecord | undefined} */
-          const error = await settled(store(ERRORS).get(projectId));
+          const change = Math.max(now, (entry?.change ?? 0) + 1);
+          store(QUEUE).put({ ...entry, projectId, enqueuedAt: entry?.enqueuedAt ?? now, change });
           // A rejected write waits for the next edit; a conflict waits for the user, edits or not.
-          if (error?.kind === 'error') store(ERRORS).delete(projectId);
-        }
+          if (errors[index]?.kind === 'error') store(ERRORS).delete(projectId);
+        });
       }),
-    beginWrite: (projectId, pendingWrite) =>
-      write([QUEUE], async (store) => {
-        /** @type {QueueEntry | undefined} */
-        const queued = await settled(store(QUEUE).get(projectId));
-        if (queued) store(QUEUE).put({ ...queued, write: pendingWrite });
-      }),
-    finishWrite: (projectId, change, revision) =>
-      write([QUEUE, LAST_SYNCED, ERRORS], async (store) => {
-        /** @type {QueueEntry | undefined} */
-        const queued = await settled(store(QUEUE).get(projectId));
-        store(LAST_SYNCED).put({ projectId, revision });
-        /** @type {SyncErrorRecord | undefined} */
-        const error = await settled(store(ERRORS).get(projectId));
-        // A conflict parked while this write was in flight still waits for the user.
-        if (error?.kind === 'error') store(ERRORS).delete(projectId);
-        if (!queued) return true;
-        if (queued.change === change) {
-          store(QUEUE).delete(projectId);
-          return true;
-        }
-        store(QUEUE).put(withoutWrite(queued));
-        return false;
+    beginWrite: (projectId, pendingWrite) => beginWrites([{ projectId, write: pendingWrite }]),
+    beginWrites,
+    finishWrite: async (projectId, change, revision) => (await finishWrites([{ projectId, change, revision }]))[0],
+    finishWrites,
+    pushStates: (projectIds) =>
+      inTransaction(db, [QUEUE, ERRORS, LAST_SYNCED], 'readonly', async (store) => {
+        const [entries, errors, synced] = await Promise.all(
+          [QUEUE, ERRORS, LAST_SYNCED].map((name) => readEach(store(name), projectIds)),
+        );
+        return projectIds.map((_projectId, index) => ({
+          entry: entries[index], error: errors[index], lastSyncedRevision: synced[index]?.revision ?? 0,
+        }));
       }),
     abandonWrite: (projectId) =>
       write([QUEUE], async (store) => {
@@ -108,7 +136,10 @@ export async function openSyncMetadata(factory, userId) {
     },
     recordFeedPage: ({ accepted, forgotten, owed, position }) =>
       write([...PER_PROJECT, FEED], async (store) => {
-        for (const { projectId, revision } of accepted) acceptInto(store, projectId, revision);
+        // Only records that exist are deleted: a page of 100 on a new device was 300 deletes of nothing.
+        const keys = await Promise.all([QUEUE, ERRORS, OWED_PULLS].map((name) => settled(store(name).getAllKeys())));
+        const tracked = new Set(keys.flat());
+        for (const { projectId, revision } of accepted) acceptInto(store, projectId, revision, tracked);
         for (const projectId of forgotten) forgetIn(store, projectId);
         for (const projectId of owed) store(OWED_PULLS).put({ projectId });
         // In the same transaction as what the page changed: a crash re-reads the page, never skips it.
@@ -125,13 +156,24 @@ export async function openSyncMetadata(factory, userId) {
 }
 
 /**
+ * Every key's record, all asked for at once: one round trip to the database, not one per key.
+ * @param {IDBObjectStore} store
+ * @param {string[]} keys
+ * @returns {Promise<any[]>}
+ */
+function readEach(store, keys) {
+  return Promise.all(keys.map((key) => settled(store.get(key))));
+}
+
+/**
  * The server copy was taken: nothing queued, parked or owed for the project, synced at `revision`.
  * @param {(name: string) => IDBObjectStore} store
  * @param {string} projectId
  * @param {number} revision
+ * @param {Set<IDBValidKey>} [tracked] the projects queued, parked or owed now, when known
  */
-function acceptInto(store, projectId, revision) {
-  for (const name of [QUEUE, ERRORS, OWED_PULLS]) store(name).delete(projectId);
+function acceptInto(store, projectId, revision, tracked) {
+  if (!tracked || tracked.has(projectId)) for (const name of [QUEUE, ERRORS, OWED_PULLS]) store(name).delete(projectId);
   store(LAST_SYNCED).put({ projectId, revision });
 }
 

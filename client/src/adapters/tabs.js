@@ -33,7 +33,16 @@ export function createTabCoordination({ locks, channel }) {
     },
     withProjectLock(projectId, work) {
       // The lock is held until `work` settles, and the request resolves with what `work` resolved.
-      return /** @type {Promise<any>} */ (locks.request(`${CHANNEL_NAME}:project:${projectId}`, work));
+      return /** @type {Promise<any>} */ (locks.request(projectLockName(projectId), work));
+    },
+    async withProjectLocks(projectIds, work) {
+      const release = await holdAllIfFree(locks, projectIds.map(projectLockName));
+      if (!release) return oneAfterAnother(locks, projectIds.map(projectLockName), work);
+      try {
+        return await work();
+      } finally {
+        release();
+      }
     },
     holdTyping(projectId) {
       /** @type {() => void} */
@@ -47,6 +56,11 @@ export function createTabCoordination({ locks, channel }) {
       const { held = [] } = await locks.query();
       return held.some((lock) => lock.name === typingLockName(projectId));
     },
+    async typingAmong(projectIds) {
+      const { held = [] } = await locks.query();
+      const heldNames = new Set(held.map((lock) => lock.name));
+      return new Set(projectIds.filter((projectId) => heldNames.has(typingLockName(projectId))));
+    },
     post: (message) => channel.postMessage(message),
     onMessage(listener) {
       channel.addEventListener('message', (event) => listener(/** @type {MessageEvent<TabMessage>} */ (event).data));
@@ -57,6 +71,44 @@ export function createTabCoordination({ locks, channel }) {
 
 /** @param {string} projectId */
 const typingLockName = (projectId) => `${CHANNEL_NAME}:typing:${projectId}`;
+/** @param {string} projectId */
+const projectLockName = (projectId) => `${CHANNEL_NAME}:project:${projectId}`;
+
+/**
+ * Asks for every lock at once, each only if it is free now: never waiting, this can not deadlock
+ * with another tab holding some of them. Some taken already: all are let go again.
+ * @param {LockManager} locks
+ * @param {string[]} names
+ * @returns {Promise<(() => void) | null>} lets them all go; null when one was taken
+ */
+async function holdAllIfFree(locks, names) {
+  /** @type {() => void} */
+  let release = () => {};
+  const released = new Promise((resolve) => { release = () => resolve(undefined); });
+  const granted = await Promise.all(names.map((name) => new Promise((answer) => {
+    locks.request(name, { ifAvailable: true }, (lock) => {
+      answer(lock !== null);
+      return lock ? released : undefined;
+    }).catch(() => answer(false));
+  })));
+  if (granted.every(Boolean)) return release;
+  release();
+  return null;
+}
+
+/**
+ * Waits for each lock in turn, in the order given (sorted by the caller, so that two tabs
+ * taking many locks never wait on each other).
+ * @template T
+ * @param {LockManager} locks
+ * @param {string[]} names
+ * @param {() => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+function oneAfterAnother(locks, [first, ...rest], work) {
+  if (first === undefined) return work();
+  return /** @type {Promise<T>} */ (locks.request(first, () => oneAfterAnother(locks, rest, work)));
+}
 
 /**
  * For a page without Web Locks (or a test): this tab is the only one, so it always leads, and

@@ -1,4 +1,4 @@
-// An in-memory Web Locks LockManager (every lock exclusive, even one asked for as shared; queued in request order, AbortSignal),
+// An in-memory Web Locks LockManager (every lock exclusive, even one asked for as shared; queued in request order, AbortSignal, ifAvailable),
 // so two engines in one test behave like two tabs of one browser.
 
 export function createFakeLockManager() {
@@ -22,6 +22,7 @@ export function createFakeLockManager() {
     const callback = maybeCallback ?? optionsOrCallback;
     /** @type {AbortSignal | undefined} */
     const signal = maybeCallback ? optionsOrCallback.signal : undefined;
+    const ifAvailable = Boolean(maybeCallback && optionsOrCallback.ifAvailable);
     return new Promise((resolve, reject) => {
       const run = () => {
         held.add(name);
@@ -35,6 +36,10 @@ export function createFakeLockManager() {
       };
       if (!held.has(name) && !(waiting.get(name)?.length)) {
         run();
+        return;
+      }
+      if (ifAvailable) {
+        Promise.resolve().then(() => callback(null)).then(resolve, reject);
         return;
       }
       if (!waiting.has(name)) waiting.set(name, []);
