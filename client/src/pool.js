@@ -1,5 +1,7 @@
 /**
- * Runs `work` over `items` with at most `limit` running at once, in order of `items`.
+ * Runs `work` over `items` with at most `limit` running at once, in order of `items`. The first
+ * failure starts no more items and is thrown once the running ones have settled: work still in
+ * flight (a request whose answer is yet to be recorded) is never left behind by the caller.
  * @template T
  * @param {T[]} items
  * @param {number} limit
@@ -8,12 +10,19 @@
  */
 export async function forEachConcurrently(items, limit, work) {
   let next = 0;
+  /** @type {{ error: unknown } | undefined} */
+  let failure;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const item = items[next];
       next += 1;
-      await work(item);
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
 }

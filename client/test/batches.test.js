@@ -3,7 +3,7 @@
 // goes alone, and a claim of many projects takes a handful of requests.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IDBDatabase } from 'fake-indexeddb';
+import { IDBDatabase, IDBObjectStore } from 'fake-indexeddb';
 import { openSyncMetadata } from '../src/adapters/sync-metadata.js';
 import { createFakeServer } from './support/fake-server.js';
 import { createDevice, eventually } from './support/devices.js';
@@ -163,4 +163,34 @@ test("the claim reads only the stored ids, and an editor's store without ids() i
     assert.deepEqual(server.projects(ALICE.id).map((project) => project.id).sort(), ['p0', 'p1', 'p2']);
     await device.close();
   }
+});
+
+test('a batch whose writes cannot be stored (a full disk) ends the pass only after the batches in flight are answered', async () => {
+  const server = createFakeServer({ maxBodyBytes: 4 * 1024 * 1024 });
+  const device = await createDevice(server, { engineOptions: { concurrency: 2 } });
+  for (let index = 0; index < 300; index += 1) await device.localStore.put({ id: `p${index}`, name: `Project ${index}`, data: { text: `text ${index}` } });
+  const held = server.holdNext({ method: 'POST' });
+  // The first two batches are prepared together; the third, prepared once the second is answered,
+  // meets a full disk while the first is still in flight.
+  const realPut = IDBObjectStore.prototype.put;
+  let writesStored = 0;
+  IDBObjectStore.prototype.put = function fullDiskOnThirdBatch(value, ...rest) {
+    if (this.name === 'syncQueue' && value?.write && (writesStored += 1) === 201) throw new DOMException('The disk is full', 'QuotaExceededError');
+    return realPut.call(this, value, ...rest);
+  };
+  try {
+    const signingIn = device.signIn(ALICE);
+    await eventually(() => writesStored > 200, 'the third batch is prepared');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    held.release();
+    await signingIn;
+    await device.engine.idle();
+  } finally {
+    IDBObjectStore.prototype.put = realPut;
+  }
+
+  assert.equal(server.maxInFlightPerProject(), 1, 'no project sent again while its first request was in flight');
+  assert.equal(server.projects(ALICE.id).length, 300);
+  assert.equal(device.engine.status().label, 'Synced');
+  await device.close();
 });
