@@ -208,3 +208,29 @@ test("an editor's store without writeBatch gets the page project by project", as
   assert.equal(device.engine.status().label, 'Synced');
   await device.close();
 });
+
+test('the page asked for ahead failing (401, 503, a lost answer) leaves the page before it applied, and is asked again from there', async () => {
+  for (const failure of /** @type {const} */ (['signed out', 'server error', 'lost answer'])) {
+    const server = serverWithProjects(createFakeServer({ pageLimit: 10 }), 25);
+    const device = await createDevice(server);
+    // The first request (from scratch) passes; the second, asked while the first page is applied, fails.
+    const spec = { method: 'GET', path: /^\/api\/changes$/, skip: 1 };
+    if (failure === 'signed out') server.failNext({ ...spec, status: 401 });
+    else if (failure === 'server error') server.failNext({ ...spec, status: 503 });
+    else server.loseNextResponse(spec);
+    await device.signIn(ALICE);
+    if (failure === 'signed out') {
+      assert.equal(device.engine.status().label, 'Sync error', 'a lost session is told, not skipped');
+      assert.equal((await device.localStore.list()).length, 10, 'the first page stays applied');
+      await device.signIn(ALICE);
+    }
+    await device.engine.idle();
+
+    const [first] = server.feedRequests().map((request) => request.response?.cursor);
+    const sinces = server.feedRequests().map(sinceOf);
+    assert.deepEqual(sinces.slice(0, 3), [null, first, first], `${failure}: the failed page is asked again from the first page's cursor`);
+    assert.equal((await device.localStore.list()).length, 25, failure);
+    assert.equal(device.engine.status().label, 'Synced', failure);
+    await device.close();
+  }
+});
