@@ -15,20 +15,21 @@
 export function withProjectLocks(tabs, projectIds, work) {
   const ids = [...new Set(projectIds)].sort();
   if (tabs.withProjectLocks) return tabs.withProjectLocks(ids, work);
-  return oneAfterAnother(tabs, ids, work);
+  return oneAfterAnother((projectId, locked) => tabs.withProjectLock(projectId, locked), ids, work);
 }
 
 /**
- * Taken in id order, so two holders of many locks never wait on each other.
+ * Takes each lock in turn, in the order given (id order, so two holders of many locks never
+ * wait on each other), and runs `work` holding all of them.
  * @template T
- * @param {TabCoordination} tabs
+ * @param {TabCoordination['withProjectLock']} withProjectLock
  * @param {string[]} sortedIds
  * @param {() => Promise<T>} work
  * @returns {Promise<T>}
  */
-function oneAfterAnother(tabs, [first, ...rest], work) {
+export function oneAfterAnother(withProjectLock, [first, ...rest], work) {
   if (first === undefined) return work();
-  return tabs.withProjectLock(first, () => oneAfterAnother(tabs, rest, work));
+  return withProjectLock(first, () => oneAfterAnother(withProjectLock, rest, work));
 }
 
 /**

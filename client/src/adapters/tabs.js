@@ -1,5 +1,6 @@
 // Coordination between the tabs of one browser: Web Locks pick the one tab that syncs for a user
 // and serialise local writes per project; a BroadcastChannel carries status and nudges to every tab.
+import { oneAfterAnother } from '../project-locks.js';
 
 /** @typedef {import('../sync-types.js').TabCoordination} TabCoordination */
 /** @typedef {import('../sync-types.js').TabMessage} TabMessage */
@@ -11,7 +12,8 @@ const CHANNEL_NAME = 'appframes-sync';
  * @returns {TabCoordination}
  */
 export function createTabCoordination({ locks, channel }) {
-  return {
+  /** @type {TabCoordination} */
+  const coordination = {
     leadFor(userId, lead) {
       const resignation = new AbortController();
       /** @type {() => void} */
@@ -37,7 +39,7 @@ export function createTabCoordination({ locks, channel }) {
     },
     async withProjectLocks(projectIds, work) {
       const release = await holdAllIfFree(locks, projectIds.map(projectLockName));
-      if (!release) return oneAfterAnother(locks, projectIds.map(projectLockName), work);
+      if (!release) return oneAfterAnother(coordination.withProjectLock, projectIds, work);
       try {
         return await work();
       } finally {
@@ -67,6 +69,7 @@ export function createTabCoordination({ locks, channel }) {
     },
     close: () => channel.close(),
   };
+  return coordination;
 }
 
 /** @param {string} projectId */
@@ -94,20 +97,6 @@ async function holdAllIfFree(locks, names) {
   if (granted.every(Boolean)) return release;
   release();
   return null;
-}
-
-/**
- * Waits for each lock in turn, in the order given (sorted by the caller, so that two tabs
- * taking many locks never wait on each other).
- * @template T
- * @param {LockManager} locks
- * @param {string[]} names
- * @param {() => Promise<T>} work
- * @returns {Promise<T>}
- */
-function oneAfterAnother(locks, [first, ...rest], work) {
-  if (first === undefined) return work();
-  return /** @type {Promise<T>} */ (locks.request(first, () => oneAfterAnother(locks, rest, work)));
 }
 
 /**
