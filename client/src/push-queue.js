@@ -250,18 +250,17 @@ async function sendAlone({ transport }, outgoing) {
 async function prepareWritesUnderLocks(context, projectIds) {
   const { metadata, localStore } = context;
   const states = await metadata.pushStates(projectIds);
-  // Parked since the pass read the errors (a commit on a replaced copy): the user decides first.
-  const due = states.map(({ entry, error }) => (entry && error?.kind !== 'conflict' ? entry : undefined));
-  // Under the lock no edit lands in between: `entry.change` is the change the stored copy holds.
-  const stored = await Promise.all(projectIds.map((projectId, index) => (due[index] && !due[index].write ? localStore.get(projectId) : undefined)));
-  const writes = await Promise.all(projectIds.map(async (projectId, index) => {
-    const entry = due[index];
-    if (!entry) return undefined;
-    return entry.write ?? newWrite(context, projectId, entry.change, states[index].lastSyncedRevision, stored[index]);
+  const writes = await Promise.all(states.map(async ({ entry, error, lastSyncedRevision }, index) => {
+    // Parked since the pass read the errors (a commit on a replaced copy): the user decides first.
+    if (!entry || error?.kind === 'conflict') return undefined;
+    if (entry.write) return entry.write;
+    // Under the lock no edit lands in between: `entry.change` is the change the stored copy holds.
+    const projectId = projectIds[index];
+    return newWrite(context, projectId, entry.change, lastSyncedRevision, await localStore.get(projectId));
   }));
   const begun = projectIds.flatMap((projectId, index) => {
     const write = writes[index];
-    return write && write !== due[index]?.write ? [{ projectId, write }] : [];
+    return write && write !== states[index].entry?.write ? [{ projectId, write }] : [];
   });
   if (begun.length) await metadata.beginWrites(begun);
   return writes;
