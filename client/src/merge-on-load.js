@@ -5,8 +5,10 @@
 // A page is applied under the locks of its projects (all at once, see project-locks.js), re-reading
 // the queue, the revisions and the typing under them: an edit saved after the page arrived is never
 // overwritten, and a project an editor holds uncommitted typing on is not replaced. The feed moves
-// past such a project, so it is remembered as owed (in the metadata, with the cursor) and fetched with GET /api/projects/{id} once the typing ended, if it is not queued
-// by then (the push decides). The cursor moves only with the page it ends, in one transaction.
+// past such a project, so it is remembered as owed (in the metadata, with the cursor) and fetched
+// with GET /api/projects/{id} once the typing ended, if it is not queued by then (the push
+// decides). The cursor moves only with the page it ends, in one transaction; the next page is
+// asked for while this one is applied.
 import { adoptServerCopy, adoptServerChanges, forgetProject } from './local-commits.js';
 import { planPage, whoseStorageDecides } from './merge.js';
 import { forEachConcurrently } from './pool.js';
