@@ -76,6 +76,16 @@ export function readAll(db, store) {
 }
 
 /**
+ * The keys alone: a store's records may be large (a project's data, a queued write).
+ * @param {IDBDatabase} db
+ * @param {string} store
+ * @returns {Promise<string[]>}
+ */
+export async function readKeys(db, store) {
+  return /** @type {string[]} */ (await settled(db.transaction(store).objectStore(store).getAllKeys()));
+}
+
+/**
  * @param {IDBDatabase} db
  * @param {string} store
  * @param {IDBValidKey} key

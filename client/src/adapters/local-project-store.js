@@ -1,7 +1,7 @@
 // A local project store in IndexedDB, as the editor keeps it. The demo uses it; an editor with its
 // own store hands the engine an object with the same four methods instead (and `writeBatch` and
 // `ids` if it can).
-import { inTransaction, openDatabase, readAll, readOne, settled } from './idb.js';
+import { inTransaction, openDatabase, readAll, readKeys, readOne } from './idb.js';
 
 /** @typedef {import('../sync-types.js').LocalProject} LocalProject */
 /** @typedef {import('../sync-types.js').LocalProjectStore} LocalProjectStore */
@@ -18,7 +18,7 @@ export async function openIndexedDbProjectStore({ indexedDB, name = 'appframes-p
   });
   return {
     list: () => readAll(db, PROJECTS),
-    ids: async () => /** @type {string[]} */ (await settled(db.transaction(PROJECTS).objectStore(PROJECTS).getAllKeys())),
+    ids: () => readKeys(db, PROJECTS),
     get: (id) => readOne(db, PROJECTS, id),
     put: (project) =>
       inTransaction(db, [PROJECTS], 'readwrite', async (store) => {

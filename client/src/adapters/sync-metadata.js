@@ -1,6 +1,6 @@
 // Sync metadata in IndexedDB, in one database per signed-in user, so signing in as someone else
 // on the same browser never reads or writes the previous account's queue or revisions.
-import { inTransaction, openDatabase, readAll, readOne, settled } from './idb.js';
+import { inTransaction, openDatabase, readAll, readKeys, readOne, settled } from './idb.js';
 
 /** @typedef {import('../sync-types.js').SyncMetadata} SyncMetadata */
 /** @typedef {import('../sync-types.js').QueueEntry} QueueEntry */
@@ -90,7 +90,7 @@ export async function openSyncMetadata(factory, userId) {
     setLastSyncedRevision: (projectId, revision) =>
       write([LAST_SYNCED], async (store) => { store(LAST_SYNCED).put({ projectId, revision }); }),
     queue: () => readAll(db, QUEUE),
-    queuedIds: async () => /** @type {string[]} */ (await settled(db.transaction(QUEUE).objectStore(QUEUE).getAllKeys())),
+    queuedIds: () => readKeys(db, QUEUE),
     queueEntry: (projectId) => readOne(db, QUEUE, projectId),
     enqueue: (projectIds, now) =>
       write([QUEUE, ERRORS], async (store) => {
