@@ -114,10 +114,18 @@ const state = {
 /** Reloads run one after another, so an older read never replaces what a newer one showed. */
 let reloads = Promise.resolve();
 
+/**
+ * @param {() => Promise<void>} reload
+ * @returns {Promise<void>}
+ */
+function afterEarlierReloads(reload) {
+  const done = reloads.then(reload);
+  reloads = done.catch(() => undefined);
+  return done;
+}
+
 function reloadProjects() {
-  const reload = reloads.then(async () => showProjects(await localStore.list()));
-  reloads = reload.catch(() => undefined);
-  return reload;
+  return afterEarlierReloads(async () => showProjects(await localStore.list()));
 }
 
 /**
@@ -126,14 +134,12 @@ function reloadProjects() {
  * @param {string[]} projectIds
  */
 function reloadChangedProjects(projectIds) {
-  const reload = reloads.then(async () => {
+  return afterEarlierReloads(async () => {
     const changed = new Set(projectIds);
     const stored = await Promise.all(projectIds.map((id) => localStore.get(id)));
     const unchanged = state.projects.filter((project) => !changed.has(project.id));
     showProjects([...unchanged, ...stored.filter((project) => project !== undefined)]);
   });
-  reloads = reload.catch(() => undefined);
-  return reload;
 }
 
 /** @param {LocalProject[]} stored */
