@@ -234,3 +234,35 @@ test('the page asked for ahead failing (401, 503, a lost answer) leaves the page
     await device.close();
   }
 });
+
+test('an edit saved while the page asked for ahead is on its way is kept, even against that page\'s tombstone', async () => {
+  const server = serverWithProjects(createFakeServer({ pageLimit: 10 }), 25);
+  /** @type {Promise<void> | undefined} */
+  let gate;
+  let openGate = () => {};
+  let pagesAsked = 0;
+  /** @type {typeof fetch} */
+  const fetchHoldingSecondPage = async (input, init) => {
+    const response = await server.fetchAs(ALICE.id)(input, init);
+    // The server answered already; the answer reaches the device only once the gate opens.
+    if (gate && String(input).includes('/api/changes') && (pagesAsked += 1) === 2) await gate;
+    return response;
+  };
+  const device = await createDevice(server, { engineOptions: { fetch: fetchHoldingSecondPage } });
+  await device.signIn(ALICE);
+  for (let index = 0; index < 19; index += 1) server.writeAsOtherDevice(ALICE.id, { ...projectNamed(index), data: { text: 'elsewhere' } });
+  server.deleteAsOtherDevice(ALICE.id, 'p019');
+
+  gate = new Promise((resolve) => { openGate = () => resolve(undefined); });
+  const feedAsked = server.feedRequests().length;
+  device.engine.syncNow();
+  await eventually(() => server.feedRequests().length === feedAsked + 2, 'the second page is answered, not yet read');
+  await device.save('p019', 'edited here');
+  openGate();
+  await device.engine.idle();
+
+  assert.equal(await device.text('p000'), 'elsewhere', 'the first page was applied');
+  assert.equal(await device.text('p019'), 'edited here', 'the tombstone of the page in flight did not remove the edit');
+  assert.equal(device.engine.status().projects.p019?.state, 'conflict', 'deleted elsewhere while edited here: the user decides');
+  await device.close();
+});
