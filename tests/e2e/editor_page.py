@@ -6,6 +6,9 @@ from playwright.sync_api import BrowserContext, Dialog, FilePayload, Locator, Pa
 
 # The demo commits typing to IndexedDB after a 300 ms pause; the sync engine debounces 400 ms more.
 SYNC_TIMEOUT_MS = 15_000
+# The page's start (modules, IndexedDB, the first sync's setup) on a loaded 2-core machine: Playwright's
+# 5 s default was seen to run out while another build ran beside the suite.
+READY_TIMEOUT_MS = 15_000
 # A quick typist: about 12 keys a second.
 TYPING_DELAY_MS = 80
 
@@ -64,7 +67,7 @@ class EditorPage:
         return self.page.context
 
     def wait_until_ready(self) -> None:
-        expect(self.page.locator("body[data-ready='true']")).to_be_attached()
+        expect(self.page.locator("body[data-ready='true']")).to_be_attached(timeout=READY_TIMEOUT_MS)
 
     def reload(self) -> None:
         self.page.reload()

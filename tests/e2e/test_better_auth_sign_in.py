@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import TEST_SECRET
+from tests.e2e.editor_page import READY_TIMEOUT_MS
 
 BETTER_AUTH_PACKAGE = Path(__file__).resolve().parents[1] / "contract"
 PASSWORD = "correct horse battery staple"
@@ -52,7 +53,7 @@ def open_signed_out_device(browser, editor_origin, api_url, better_auth_url) -> 
         contexts.append(context)
         page = context.new_page()
         page.goto(f"/better-auth-page/index.html?auth={better_auth_url}&api={api_url}")
-        expect(page.locator("body[data-ready='true']")).to_be_attached()
+        expect(page.locator("body[data-ready='true']")).to_be_attached(timeout=READY_TIMEOUT_MS)
         return page
 
     yield open_new_device
