@@ -75,7 +75,7 @@ test('signing in again in a tab that does not sync resumes the sync in the tab t
   await eventually(() => second.engine.status().signInRequired === true, 'sign-in required in tab two');
 
   await second.engine.setUser(ALICE);
-  await eventually(() => server.project(ALICE.id, 'p1') !== undefined, 'the pending edit syncs after signing in again', 1_500);
+  await eventually(() => server.project(ALICE.id, 'p1') !== undefined, 'the pending edit syncs after signing in again', 5_000);
   await eventually(() => second.engine.status().signInRequired === undefined, 'tab two no longer asks to sign in');
   await Promise.all([first.close(), second.close()]);
 });
