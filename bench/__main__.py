@@ -1,6 +1,6 @@
 """`make bench`: the request paths of the API, timed through the real Lambda handlers, each next to
-raw psycopg running the very same SQL on the same Postgres, and next to a bare handler (FastAPI +
-Mangum answering a ready-made body, no database) that shows what the framework alone costs.
+raw psycopg running the very same SQL on the same Postgres, and next to a bare handler (the functions'
+app and adapter answering a ready-made body, no database) that shows what the framework alone costs.
 
 The request paths and the floors are measured one way (`interleaved`): their calls in turn, round
 by round, so a loaded machine weighs on all of them alike; the ratio is the median of the per-round
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from fastapi import APIRouter
-from fastapi.responses import Response
 from mangum import Mangum
 from psycopg.conninfo import make_conninfo
+from starlette.responses import Response
+from starlette.routing import Route, Router
 
 from devserver.database import BETTER_AUTH_TABLES, MIGRATIONS, prepare_schema, start_embedded_postgres
 from devserver.dev_auth import LOCAL_ONLY_SECRET
@@ -578,14 +578,12 @@ def answer_bytes(response: dict) -> bytes:
 
 
 def bare_handler_ms(body: str, rounds: int) -> float:
-    """FastAPI + Mangum handing back a ready-made body of the same size: the floor for any handler."""
-    router = APIRouter()
+    """The functions' app and adapter handing back a ready-made body of the same size: the floor for any handler."""
 
-    @router.get("/bare")
-    async def bare() -> Response:
+    async def bare(request) -> Response:
         return Response(body, media_type="application/json")
 
-    handler = Mangum(api_app(router), lifespan="off")
+    handler = Mangum(api_app(Router([Route("/bare", bare)])), lifespan="off")
     return median_ms(lambda: handler(http_api_event("GET", "/bare"), None), rounds)
 
 
