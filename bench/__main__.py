@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from mangum import Mangum
 from psycopg.conninfo import make_conninfo
 from starlette.responses import Response
 from starlette.routing import Route, Router
@@ -36,6 +35,7 @@ from devserver.dev_auth import LOCAL_ONLY_SECRET
 from devserver.functions import load_function
 from sync_core.adapters import projects_sql
 from sync_core.adapters.assembly import api_app, rate_limits_from, storage_quota_from
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.migrations import run_migrations
 from sync_core.adapters.postgres import load_json_as_bytes
 from sync_core.adapters.settings import ApiSettings, load_settings
@@ -583,7 +583,7 @@ def bare_handler_ms(body: str, rounds: int) -> float:
     async def bare(request) -> Response:
         return Response(body, media_type="application/json")
 
-    handler = Mangum(api_app(Router([Route("/bare", bare)])), lifespan="off")
+    handler = HttpApiHandler(api_app(Router([Route("/bare", bare)])))
     return median_ms(lambda: handler(http_api_event("GET", "/bare"), None), rounds)
 
 
