@@ -1,5 +1,5 @@
 """The ASGI app a Lambda function (one router) or the local server (every router) serves: a Starlette app
-in a function (FastAPI, and pydantic with it, stays out of its cold start), the local server's FastAPI."""
+in a function (FastAPI stays out of its cold start), the local server's FastAPI."""
 
 from collections.abc import Callable
 

@@ -115,7 +115,7 @@ async def get_revision_route(request: Request) -> Response:
 
 
 # One router per endpoint; a GET route answers HEAD too (app.HeadAnswers drops the body). Starlette's
-# routes call the function with the request: no dependency solving per request, no pydantic at cold start.
+# routes call the function with the request: no dependency solving per request, no FastAPI at cold start.
 list_projects_router = Router([Route("/api/projects", list_projects_route, methods=["GET"])])
 list_changes_router = Router([Route("/api/changes", list_changes_route, methods=["GET"])])
 get_project_router = Router([Route("/api/projects/{project_id}", get_project_route, methods=["GET"])])
