@@ -2,10 +2,13 @@
 (/openapi.json, /docs) and the demo editor, with CORS around all of it for an editor served from another
 origin."""
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.requests import Request
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from devserver.connections import CloseUnreadBodies
@@ -13,6 +16,7 @@ from devserver.cors import ExactOriginCors
 from devserver.dev_auth import dev_auth_router
 from devserver.openapi import openapi_router
 from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.errors import ERROR_CODE_KEY, error_body
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import LocalServerSettings
 
@@ -20,7 +24,13 @@ CLIENT = Path(__file__).resolve().parent.parent / "client"
 
 
 def build_local_app(settings: LocalServerSettings) -> FastAPI:
-    app = api_app(*ROUTERS.values(), settings=settings)
+    # FastAPI for the dev routes' models; the API's own routes are the functions' Starlette routes.
+    app = api_app(
+        *ROUTERS.values(),
+        settings=settings,
+        framework=partial(FastAPI, openapi_url=None, docs_url=None, redoc_url=None),
+    )
+    app.add_exception_handler(RequestValidationError, _validation_error_response)
     better_auth_database = settings.better_auth_database_url or settings.database_url
     app.include_router(dev_auth_router(better_auth_database, app.state.services.session_policy))
     app.include_router(openapi_router())
@@ -36,3 +46,8 @@ def build_local_app(settings: LocalServerSettings) -> FastAPI:
         return FileResponse(CLIENT / "demo" / "index.html")
 
     return app
+
+
+async def _validation_error_response(request: Request, error: RequestValidationError) -> JSONResponse:
+    request.scope[ERROR_CODE_KEY] = "invalid_request"
+    return JSONResponse(error_body("invalid_request", str(error.errors())), status_code=422)

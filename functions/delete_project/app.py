@@ -1,9 +1,8 @@
 """DELETE /api/projects/{id}: tombstone checked against baseRevision or If-Match."""
 
-from mangum import Mangum
-
 from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.routes import delete_project_router
 from sync_core.adapters.logs import with_lambda_context
 
-handler = with_lambda_context(Mangum(api_app(delete_project_router), lifespan="off"))
+handler = with_lambda_context(HttpApiHandler(api_app(delete_project_router)))

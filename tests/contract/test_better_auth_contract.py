@@ -10,10 +10,10 @@ from urllib.parse import urlparse
 
 import psycopg
 import pytest
-from mangum import Mangum
 
 from devserver.database import BETTER_AUTH_TABLES, apply_migrations
 from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import ApiSettings
 from tests.support.lambda_events import http_api_event, invoke
@@ -58,7 +58,7 @@ def library_database(database_url) -> str:
 @pytest.fixture(scope="module")
 def handler(library_database):
     settings = ApiSettings(database_url=library_database, better_auth_secret=SECRET)
-    return Mangum(api_app(*ROUTERS.values(), settings=settings), lifespan="off")
+    return HttpApiHandler(api_app(*ROUTERS.values(), settings=settings))
 
 
 def sign_up(library_database: str, *, secure_cookies: bool = False) -> dict:
@@ -111,7 +111,7 @@ def test_the_raw_token_as_bearer_is_accepted_only_where_a_stage_allows_it(handle
     lenient = ApiSettings(
         database_url=library_database, better_auth_secret=SECRET, better_auth_allow_unsigned_bearer=True
     )
-    assert invoke(Mangum(api_app(ROUTERS["list_projects"], settings=lenient), lifespan="off"), event).status == 200
+    assert invoke(HttpApiHandler(api_app(ROUTERS["list_projects"], settings=lenient)), event).status == 200
 
 
 def test_a_tampered_signature_is_refused(handler, signed_up):

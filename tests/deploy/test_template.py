@@ -37,11 +37,8 @@ def load_handler_module(code_uri: str, handler: str):
 
 
 def served_routes(handler) -> set[tuple[str, str]]:
-    """(method, path) of every route the Mangum-wrapped FastAPI app serves, as its OpenAPI lists them
-    (the schema is built from the routes even though the app publishes no /openapi.json)."""
-    return {
-        (method.upper(), path) for path, operations in handler.app.openapi()["paths"].items() for method in operations
-    }
+    """(method, path) of every route the function's app serves."""
+    return {(method, route.path) for route in handler.app.routes for method in route.methods}
 
 
 def answer(handler, method: str, path: str) -> tuple[int, str]:

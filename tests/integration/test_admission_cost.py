@@ -8,9 +8,9 @@ import uuid
 
 import psycopg
 import pytest
-from mangum import Mangum
 
 from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import ApiSettings
 from sync_core.domain.session import sign_token
@@ -28,7 +28,7 @@ def explained(database_url):
     """Every route over a store whose every statement Postgres also explains; returns (handler, executions)."""
     settings = ApiSettings(database_url=database_url, better_auth_secret=TEST_SECRET)
     database = ExplainedDatabase(settings)
-    return Mangum(api_app(*ROUTERS.values(), settings=settings, database=database), lifespan="off"), database.executions
+    return HttpApiHandler(api_app(*ROUTERS.values(), settings=settings, database=database)), database.executions
 
 
 def requests_with_a_body(body: str) -> list[tuple[str, str, str]]:

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlparse
 
 import psycopg
 import pytest
-from mangum import Mangum
 
 from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.routes import get_project_router, put_project_router
 from sync_core.adapters.settings import ApiSettings
 from tests.conftest import TEST_SECRET
@@ -47,12 +47,12 @@ def start_again(server) -> None:
 def test_requests_during_a_restart_get_503_and_nothing_accepted_is_lost(own_postgres):
     url = own_postgres.get_uri()
     settings = ApiSettings(database_url=url, better_auth_secret=TEST_SECRET, db_connect_timeout_seconds=1)
-    handler = Mangum(api_app(put_project_router, get_project_router, settings=settings), lifespan="off")
+    handler = HttpApiHandler(api_app(put_project_router, get_project_router, settings=settings))
     user = create_signed_in_user(url, TEST_SECRET)
     accepted, outage_answers, done = [], [], threading.Event()
 
     def restart_postgres_under_load():
-        # The handler runs on the main thread (Mangum needs its event loop); this thread drives Postgres.
+        # The handler runs on the main thread; this thread drives Postgres.
         _wait_for(lambda: len(accepted) >= 20)
         pg_ctl(own_postgres, "stop", "-m", "immediate")
         _wait_for(lambda: len(outage_answers) >= 3)

@@ -9,11 +9,11 @@ import uuid
 import boto3
 import psycopg
 import pytest
-from mangum import Mangum
 
 from devserver.local_sqs import create_limit_event_queues, poll_once
 from devserver.local_sqs import sqs_record as local_sqs_record
 from sync_core.adapters.assembly import api_app, limit_consumer
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import LocalServerSettings
 from sync_core.domain.limits import LimitEvent, LimitEventKind, Scope
@@ -47,7 +47,7 @@ def limited_settings(database_url: str, **overrides) -> LocalServerSettings:
 
 
 def api_handler(settings: LocalServerSettings):
-    return Mangum(api_app(*ROUTERS.values(), settings=settings), lifespan="off")
+    return HttpApiHandler(api_app(*ROUTERS.values(), settings=settings))
 
 
 def put(handler, user, project_id=None, body=None):

@@ -36,16 +36,15 @@ def test_the_signed_bearer_token_is_accepted_and_the_raw_one_refused(handlers, n
 
 
 def test_a_stage_may_allow_raw_bearer_tokens(database_url, new_user):
-    from mangum import Mangum
-
     from sync_core.adapters.assembly import api_app
+    from sync_core.adapters.http.api_gateway import HttpApiHandler
     from sync_core.adapters.http.routes import list_projects_router
     from sync_core.adapters.settings import ApiSettings
 
     settings = ApiSettings(
         database_url=database_url, better_auth_secret=TEST_SECRET, better_auth_allow_unsigned_bearer=True
     )
-    handler = Mangum(api_app(list_projects_router, settings=settings), lifespan="off")
+    handler = HttpApiHandler(api_app(list_projects_router, settings=settings))
     user = new_user()
     event = http_api_event("GET", "/api/projects", headers={"Authorization": f"Bearer {user.token}"})
     assert invoke(handler, event).status == 200
@@ -124,11 +123,12 @@ def test_a_banned_user_is_refused_until_the_ban_expires(handlers, new_user, data
 def test_a_bad_signature_never_reaches_the_database(lambda_environment, new_user):
     """The signature is checked first: a forged cookie costs no round trip."""
     from sync_core.adapters.assembly import api_app
+    from sync_core.adapters.http.api_gateway import HttpApiHandler
     from sync_core.adapters.http.routes import list_projects_router
     from tests.support.round_trips import counting_database
 
     database, round_trips = counting_database()
-    app_handler = __import__("mangum").Mangum(api_app(list_projects_router, database=database), lifespan="off")
+    app_handler = HttpApiHandler(api_app(list_projects_router, database=database))
     user = new_user()
     forged = f"better-auth.session_token={quote(user.token + '.AAAA', safe='')}"
     assert_unauthenticated(invoke(app_handler, http_api_event("GET", "/api/projects", cookies=[forged])))

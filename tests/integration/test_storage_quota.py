@@ -7,10 +7,10 @@ import uuid
 
 import psycopg
 import pytest
-from mangum import Mangum
 
 from devserver.database import API_ROLE, as_role
 from sync_core.adapters.assembly import api_app
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.routes import ROUTERS
 from sync_core.adapters.settings import LocalServerSettings
 from tests.conftest import TEST_SECRET
@@ -34,7 +34,7 @@ def quota_api(database_url):
             quota_bytes_per_user=bytes_per_user,
             quota_projects_per_user=projects_per_user,
         )
-        handler = Mangum(api_app(*ROUTERS.values(), settings=settings), lifespan="off")
+        handler = HttpApiHandler(api_app(*ROUTERS.values(), settings=settings))
         return ProjectsApi(dict.fromkeys(FUNCTIONS, handler))
 
     return make

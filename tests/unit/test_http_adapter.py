@@ -8,8 +8,8 @@ import gzip
 import uuid
 
 import pytest
-from mangum import Mangum
 
+from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.app import build_app
 from sync_core.adapters.http.encoding import accepts_gzip
 from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
@@ -75,7 +75,7 @@ def handler(store):
         answer_gzip_min_bytes=ANSWER_GZIP_MIN_BYTES,
         hooks=LimitHooks(),
     )
-    return Mangum(build_app(*ROUTERS.values(), services=services), lifespan="off")
+    return HttpApiHandler(build_app(*ROUTERS.values(), services=services))
 
 
 def test_get_sets_the_etag_and_304_has_no_body(handler, store):
@@ -199,7 +199,7 @@ def test_a_function_leaves_cors_to_the_http_api():
             hooks=LimitHooks(),
         ),
     )
-    handler = Mangum(app, lifespan="off")
+    handler = HttpApiHandler(app)
     preflight = http_api_event(
         "OPTIONS", "/api/projects", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
     )

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from fastapi.routing import APIRoute
 from jsonschema import Draft202012Validator
+from starlette.routing import Route
 
 from devserver.functions import FUNCTIONS_DIR
 from devserver.openapi import load_document, operations, resolve
@@ -20,7 +20,7 @@ def served_routes() -> set[tuple[str, str]]:
         (method, route.path)
         for router in ROUTERS.values()
         for route in router.routes
-        if isinstance(route, APIRoute)
+        if isinstance(route, Route)
         for method in route.methods
     }
 

@@ -1,1 +1,2 @@
-"""Adapters around the domain: HTTP (FastAPI + Mangum), Postgres (psycopg), settings (environment)."""
+"""Adapters around the domain: HTTP (Starlette behind an API Gateway event adapter), Postgres (psycopg),
+settings (environment)."""

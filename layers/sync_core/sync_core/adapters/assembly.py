@@ -3,7 +3,7 @@ its services, the limit-events consumer, the migrations handler, the tombstone a
 
 `database` is the seam: tests hand in a Database of their own (traced, explained) and get everything
 else exactly as a function builds it. Each builder imports its own adapters, so a function's cold start
-pays only for what it runs (the consumer and the migrations function never import FastAPI).
+pays only for what it runs (the consumer and the migrations function never import Starlette).
 """
 
 from collections.abc import Callable
@@ -21,14 +21,15 @@ from sync_core.adapters.settings import (
 from sync_core.domain.limits import Bucket, Escalation, LimitHooks, RateLimits, StorageQuota
 
 
-def api_app(*routers, settings: ApiSettings | None = None, database: Database | None = None):
-    """The FastAPI app serving `routers` over the services these settings make."""
+def api_app(*routers, settings: ApiSettings | None = None, database: Database | None = None, framework=None):
+    """The ASGI app serving `routers` over the services these settings make (a Starlette app, or what
+    `framework` makes: the local server's FastAPI)."""
     from sync_core.adapters.http.app import build_app
     from sync_core.adapters.memory import keep_freed_memory
 
     keep_freed_memory()
     settings = settings or load_settings(ApiSettings)
-    return build_app(*routers, services=api_services(settings, database))
+    return build_app(*routers, services=api_services(settings, database), framework=framework)
 
 
 def api_services(settings: ApiSettings, database: Database | None = None):

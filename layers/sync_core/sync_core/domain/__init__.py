@@ -1,1 +1,1 @@
-"""The sync domain. It knows nothing of FastAPI, Mangum, boto3, psycopg or settings."""
+"""The sync domain. It knows nothing of Starlette, FastAPI, boto3, psycopg or settings."""

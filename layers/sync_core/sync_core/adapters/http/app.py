@@ -1,6 +1,10 @@
-"""The FastAPI app a Lambda function (one router) or the local server (every router) serves."""
+"""The ASGI app a Lambda function (one router) or the local server (every router) serves: a Starlette app
+in a function (FastAPI stays out of its cold start), the local server's FastAPI."""
 
-from fastapi import APIRouter, FastAPI
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.routing import Router
 
 from sync_core.adapters.http.encoding import GzipAnswers
 from sync_core.adapters.http.errors import add_error_handlers
@@ -9,9 +13,10 @@ from sync_core.adapters.http.routes import Services
 from sync_core.domain.limits import LimitHooks
 
 
-def build_app(*routers: APIRouter, services: Services) -> FastAPI:
+def build_app(*routers: Router, services: Services, framework: Callable[..., Starlette] | None = None) -> Starlette:
+    app = (framework or Starlette)(routes=[route for router in routers for route in router.routes])
     # No slash redirects: Starlette builds their Location from the request's Host header.
-    app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
+    app.router.redirect_slashes = False
     app.state.services = services
     app.add_middleware(FlushLimitHooks, hooks=services.hooks)
     app.add_middleware(GzipAnswers, minimum_bytes=services.answer_gzip_min_bytes)
@@ -19,8 +24,6 @@ def build_app(*routers: APIRouter, services: Services) -> FastAPI:
     app.add_middleware(HeadAnswers)
     # Outermost of the API's own: it counts the bytes as they leave, compressed or not.
     app.add_middleware(RequestLog)
-    for router in routers:
-        app.include_router(router)
     add_error_handlers(app)
     return app
 

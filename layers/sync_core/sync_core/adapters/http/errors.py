@@ -1,10 +1,10 @@
 """How every failure becomes an answer: the one status-code table, and JSON error bodies for what
-FastAPI and Starlette raise themselves (unknown routes, methods) and for bugs."""
+Starlette raises itself (unknown routes, methods) and for bugs."""
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from sync_core.adapters.logs import logger
 from sync_core.domain.errors import (
@@ -51,10 +51,9 @@ def error_body(code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message}}
 
 
-def add_error_handlers(app: FastAPI) -> None:
+def add_error_handlers(app: Starlette) -> None:
     app.add_exception_handler(SyncError, _sync_error_response)
     app.add_exception_handler(HTTPException, _http_error_response)
-    app.add_exception_handler(RequestValidationError, _validation_error_response)
     app.add_exception_handler(Exception, _unexpected_error_response)
 
 
@@ -70,12 +69,11 @@ async def _sync_error_response(request: Request, error: SyncError) -> Response:
 async def _http_error_response(request: Request, error: HTTPException) -> Response:
     code = {404: "route_not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
     request.scope[ERROR_CODE_KEY] = code
-    return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=error.headers)
-
-
-async def _validation_error_response(request: Request, error: RequestValidationError) -> Response:
-    request.scope[ERROR_CODE_KEY] = "invalid_request"
-    return JSONResponse(error_body("invalid_request", str(error.errors())), status_code=422)
+    headers = error.headers
+    if headers and "Allow" in headers:
+        # Starlette joins a route's methods from a set: in one order, whatever the process's hash seed.
+        headers = {**headers, "Allow": ", ".join(sorted(headers["Allow"].split(", ")))}
+    return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=headers)
 
 
 async def _unexpected_error_response(request: Request, error: Exception) -> Response:
