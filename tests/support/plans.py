@@ -13,7 +13,7 @@ from sync_core.adapters.postgres import Database, connector
 
 SCANS = {"Seq Scan", "Index Scan", "Index Only Scan", "Bitmap Heap Scan", "Function Scan", "Tid Scan"}
 EXPLAIN = "EXPLAIN (ANALYZE, VERBOSE, FORMAT JSON) "
-# Calls of the functions that read a body first: parse_request_body (DELETE's; PUT's parse_split_write_body
+# Calls of the functions that read a body first: parse_request_body (DELETE's; PUT's parse_write_fields
 # reads the fields with it), parse_write_body (PUT's body read whole, which hands a body it refuses to
 # parse_request_body) and parse_changes_body_as_json (the batch's).
 PARSE_CALLS = """

@@ -59,19 +59,20 @@ admitted AS MATERIALIZED (
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- PUT's body, with its data span checked (migrations/20261206_10_...). Only this CTE may hold data,
--- and only data that stays in memory (a row past work_mem spills to disk, in every CTE that copies
--- it): larger data is cast again from the span by the revision's insert. Other CTEs carry its bytes.
+-- PUT's fields (migrations/20261207_10_...): of the body without its data, which the handler sends apart
+-- and the revision's insert casts, or of the whole body when the handler could not place data (only then
+-- does this row carry data). bytes is the length of the text stored.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
-        coalesce(octet_length(parsed.data::text), %(data_end)s::int - %(data_start)s::int) AS bytes,
+        coalesce(octet_length(parsed.data::text), %(data_bytes)s::int) AS bytes,
         parsed.problem,
         parsed.refusal,
         public.base_revision(parsed.document) AS base_revision
-    FROM admitted, public.parse_split_write_body(
-        CASE WHEN admitted.body_admitted THEN %(body)s::bytea END, %(data_start)s::int, %(data_end)s::int
+    FROM admitted, public.parse_write_fields(
+        CASE WHEN admitted.body_admitted THEN %(fields)s::bytea END,
+        CASE WHEN admitted.body_admitted THEN %(whole_body)s::bytea END
     ) AS parsed
 ),
 -- PUT's fields, checked. The write stores data as the exact text it was sent as (its span of the body,
@@ -109,38 +110,45 @@ quota AS MATERIALIZED (
         ) AS over_quota
     FROM viewer, write
 ),
--- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
--- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
--- holds no data (NULL also clears a copy from before project_revisions): its revision does.
-written AS (
-    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
-    SELECT viewer.user_id, write.id, write.name, 1, write.write_id
-    FROM viewer, write
-    WHERE write.position NOT IN (SELECT position FROM quota WHERE over_quota IS NOT NULL)
-    -- By id: new projects too are taken in one order (see locked).
-    ORDER BY write.id
-    ON CONFLICT ("userId", id) DO UPDATE
-        SET name = excluded.name, data = NULL, revision = project.revision + 1,
-            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
-            "changeXid" = pg_current_xact_id()
-        WHERE project.revision = (SELECT base_revision FROM write WHERE write.id = excluded.id)
-          AND project."writeId" IS DISTINCT FROM excluded."writeId"
-    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+-- The project as this statement's snapshot saw it: the revision a write makes is the one after it.
+stored AS MATERIALIZED (
+    SELECT project.revision, project."writeId"
+    FROM public.projects AS project, viewer
+    WHERE EXISTS (SELECT FROM write) AND project."userId" = viewer.user_id AND project.id = %(project_id)s
 ),
--- Each written revision appended to its project's history, data as sent: the one write of the data.
--- The revision it replaced is already there, the one before it.
+-- A new project is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. Its data as sent, cast here: the one read and write of it. The
+-- revision's key settles races: a write that committed since the snapshot holds the revision after it,
+-- so this one conflicts and writes nothing (writes of one user queue at the quota's lock before this).
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
-    SELECT written."userId", written.id, written.revision, written.name,
-        coalesce(
-            (SELECT data FROM parsed_body),
-            convert_from(substring(
-                %(body)s::bytea FROM %(data_start)s::int + 1 FOR %(data_end)s::int - %(data_start)s::int
-            ), 'UTF8')::json
-        ),
-        written."updatedAt", write.bytes
-    FROM written
-    JOIN write ON write.id = written.id
+    SELECT viewer.user_id, write.id, coalesce((SELECT revision FROM stored) + 1, 1), write.name, sent.data,
+        now(), write.bytes
+    FROM viewer, write, LATERAL (
+        SELECT coalesce((SELECT data FROM parsed_body), public.write_data_or_null(%(data)s::bytea)) AS data
+        OFFSET 0
+    ) AS sent
+    WHERE write.position NOT IN (SELECT position FROM quota WHERE over_quota IS NOT NULL) AND sent.data IS NOT NULL
+      AND NOT EXISTS (
+          SELECT FROM stored
+          WHERE stored.revision IS DISTINCT FROM write.base_revision
+             OR stored."writeId" IS NOT DISTINCT FROM write.write_id
+      )
+    ON CONFLICT DO NOTHING
+    RETURNING "userId", id, revision, name
+),
+-- The projects row takes the revision written. It holds no data (NULL also clears a copy from before
+-- project_revisions): its revision does.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT added."userId", added.id, added.name, added.revision, write.write_id
+    FROM written_revision AS added
+    JOIN write ON write.id = added.id
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = NULL, revision = excluded.revision,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
 ),
 -- The project as it now is, read only when the request was accepted and changed nothing. A locking
 -- read returns the latest committed version of a row the snapshot saw, even when a concurrent write
@@ -162,9 +170,15 @@ SELECT
     (SELECT over_quota FROM quota) AS over_quota,
     CASE
         WHEN written.id IS NOT NULL THEN 'written'
+        -- Whatever else was judged, it was judged from fields that hold only if the data sent apart is
+        -- data's whole value: when Postgres refuses it, the body is read whole.
+        WHEN %(data_bytes)s::int IS NOT NULL AND EXISTS (SELECT FROM parsed_body)
+            AND public.write_data_or_null(%(data)s::bytea) IS NULL THEN 'reread'
         WHEN (SELECT over_quota FROM quota) IS NOT NULL THEN 'over_quota'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN 'replayed'
-        WHEN current.id IS NOT NULL THEN 'conflict'
+        WHEN current.id IS NOT NULL AND current.revision <> (SELECT base_revision FROM write)
+            THEN 'conflict'
+        -- Allowed, yet not written: a write that committed since the snapshot took the revision.
         WHEN EXISTS (SELECT FROM write) THEN 'raced'
     END AS outcome,
     coalesce(written.revision, current.revision) AS revision,

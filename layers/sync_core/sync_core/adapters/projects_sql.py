@@ -65,10 +65,15 @@ class WriteOutcome(StrEnum):
     WRITTEN = "written"
     REPLAYED = "replayed"  # the same writeId was applied before: its receipt again
     CONFLICT = "conflict"
-    # ON CONFLICT met a first write committed after this statement's snapshot, which the locking read
-    # cannot see; a new statement sees it (409 or replay). Rare: two first writes.
+    # A write committed after this statement's snapshot took the revision (ON CONFLICT), and the locking
+    # read cannot see a row first inserted since; a new statement sees it (409 or replay). Rare: two
+    # writes of one project at once.
     RACED = "raced"
     OVER_QUOTA = "over_quota"  # the user's storage quota refuses it (403)
+    # Not written, and Postgres refused the data sent apart: not JSON, or not data's whole value (the
+    # handler's span reaches past it when a nested member follows data). The store runs the statement
+    # again with the body whole, whose reading answers (migrations/20261207_10_...).
+    REREAD = "reread"
 
 
 class ChangeOutcome(StrEnum):
@@ -390,16 +395,6 @@ def _refusals(fields: str) -> str:
     (SELECT field_problem FROM {fields}) AS field_problem"""
 
 
-# Where the handler found PUT's data in its body (sync_core/domain/write_body.py), and that span as json.
-DATA_SPAN = "%(data_start)s::int, %(data_end)s::int"
-# The revision's data: the body read whole has it; else it is the span the parse checked.
-REVISION_DATA = """coalesce(
-            (SELECT data FROM parsed_body),
-            convert_from(substring(
-                %(body)s::bytea FROM %(data_start)s::int + 1 FOR %(data_end)s::int - %(data_start)s::int
-            ), 'UTF8')::json
-        )"""
-
 PUT_BODY = f"""{BYTES_ADMISSION},
 -- The body is read only once the session and the limiter said yes: the parse's argument refers to this
 -- row, which exists only for an admitted viewer, so it cannot run first (nor be folded while planning).
@@ -408,19 +403,20 @@ admitted AS MATERIALIZED (
     FROM viewer, limit_check, bytes_check
     WHERE limit_check.admitted AND bytes_check.admitted
 ),
--- PUT's body, with its data span checked (migrations/20261206_10_...). Only this CTE may hold data,
--- and only data that stays in memory (a row past work_mem spills to disk, in every CTE that copies
--- it): larger data is cast again from the span by the revision's insert. Other CTEs carry its bytes.
+-- PUT's fields (migrations/20261207_10_...): of the body without its data, which the handler sends apart
+-- and the revision's insert casts, or of the whole body when the handler could not place data (only then
+-- does this row carry data). bytes is the length of the text stored.
 parsed_body AS MATERIALIZED (
     SELECT
         parsed.document,
         parsed.data,
-        coalesce(octet_length(parsed.data::text), %(data_end)s::int - %(data_start)s::int) AS bytes,
+        coalesce(octet_length(parsed.data::text), %(data_bytes)s::int) AS bytes,
         parsed.problem,
         parsed.refusal,
         public.base_revision(parsed.document) AS base_revision
-    FROM admitted, public.parse_split_write_body(
-        CASE WHEN admitted.body_admitted THEN %(body)s::bytea END, {DATA_SPAN}
+    FROM admitted, public.parse_write_fields(
+        CASE WHEN admitted.body_admitted THEN %(fields)s::bytea END,
+        CASE WHEN admitted.body_admitted THEN %(whole_body)s::bytea END
     ) AS parsed
 )"""
 
@@ -454,11 +450,9 @@ write AS (
 )"""
 
 
-def _written(source: str, where: str = "true", data: str = "", sizes: str = "") -> str:
-    """The upsert of the rows of `source` (id, name, base_revision, write_id), PUT's and a batch's, and the
-    revisions it makes, of `data` and `sizes` in bytes (by default source.data and its length)."""
-    data = data or f"{source}.data"
-    sizes = sizes or f"octet_length({source}.data::text)"
+def _written(source: str, where: str = "true") -> str:
+    """The upsert of the rows of `source` (id, name, base_revision, write_id, data), a batch's, and the
+    revisions it makes."""
     return f"""
 -- A new row is always accepted (nothing can be overwritten); an existing one only at its revision,
 -- and never twice for the same writeId. ON CONFLICT also settles two first writes racing. The row
@@ -483,8 +477,8 @@ written AS (
 written_revision AS (
     INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
     SELECT written."userId", written.id, written.revision, written.name,
-        {data},
-        written."updatedAt", {sizes}
+        {source}.data,
+        written."updatedAt", octet_length({source}.data::text)
     FROM written
     JOIN {source} ON {source}.id = written.id
 )"""
@@ -529,6 +523,52 @@ quota AS MATERIALIZED (
 UNREFUSED = "position NOT IN (SELECT position FROM quota WHERE over_quota IS NOT NULL)"
 
 
+# PUT's write, revision first (migrations/20261207_10_...): data is cast once, where its revision stores
+# it, and a data Postgres refuses is stored nowhere, since the projects row follows its revision.
+PUT_WRITTEN = f"""
+-- The project as this statement's snapshot saw it: the revision a write makes is the one after it.
+stored AS MATERIALIZED (
+    SELECT project.revision, project."writeId"
+    FROM public.projects AS project, viewer
+    WHERE EXISTS (SELECT FROM write) AND project."userId" = viewer.user_id AND project.id = %(project_id)s
+),
+-- A new project is always accepted (nothing can be overwritten); an existing one only at its revision,
+-- and never twice for the same writeId. Its data as sent, cast here: the one read and write of it. The
+-- revision's key settles races: a write that committed since the snapshot holds the revision after it,
+-- so this one conflicts and writes nothing (writes of one user queue at the quota's lock before this).
+written_revision AS (
+    INSERT INTO public.project_revisions ("userId", id, revision, name, data, "updatedAt", bytes)
+    SELECT viewer.user_id, write.id, coalesce((SELECT revision FROM stored) + 1, 1), write.name, sent.data,
+        now(), write.bytes
+    FROM viewer, write, LATERAL (
+        SELECT coalesce((SELECT data FROM parsed_body), public.write_data_or_null(%(data)s::bytea)) AS data
+        OFFSET 0
+    ) AS sent
+    WHERE write.{UNREFUSED} AND sent.data IS NOT NULL
+      AND NOT EXISTS (
+          SELECT FROM stored
+          WHERE stored.revision IS DISTINCT FROM write.base_revision
+             OR stored."writeId" IS NOT DISTINCT FROM write.write_id
+      )
+    ON CONFLICT DO NOTHING
+    RETURNING "userId", id, revision, name
+),
+-- The projects row takes the revision written. It holds no data (NULL also clears a copy from before
+-- project_revisions): its revision does.
+written AS (
+    INSERT INTO public.projects AS project ("userId", id, name, revision, "writeId")
+    SELECT added."userId", added.id, added.name, added.revision, write.write_id
+    FROM written_revision AS added
+    JOIN write ON write.id = added.id
+    ON CONFLICT ("userId", id) DO UPDATE
+        SET name = excluded.name, data = NULL, revision = excluded.revision,
+            "writeId" = excluded."writeId", "deletedAt" = NULL, "updatedAt" = now(),
+            "changeXid" = pg_current_xact_id()
+    RETURNING project."userId", project.id, project.name, project.revision, project."updatedAt"
+)
+"""
+
+
 def _usage_lock(admitted: str) -> str:
     """The user's usage row, locked before any project row (a tombstone's trigger changes it after),
     once `admitted` (a row of what the request's admission let through) exists."""
@@ -561,12 +601,7 @@ PUT_PROJECT = f"""{
         PUT_BODY,
         PUT_FIELDS,
         PUT_QUOTA,
-        _written(
-            "write",
-            f"write.{UNREFUSED}",
-            data=REVISION_DATA,
-            sizes="write.bytes",
-        ),
+        PUT_WRITTEN,
         _current_unless("written", "write"),
     )
 }
@@ -574,9 +609,15 @@ SELECT{LIMIT_COLUMNS},{_refusals("put_fields")},
     (SELECT over_quota FROM quota) AS over_quota,
     CASE
         WHEN written.id IS NOT NULL THEN '{WriteOutcome.WRITTEN}'
+        -- Whatever else was judged, it was judged from fields that hold only if the data sent apart is
+        -- data's whole value: when Postgres refuses it, the body is read whole.
+        WHEN %(data_bytes)s::int IS NOT NULL AND EXISTS (SELECT FROM parsed_body)
+            AND public.write_data_or_null(%(data)s::bytea) IS NULL THEN '{WriteOutcome.REREAD}'
         WHEN (SELECT over_quota FROM quota) IS NOT NULL THEN '{WriteOutcome.OVER_QUOTA}'
         WHEN current."writeId" = (SELECT write_id FROM write) THEN '{WriteOutcome.REPLAYED}'
-        WHEN current.id IS NOT NULL THEN '{WriteOutcome.CONFLICT}'
+        WHEN current.id IS NOT NULL AND current.revision <> (SELECT base_revision FROM write)
+            THEN '{WriteOutcome.CONFLICT}'
+        -- Allowed, yet not written: a write that committed since the snapshot took the revision.
         WHEN EXISTS (SELECT FROM write) THEN '{WriteOutcome.RACED}'
     END AS outcome,
     coalesce(written.revision, current.revision) AS revision,
@@ -898,11 +939,22 @@ def body_parameters(limits: RateLimits, body: bytes) -> dict:
     return {"body": body, "body_bytes": len(body), "bytes_burst": bucket.burst, "bytes_per_second": bucket.per_second}
 
 
+# What data_span_parameters sends for a body Postgres reads whole, but the body.
+WHOLE_BODY = {"fields": None, "data": None, "data_bytes": None}
+
+
 def data_span_parameters(body: bytes) -> dict:
-    """Where PUT's data lies in its body, for parse_split_write_body (migrations/20261206_10_...); None
-    when the body must be read whole."""
+    """PUT's body for parse_write_fields (migrations/20261207_10_...): data's value apart, and the body with
+    null in its place; or the whole body, when data cannot be placed (then Postgres reads it whole)."""
     span = find_data_span(body)
-    return {"data_start": span and span.start, "data_end": span and span.end}
+    if span is None:
+        return {**WHOLE_BODY, "whole_body": body}
+    return {
+        "fields": body[: span.start] + b"null" + body[span.end :],
+        "data": memoryview(body)[span.start : span.end],
+        "data_bytes": span.end - span.start,
+        "whole_body": None,
+    }
 
 
 def quota_parameters(quota: StorageQuota) -> dict:
@@ -974,6 +1026,9 @@ class PostgresProjectsStore:
             "fallback_write_id": write.fallback_write_id,
         }
         row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
+        if row["outcome"] == WriteOutcome.REREAD:
+            params |= {**WHOLE_BODY, "whole_body": write.body}
+            row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
         if row["outcome"] == WriteOutcome.RACED:
             row = self._admitted_row(Scope.WRITE, PUT_PROJECT, params)
         _refuse_unless_readable(row)
