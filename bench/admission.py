@@ -1,6 +1,6 @@
 """`python -m bench.admission`: what refused requests cost Postgres, per request.
 
-Floods through the real Lambda handlers (v2 event -> Mangum -> FastAPI -> the store) on a Postgres with
+Floods through the real Lambda handlers (v2 event -> the HTTP API adapter -> Starlette -> the store) on a Postgres with
 pg_stat_statements (bench/statement_stats.py). Per request: the statements Postgres completed, their
 planning and execution time and the shared buffers they touched (pg_stat_statements, which leaves out
 a statement that fails), and the CPU time the client backends spent (their /proc schedstat), which

@@ -2,7 +2,7 @@
 
 glibc's malloc returns a freed block of more than 128 KiB to the kernel at once (mmap threshold) and
 trims the heap's free top past its trim threshold, so every request that builds a megabyte answer
-(psycopg's rows, the page's join, Mangum's copy and its text) faults the same pages in again: ~250 page
+(psycopg's rows, the page's join, the response's text) faults the same pages in again: ~250 page
 faults a MiB, ~1 ms of CPU a MiB on this machine, more than the copies themselves. An execution
 environment serves one request at a time and its peak is reached anyway, so the heap may keep it.
 """
