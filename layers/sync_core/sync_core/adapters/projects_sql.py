@@ -12,9 +12,12 @@ revision rule lives here and nowhere else; the rules of a write's fields live in
 migrations/20261202_07_create-statement-functions.sql, which every write's statement calls.
 
 Each statement is composed here from the pieces they share; `make statements` writes each, as sent,
-to layers/sync_core/statements/<name>.sql, where it reads top to bottom (a test keeps them equal).
+to layers/sync_core/statements/<name>.sql, where it reads top to bottom (a test keeps them equal). PUT's
+runs as a function's body (`PUT_PROJECT_QUERY`, migrations/20261207_30_...), so Postgres plans it once per
+connection: the store sends its call.
 """
 
+import re
 import uuid
 from enum import StrEnum
 from typing import Any
@@ -594,7 +597,10 @@ tombstone_revision AS (
 )"""
 
 
-PUT_PROJECT = f"""{
+# PUT's query: the body of public.put_project_v1 (migrations/20261207_30_...), which shows it whole with each
+# parameter as the function's (put_project_v1.name); a unit test keeps the two equal. A change to it, or to a
+# piece it shares, is a new function in a new migration.
+PUT_PROJECT_QUERY = f"""{
     _with(
         VIEWER,
         ADMISSION,
@@ -631,6 +637,20 @@ FROM limit_check
 LEFT JOIN written ON true
 LEFT JOIN current ON true
 """
+
+PUT_PROJECT_FUNCTION = "put_project_v1"
+
+
+def _call(function: str, query: str) -> str:
+    """`query` run as the body of `function`, each of its parameters passed by name: Postgres plans a function's
+    statement once per connection and reuses the plan (a statement sent as text is planned on every call, and
+    prepared statements would pin RDS Proxy's connections)."""
+    names = dict.fromkeys(re.findall(r"%\((\w+)\)s", query))
+    arguments = ",\n    ".join(f"{name} => %({name})s" for name in names)
+    return f"SELECT * FROM public.{function}(\n    {arguments}\n)"
+
+
+PUT_PROJECT = _call(PUT_PROJECT_FUNCTION, PUT_PROJECT_QUERY)
 
 DELETE_FIELDS = """
 -- DELETE's one field, checked: the base revision comes from the body or If-Match (parsed by the
