@@ -343,3 +343,26 @@ def test_an_answer_below_the_threshold_goes_unencoded(handler, store):
 )
 def test_accept_encoding_takes_gzip_only_with_a_positive_quality(accept_encoding, accepted):
     assert accepts_gzip(accept_encoding) is accepted
+
+
+@pytest.mark.parametrize("sent", ["not base64!", "abc", "3q2+7w"], ids=["alphabet", "length", "padding"])
+def test_a_body_that_is_not_valid_base64_is_a_json_400(handler, store, sent):
+    event = http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body="x")
+    response = invoke(handler, {**event, "body": sent, "isBase64Encoded": True})
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "base64" in response.json()["error"]["message"]
+    assert store.calls == []
+
+
+def test_a_gzip_body_sent_as_base64_reaches_the_store_decoded(handler, store):
+    event = http_api_event(
+        "PUT",
+        f"/api/projects/{uuid.uuid4()}",
+        cookies=[COOKIE],
+        headers={"content-encoding": "gzip"},
+        body=gzip.compress(b'{"name": "x"}'),
+    )
+    assert event["isBase64Encoded"]
+    assert invoke(handler, event).status == 200
+    assert store.calls[0][3].body == b'{"name": "x"}'
