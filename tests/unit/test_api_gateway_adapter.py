@@ -85,3 +85,21 @@ def test_an_app_that_waits_fails_loudly():
 def test_only_http_api_events_of_payload_2_are_served():
     with pytest.raises(ValueError, match="payload format 2"):
         HttpApiHandler(answering(200, [], b""))({**http_api_event("GET", "/"), "version": "1.0"}, None)
+
+
+@pytest.mark.parametrize(
+    ("host", "forwarded_port", "server"),
+    [
+        ("[::1]:443", None, ("::1", 443)),
+        ("[2001:db8::1]", "8443", ("2001:db8::1", 8443)),
+        ("api.example.com", "443", ("api.example.com", 443)),
+        ("api.example.com", None, ("api.example.com", 80)),
+        ("api.example.com:not-a-port", None, ("api.example.com", 80)),
+    ],
+)
+def test_the_server_is_read_from_any_host_header(host, forwarded_port, server):
+    seen = []
+    headers = {"host": host} | ({} if forwarded_port is None else {"x-forwarded-port": forwarded_port})
+    HttpApiHandler(answering(200, [], b"{}", seen=seen))(http_api_event("GET", "/", headers=headers), None)
+    ((scope, _),) = seen
+    assert scope["server"] == server

@@ -75,11 +75,17 @@ def _scope(event: dict, context: object) -> dict:
 
 
 def _server(headers: dict[str, str]) -> tuple[str, int]:
+    """The Host header's name and port, an IPv6 literal's brackets dropped; else X-Forwarded-Port, else 80."""
     host = headers.get("host", "localhost")
-    if ":" in host:
-        name, port = host.split(":")
-        return name, int(port)
-    return host, int(headers.get("x-forwarded-port", 80))
+    if host.startswith("["):
+        name, _, port = host[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        name, _, port = host.partition(":")
+    for candidate in (port, headers.get("x-forwarded-port", "")):
+        if candidate.isascii() and candidate.isdigit():
+            return name, int(candidate)
+    return name, 80
 
 
 def _request_body(event: dict) -> bytes:
