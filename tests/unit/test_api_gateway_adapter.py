@@ -103,3 +103,19 @@ def test_the_server_is_read_from_any_host_header(host, forwarded_port, server):
     HttpApiHandler(answering(200, [], b"{}", seen=seen))(http_api_event("GET", "/", headers=headers), None)
     ((scope, _),) = seen
     assert scope["server"] == server
+
+
+@pytest.mark.parametrize("field", ["headers", "cookies", "rawQueryString", "body"])
+@pytest.mark.parametrize("absence", ["missing", "null"])
+def test_an_event_without_a_field_is_served(field, absence):
+    seen = []
+    event = http_api_event("GET", "/", cookies=["a=1"], query="x=1", body="{}")
+    if absence == "missing":
+        del event[field]
+    else:
+        event[field] = None
+    response = HttpApiHandler(answering(200, [], b"{}", seen=seen))(event, None)
+    assert response["statusCode"] == 200
+    ((scope, body),) = seen
+    assert scope["query_string"] == (b"" if field == "rawQueryString" else b"x=1")
+    assert body == (b"" if field == "body" else b"{}")

@@ -53,7 +53,8 @@ def _run_to_end(coroutine) -> None:
 
 def _scope(event: dict, context: object) -> dict:
     http = event["requestContext"]["http"]
-    headers = {name.lower(): value for name, value in event.get("headers", {}).items()}
+    # API Gateway leaves out a field it has nothing for; a null one is taken the same way.
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     if event.get("cookies"):
         headers["cookie"] = "; ".join(event["cookies"])
     return {
@@ -65,7 +66,7 @@ def _scope(event: dict, context: object) -> dict:
         "raw_path": None,
         "root_path": "",
         "scheme": headers.get("x-forwarded-proto", "https"),
-        "query_string": event.get("rawQueryString", "").encode(),
+        "query_string": (event.get("rawQueryString") or "").encode(),
         "server": _server(headers),
         "client": (http["sourceIp"], 0),
         "asgi": {"version": "3.0", "spec_version": "2.0"},
