@@ -5,14 +5,18 @@ The fake stands in for the projects store port; everything Postgres decides is t
 
 import asyncio
 import gzip
+import io
+import json
 import uuid
 
 import pytest
+from starlette.routing import Route, Router
 
 from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.app import build_app
 from sync_core.adapters.http.encoding import accepts_gzip
 from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
+from sync_core.adapters.logs import logger
 from sync_core.domain import changes, projects
 from sync_core.domain.errors import CursorExpired, DatabaseUnavailable, RevisionConflict, WriteRaced
 from sync_core.domain.limits import LimitHooks
@@ -366,3 +370,34 @@ def test_a_gzip_body_sent_as_base64_reaches_the_store_decoded(handler, store):
     assert event["isBase64Encoded"]
     assert invoke(handler, event).status == 200
     assert store.calls[0][3].body == b'{"name": "x"}'
+
+
+class Suspends:
+    """An awaitable that hands control back to whoever drives the coroutine, as waiting on I/O does."""
+
+    def __await__(self):
+        yield
+
+
+def test_a_route_that_waits_is_a_json_500_with_the_request_id_logged_once(store):
+    async def waiting_route(request):
+        await Suspends()
+
+    services = Services(store, SessionPolicy(secret=SECRET), 64, ANSWER_GZIP_MIN_BYTES, LimitHooks())
+    handler = HttpApiHandler(build_app(Router([Route("/wait", waiting_route)]), services=services))
+    buffer = io.StringIO()
+    previous_stream, previous_level = logger.registered_handler.setStream(buffer), logger.log_level
+    logger.setLevel("INFO")
+    try:
+        response = invoke(handler, http_api_event("GET", "/wait"))
+    finally:
+        logger.setLevel(previous_level)
+        logger.registered_handler.setStream(previous_stream)
+    assert response.status == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers["x-request-id"] == "test-request"
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    by_message = {line["message"]: line for line in lines}
+    assert sorted(line["message"] for line in lines) == ["request", "unexpected error"]
+    assert "awaited something that waits" in by_message["unexpected error"]["exception"]
+    assert (by_message["request"]["status"], by_message["request"]["error_code"]) == (500, "internal_error")

@@ -43,12 +43,15 @@ class HttpApiHandler:
 
 
 def _run_to_end(coroutine) -> None:
+    """Runs the app's coroutine without a loop. A yield means it waits on something no loop will wake: the
+    error is thrown in where it waits, so the app's own handlers log it and answer a 500 with the request id."""
     try:
         coroutine.send(None)
+        coroutine.throw(RuntimeError("the app awaited something that waits; a function's routes never do"))
     except StopIteration:
         return
     coroutine.close()
-    raise RuntimeError("the app awaited something that waits; a function's routes never do")
+    raise RuntimeError("the app awaited something that waits, and again after it was told so")
 
 
 def _scope(event: dict, context: object) -> dict:
