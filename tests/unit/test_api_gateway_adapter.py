@@ -119,3 +119,16 @@ def test_an_event_without_a_field_is_served(field, absence):
     ((scope, body),) = seen
     assert scope["query_string"] == (b"" if field == "rawQueryString" else b"x=1")
     assert body == (b"" if field == "body" else b"{}")
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [("caf\u00e9 \u00ff", b"caf\xc3\xa9 \xc3\xbf"), ("\udcff", b"?"), ("\ud800x", b"?x")],
+    ids=["latin-1", "escaped byte", "lone surrogate"],
+)
+def test_a_header_or_query_that_is_not_ascii_reaches_the_app_and_never_fails_the_invocation(value, sent):
+    seen = []
+    event = http_api_event("GET", "/", headers={"x-note": value}, query=f"q={value}")
+    assert HttpApiHandler(answering(200, [], b"{}", seen=seen))(event, None)["statusCode"] == 200
+    ((scope, _),) = seen
+    assert (dict(scope["headers"])[b"x-note"], scope["query_string"]) == (sent, b"q=" + sent)

@@ -401,3 +401,11 @@ def test_a_route_that_waits_is_a_json_500_with_the_request_id_logged_once(store)
     assert sorted(line["message"] for line in lines) == ["request", "unexpected error"]
     assert "awaited something that waits" in by_message["unexpected error"]["exception"]
     assert (by_message["request"]["status"], by_message["request"]["error_code"]) == (500, "internal_error")
+
+
+def test_a_text_body_with_a_lone_surrogate_is_a_json_400(handler, store):
+    event = http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body='{"name": "\udcff"}')
+    response = invoke(handler, event)
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert store.calls == []

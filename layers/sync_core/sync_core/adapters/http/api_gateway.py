@@ -64,18 +64,23 @@ def _scope(event: dict, context: object) -> dict:
         "type": "http",
         "method": http["method"],
         "http_version": "1.1",
-        "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
+        "headers": [(_utf8(name), _utf8(value)) for name, value in headers.items()],
         "path": unquote(http["path"]) if http["path"] else "/",
         "raw_path": None,
         "root_path": "",
         "scheme": headers.get("x-forwarded-proto", "https"),
-        "query_string": (event.get("rawQueryString") or "").encode(),
+        "query_string": _utf8(event.get("rawQueryString") or ""),
         "server": _server(headers),
         "client": (http["sourceIp"], 0),
         "asgi": {"version": "3.0", "spec_version": "2.0"},
         "aws.event": event,
         "aws.context": context,
     }
+
+
+def _utf8(text: str) -> bytes:
+    # UTF-8 as Mangum sent it; a lone surrogate (JSON allows "\udcff") becomes "?" instead of failing.
+    return text.encode("utf-8", "replace")
 
 
 def _server(headers: dict[str, str]) -> tuple[str, int]:
@@ -95,7 +100,10 @@ def _server(headers: dict[str, str]) -> tuple[str, int]:
 def _request_body(event: dict) -> bytes:
     body = event.get("body") or ""
     if not event.get("isBase64Encoded", False):
-        return body.encode()
+        try:
+            return body.encode()
+        except UnicodeEncodeError:
+            raise InvalidRequest("the request body is not UTF-8 text (it holds a lone surrogate)") from None
     try:
         return base64.b64decode(body, validate=True)
     except binascii.Error:
