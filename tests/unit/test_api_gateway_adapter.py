@@ -58,6 +58,11 @@ def test_the_answer_becomes_a_v2_response():
     [
         ([(b"content-type", b"image/png")], b"\x89PNG", (base64.b64encode(b"\x89PNG").decode(), True)),
         ([(b"content-type", b"application/json")], b"\x1f\x8b\x08", (base64.b64encode(b"\x1f\x8b\x08").decode(), True)),
+        (
+            [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")],
+            b"{}",
+            (base64.b64encode(b"{}").decode(), True),
+        ),
         ([], b"", ("", False)),
     ],
 )

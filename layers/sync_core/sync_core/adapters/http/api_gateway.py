@@ -149,17 +149,18 @@ class _Exchange:
         headers.setdefault("content-type", "application/json")
         # An answer is one part (the routes' bodies are whole): no copy of its megabytes before the text.
         body = self.body_parts[0] if len(self.body_parts) == 1 else b"".join(self.body_parts)
-        body, is_base64 = _response_body(body, headers["content-type"])
+        body, is_base64 = _response_body(body, headers["content-type"], "content-encoding" in headers)
         response = {"statusCode": self.status, "body": body, "headers": headers, "isBase64Encoded": is_base64}
         if cookies:
             response["cookies"] = cookies
         return response
 
 
-def _response_body(body: bytes, content_type: str) -> tuple[str, bool]:
+def _response_body(body: bytes, content_type: str, encoded: bool) -> tuple[str, bool]:
     if not body:
         return "", False
-    if any(text_type in content_type for text_type in TEXT_TYPES):
+    # An encoded (gzip) answer is bytes whatever its type, as in Mangum: no UTF-8 attempt on its megabytes.
+    if not encoded and any(text_type in content_type for text_type in TEXT_TYPES):
         try:
             return body.decode(), False
         except UnicodeDecodeError:
