@@ -409,3 +409,17 @@ def test_a_text_body_with_a_lone_surrogate_is_a_json_400(handler, store):
     assert response.status == 400
     assert response.json()["error"]["code"] == "invalid_request"
     assert store.calls == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", f"/api/projects/{uuid.uuid4()}", "DELETE, GET, HEAD, PUT"),
+        ("PUT", "/api/changes", "GET, HEAD, POST"),
+        ("POST", "/api/projects", "GET, HEAD"),
+    ],
+)
+def test_a_405_allows_every_method_its_path_takes_across_routes(handler, method, path, allowed):
+    response = invoke(handler, http_api_event(method, path, cookies=[COOKIE]))
+    assert (response.status, response.json()["error"]["code"]) == (405, "method_not_allowed")
+    assert response.headers["allow"] == allowed
