@@ -342,6 +342,9 @@ def test_an_answer_below_the_threshold_goes_unencoded(handler, store):
         ("identity", False),
         ("deflate, br", False),
         ("gzip;q=bad", False),
+        ("*;q=0, gzip", True),
+        ("*, gzip;q=0", False),
+        ("identity, *;q=0.5", True),
         (None, False),
     ],
 )
