@@ -138,3 +138,33 @@ def test_a_bad_signature_never_reaches_the_database(lambda_environment, new_user
 def test_a_token_with_control_characters_is_refused_not_a_500(handlers):
     for authorization in ("Bearer abc%00def", "Bearer abc%0Adef"):
         assert_unauthenticated(call_list(handlers, headers={"Authorization": authorization}))
+
+
+def test_a_session_revoked_after_it_was_used_is_refused_by_the_same_warm_function(handlers, new_user, database_url):
+    """A warm function keeps only the signature check; the session's life is asked of Postgres every time."""
+    import psycopg
+
+    deleted, expired = new_user(), new_user()
+    for user in (deleted, expired):
+        assert call_list(handlers, cookies=[user.cookie]).status == 200
+        assert call_list(handlers, headers={"Authorization": f"Bearer {user.signed_token}"}).status == 200
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute('DELETE FROM "session" WHERE token = %s', (deleted.token,))
+        connection.execute(
+            """UPDATE "session" SET "expiresAt" = now() - interval '1 second' WHERE token = %s""", (expired.token,)
+        )
+    for user in (deleted, expired):
+        assert_unauthenticated(call_list(handlers, cookies=[user.cookie]))
+        assert_unauthenticated(call_list(handlers, headers={"Authorization": f"Bearer {user.signed_token}"}))
+
+
+def test_two_users_alternating_on_a_warm_function_each_see_only_their_own(handlers, new_user):
+    users = [new_user(), new_user()]
+    for user in users:
+        body = f'{{"name": "of {user.id}", "data": {{}}, "baseRevision": 0}}'
+        event = http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[user.cookie], body=body)
+        assert invoke(handlers["put_project"], event).status == 200
+    for _ in range(3):
+        for user in users:
+            (project,) = call_list(handlers, cookies=[user.cookie]).json()
+            assert project["name"] == f"of {user.id}"

@@ -58,6 +58,11 @@ def test_the_answer_becomes_a_v2_response():
     [
         ([(b"content-type", b"image/png")], b"\x89PNG", (base64.b64encode(b"\x89PNG").decode(), True)),
         ([(b"content-type", b"application/json")], b"\x1f\x8b\x08", (base64.b64encode(b"\x1f\x8b\x08").decode(), True)),
+        (
+            [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")],
+            b"{}",
+            (base64.b64encode(b"{}").decode(), True),
+        ),
         ([], b"", ("", False)),
     ],
 )
@@ -85,3 +90,50 @@ def test_an_app_that_waits_fails_loudly():
 def test_only_http_api_events_of_payload_2_are_served():
     with pytest.raises(ValueError, match="payload format 2"):
         HttpApiHandler(answering(200, [], b""))({**http_api_event("GET", "/"), "version": "1.0"}, None)
+
+
+@pytest.mark.parametrize(
+    ("host", "forwarded_port", "server"),
+    [
+        ("[::1]:443", None, ("::1", 443)),
+        ("[2001:db8::1]", "8443", ("2001:db8::1", 8443)),
+        ("api.example.com", "443", ("api.example.com", 443)),
+        ("api.example.com", None, ("api.example.com", 80)),
+        ("api.example.com:not-a-port", None, ("api.example.com", 80)),
+    ],
+)
+def test_the_server_is_read_from_any_host_header(host, forwarded_port, server):
+    seen = []
+    headers = {"host": host} | ({} if forwarded_port is None else {"x-forwarded-port": forwarded_port})
+    HttpApiHandler(answering(200, [], b"{}", seen=seen))(http_api_event("GET", "/", headers=headers), None)
+    ((scope, _),) = seen
+    assert scope["server"] == server
+
+
+@pytest.mark.parametrize("field", ["headers", "cookies", "rawQueryString", "body"])
+@pytest.mark.parametrize("absence", ["missing", "null"])
+def test_an_event_without_a_field_is_served(field, absence):
+    seen = []
+    event = http_api_event("GET", "/", cookies=["a=1"], query="x=1", body="{}")
+    if absence == "missing":
+        del event[field]
+    else:
+        event[field] = None
+    response = HttpApiHandler(answering(200, [], b"{}", seen=seen))(event, None)
+    assert response["statusCode"] == 200
+    ((scope, body),) = seen
+    assert scope["query_string"] == (b"" if field == "rawQueryString" else b"x=1")
+    assert body == (b"" if field == "body" else b"{}")
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [("caf\u00e9 \u00ff", b"caf\xc3\xa9 \xc3\xbf"), ("\udcff", b"?"), ("\ud800x", b"?x")],
+    ids=["latin-1", "escaped byte", "lone surrogate"],
+)
+def test_a_header_or_query_that_is_not_ascii_reaches_the_app_and_never_fails_the_invocation(value, sent):
+    seen = []
+    event = http_api_event("GET", "/", headers={"x-note": value}, query=f"q={value}")
+    assert HttpApiHandler(answering(200, [], b"{}", seen=seen))(event, None)["statusCode"] == 200
+    ((scope, _),) = seen
+    assert (dict(scope["headers"])[b"x-note"], scope["query_string"]) == (sent, b"q=" + sent)

@@ -5,14 +5,18 @@ The fake stands in for the projects store port; everything Postgres decides is t
 
 import asyncio
 import gzip
+import io
+import json
 import uuid
 
 import pytest
+from starlette.routing import Route, Router
 
 from sync_core.adapters.http.api_gateway import HttpApiHandler
 from sync_core.adapters.http.app import build_app
 from sync_core.adapters.http.encoding import accepts_gzip
 from sync_core.adapters.http.routes import ROUTERS, Services, list_projects_router
+from sync_core.adapters.logs import logger
 from sync_core.domain import changes, projects
 from sync_core.domain.errors import CursorExpired, DatabaseUnavailable, RevisionConflict, WriteRaced
 from sync_core.domain.limits import LimitHooks
@@ -338,8 +342,87 @@ def test_an_answer_below_the_threshold_goes_unencoded(handler, store):
         ("identity", False),
         ("deflate, br", False),
         ("gzip;q=bad", False),
+        ("*;q=0, gzip", True),
+        ("*, gzip;q=0", False),
+        ("identity, *;q=0.5", True),
         (None, False),
     ],
 )
 def test_accept_encoding_takes_gzip_only_with_a_positive_quality(accept_encoding, accepted):
     assert accepts_gzip(accept_encoding) is accepted
+
+
+@pytest.mark.parametrize("sent", ["not base64!", "abc", "3q2+7w"], ids=["alphabet", "length", "padding"])
+def test_a_body_that_is_not_valid_base64_is_a_json_400(handler, store, sent):
+    event = http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body="x")
+    response = invoke(handler, {**event, "body": sent, "isBase64Encoded": True})
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert "base64" in response.json()["error"]["message"]
+    assert store.calls == []
+
+
+def test_a_gzip_body_sent_as_base64_reaches_the_store_decoded(handler, store):
+    event = http_api_event(
+        "PUT",
+        f"/api/projects/{uuid.uuid4()}",
+        cookies=[COOKIE],
+        headers={"content-encoding": "gzip"},
+        body=gzip.compress(b'{"name": "x"}'),
+    )
+    assert event["isBase64Encoded"]
+    assert invoke(handler, event).status == 200
+    assert store.calls[0][3].body == b'{"name": "x"}'
+
+
+class Suspends:
+    """An awaitable that hands control back to whoever drives the coroutine, as waiting on I/O does."""
+
+    def __await__(self):
+        yield
+
+
+def test_a_route_that_waits_is_a_json_500_with_the_request_id_logged_once(store):
+    async def waiting_route(request):
+        await Suspends()
+
+    services = Services(store, SessionPolicy(secret=SECRET), 64, ANSWER_GZIP_MIN_BYTES, LimitHooks())
+    handler = HttpApiHandler(build_app(Router([Route("/wait", waiting_route)]), services=services))
+    buffer = io.StringIO()
+    previous_stream, previous_level = logger.registered_handler.setStream(buffer), logger.log_level
+    logger.setLevel("INFO")
+    try:
+        response = invoke(handler, http_api_event("GET", "/wait"))
+    finally:
+        logger.setLevel(previous_level)
+        logger.registered_handler.setStream(previous_stream)
+    assert response.status == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert response.headers["x-request-id"] == "test-request"
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    by_message = {line["message"]: line for line in lines}
+    assert sorted(line["message"] for line in lines) == ["request", "unexpected error"]
+    assert "awaited something that waits" in by_message["unexpected error"]["exception"]
+    assert (by_message["request"]["status"], by_message["request"]["error_code"]) == (500, "internal_error")
+
+
+def test_a_text_body_with_a_lone_surrogate_is_a_json_400(handler, store):
+    event = http_api_event("PUT", f"/api/projects/{uuid.uuid4()}", cookies=[COOKIE], body='{"name": "\udcff"}')
+    response = invoke(handler, event)
+    assert response.status == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert store.calls == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", f"/api/projects/{uuid.uuid4()}", "DELETE, GET, HEAD, PUT"),
+        ("PUT", "/api/changes", "GET, HEAD, POST"),
+        ("POST", "/api/projects", "GET, HEAD"),
+    ],
+)
+def test_a_405_allows_every_method_its_path_takes_across_routes(handler, method, path, allowed):
+    response = invoke(handler, http_api_event(method, path, cookies=[COOKIE]))
+    assert (response.status, response.json()["error"]["code"]) == (405, "method_not_allowed")
+    assert response.headers["allow"] == allowed

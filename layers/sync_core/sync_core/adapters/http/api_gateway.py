@@ -7,7 +7,10 @@ response building, ~15% of a small request's handler CPU under cProfile).
 """
 
 import base64
+import binascii
 from urllib.parse import unquote
+
+from sync_core.domain.errors import InvalidRequest
 
 # Answers of these types travel as text when they decode as UTF-8; any other body, base64 (Mangum's list).
 TEXT_TYPES = (
@@ -29,7 +32,7 @@ class HttpApiHandler:
     def __call__(self, event: dict, context: object = None) -> dict:
         if event.get("version") != "2.0":
             raise ValueError("not an API Gateway HTTP API event of payload format 2.0")
-        exchange = _Exchange(_request_body(event))
+        exchange = _Exchange(event)
         try:
             _run_to_end(self.app(_scope(event, context), exchange.receive, exchange.send))
         except Exception:
@@ -40,29 +43,33 @@ class HttpApiHandler:
 
 
 def _run_to_end(coroutine) -> None:
+    """Runs the app's coroutine without a loop. A yield means it waits on something no loop will wake: the
+    error is thrown in where it waits, so the app's own handlers log it and answer a 500 with the request id."""
     try:
         coroutine.send(None)
+        coroutine.throw(RuntimeError("the app awaited something that waits; a function's routes never do"))
     except StopIteration:
         return
     coroutine.close()
-    raise RuntimeError("the app awaited something that waits; a function's routes never do")
+    raise RuntimeError("the app awaited something that waits, and again after it was told so")
 
 
 def _scope(event: dict, context: object) -> dict:
     http = event["requestContext"]["http"]
-    headers = {name.lower(): value for name, value in event.get("headers", {}).items()}
+    # API Gateway leaves out a field it has nothing for; a null one is taken the same way.
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
     if event.get("cookies"):
         headers["cookie"] = "; ".join(event["cookies"])
     return {
         "type": "http",
         "method": http["method"],
         "http_version": "1.1",
-        "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
+        "headers": [(_utf8(name), _utf8(value)) for name, value in headers.items()],
         "path": unquote(http["path"]) if http["path"] else "/",
         "raw_path": None,
         "root_path": "",
         "scheme": headers.get("x-forwarded-proto", "https"),
-        "query_string": event.get("rawQueryString", "").encode(),
+        "query_string": _utf8(event.get("rawQueryString") or ""),
         "server": _server(headers),
         "client": (http["sourceIp"], 0),
         "asgi": {"version": "3.0", "spec_version": "2.0"},
@@ -71,34 +78,55 @@ def _scope(event: dict, context: object) -> dict:
     }
 
 
+def _utf8(text: str) -> bytes:
+    # UTF-8 as Mangum sent it; a lone surrogate (JSON allows "\udcff") becomes "?" instead of failing.
+    return text.encode("utf-8", "replace")
+
+
 def _server(headers: dict[str, str]) -> tuple[str, int]:
+    """The Host header's name and port, an IPv6 literal's brackets dropped; else X-Forwarded-Port, else 80."""
     host = headers.get("host", "localhost")
-    if ":" in host:
-        name, port = host.split(":")
-        return name, int(port)
-    return host, int(headers.get("x-forwarded-port", 80))
+    if host.startswith("["):
+        name, _, port = host[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        name, _, port = host.partition(":")
+    for candidate in (port, headers.get("x-forwarded-port", "")):
+        if candidate.isascii() and candidate.isdigit():
+            return name, int(candidate)
+    return name, 80
 
 
 def _request_body(event: dict) -> bytes:
-    body = event.get("body") or b""
-    if event.get("isBase64Encoded", False):
-        return base64.b64decode(body)
-    return body if isinstance(body, bytes) else body.encode()
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded", False):
+        try:
+            return body.encode()
+        except UnicodeEncodeError:
+            raise InvalidRequest("the request body is not UTF-8 text (it holds a lone surrogate)") from None
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise InvalidRequest("the request body is marked base64 (isBase64Encoded) but is not valid base64") from None
 
 
 class _Exchange:
-    """The request's one body message, and the answer as the app sends it."""
+    """The request's one body message, and the answer as the app sends it.
 
-    def __init__(self, body: bytes):
-        self.request: dict | None = {"type": "http.request", "body": body, "more_body": False}
+    The body is decoded when the app reads it: after admission, and a bad base64 body is the route's 400."""
+
+    def __init__(self, event: dict):
+        self.event: dict | None = event
         self.status = 500
         self.headers: list = []
         self.body_parts: list[bytes] = []
         self.started = self.complete = False
 
     async def receive(self) -> dict:
-        message, self.request = self.request, None
-        return message or {"type": "http.disconnect"}
+        if self.event is None:
+            return {"type": "http.disconnect"}
+        event, self.event = self.event, None
+        return {"type": "http.request", "body": _request_body(event), "more_body": False}
 
     async def send(self, message: dict) -> None:
         if message["type"] == "http.response.start" and not self.started:
@@ -121,17 +149,18 @@ class _Exchange:
         headers.setdefault("content-type", "application/json")
         # An answer is one part (the routes' bodies are whole): no copy of its megabytes before the text.
         body = self.body_parts[0] if len(self.body_parts) == 1 else b"".join(self.body_parts)
-        body, is_base64 = _response_body(body, headers["content-type"])
+        body, is_base64 = _response_body(body, headers["content-type"], "content-encoding" in headers)
         response = {"statusCode": self.status, "body": body, "headers": headers, "isBase64Encoded": is_base64}
         if cookies:
             response["cookies"] = cookies
         return response
 
 
-def _response_body(body: bytes, content_type: str) -> tuple[str, bool]:
+def _response_body(body: bytes, content_type: str, encoded: bool) -> tuple[str, bool]:
     if not body:
         return "", False
-    if any(text_type in content_type for text_type in TEXT_TYPES):
+    # An encoded (gzip) answer is bytes whatever its type, as in Mangum: no UTF-8 attempt on its megabytes.
+    if not encoded and any(text_type in content_type for text_type in TEXT_TYPES):
         try:
             return body.decode(), False
         except UnicodeDecodeError:

@@ -63,17 +63,23 @@ class BodyDecoder:
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an Accept-Encoding header takes gzip: named (or `*`) with a q-value above zero."""
+    """Whether an Accept-Encoding header takes gzip: with a q-value above zero, named or else under `*`
+    (an explicit gzip entry wins over `*` wherever it stands, RFC 9110 12.5.3)."""
+    qualities: dict[str, float] = {}
     for entry in (accept_encoding or "").split(","):
         coding, _, parameters = entry.partition(";")
-        if coding.strip().lower() not in ("gzip", "*"):
-            continue
-        quality = parameters.strip().lower().removeprefix("q=").strip() or "1"
-        try:
-            return float(quality) > 0
-        except ValueError:
-            return False
-    return False
+        coding = coding.strip().lower()
+        if coding in ("gzip", "*"):
+            qualities.setdefault(coding, _quality(parameters))
+    return qualities.get("gzip", qualities.get("*", 0.0)) > 0
+
+
+def _quality(parameters: str) -> float:
+    quality = parameters.strip().lower().removeprefix("q=").strip() or "1"
+    try:
+        return float(quality)
+    except ValueError:
+        return 0.0
 
 
 class GzipAnswers:

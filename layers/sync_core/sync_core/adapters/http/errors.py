@@ -5,6 +5,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 from sync_core.adapters.logs import logger
 from sync_core.domain.errors import (
@@ -71,9 +72,18 @@ async def _http_error_response(request: Request, error: HTTPException) -> Respon
     request.scope[ERROR_CODE_KEY] = code
     headers = error.headers
     if headers and "Allow" in headers:
-        # Starlette joins a route's methods from a set: in one order, whatever the process's hash seed.
-        headers = {**headers, "Allow": ", ".join(sorted(headers["Allow"].split(", ")))}
+        headers = {**headers, "Allow": _allowed_methods(request)}
     return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the path's routes take, in one order: Starlette's Allow names only the first route
+    that matched the path (GET of /api/projects/{id}, not its PUT and DELETE), from a set."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if route.matches(request.scope)[0] is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected_error_response(request: Request, error: Exception) -> Response:
