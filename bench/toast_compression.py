@@ -12,7 +12,7 @@ import psycopg
 
 from bench.__main__ import Bench, bench_database, project_data
 from bench.statement_stats import start_postgres_with_statement_stats
-from bench.write_cost import SIZES, WARM_UP, Backend, floor_call, put_call
+from bench.write_cost import SIZES, Backend, floor_call, interleaved, put_call
 from sync_core.adapters import projects_sql
 
 ROUNDS = {"1 MiB": 40, "4 MiB": 12}
@@ -44,13 +44,7 @@ def main() -> None:
             for name, bench in benches.items()
             for side, call in (("put", lambda b, p: put_call(b, projects_sql.PUT_PROJECT, p)), ("floor", floor_call))
         }
-        cpu = {key: [] for key in calls}
-        for round_number in range(WARM_UP + rounds):
-            for key, (call, backend) in calls.items():
-                before = backend.cpu_ms()
-                call()
-                if round_number >= WARM_UP:
-                    cpu[key].append(backend.cpu_ms() - before)
+        cpu = {key: backend_cpus for key, (_walls, backend_cpus) in interleaved(calls, rounds).items()}
         for name, bench in benches.items():
             put, floor = cpu[(name, "put")], cpu[(name, "floor")]
             ratio = statistics.median(a / b for a, b in zip(put, floor, strict=True))
